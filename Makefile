@@ -1,0 +1,38 @@
+# Two commands for everyone: `make lab` and `make test`. Both build .venv on first use.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8888
+# Headless machines: `make lab NO_BROWSER=1` prints the URL instead of opening a browser.
+NO_BROWSER ?=
+PYTEST_ARGS ?=
+JOBS ?= 2
+
+.PHONY: venv lab test unit solutions starters check grade bench clean
+
+venv:
+	@bash tools/ensure_venv.sh "$(VENV)"
+
+lab: venv
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(NO_BROWSER),--no-browser,)
+
+# Unit tests, starter sync, and every solution notebook re-executed under nbval (strict outputs).
+test: venv
+	$(PY) -m pytest tests solutions --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -n $(JOBS) --dist loadscope $(PYTEST_ARGS)
+
+unit: venv
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# Regenerate every starter in notebooks/ from its solution in solutions/.
+starters: venv
+	$(PY) -m helpers.starters
+
+# Re-execute the solutions in place (maintainers, after changing a solution or a helper).
+solutions: venv
+	$(PY) -m helpers.execute solutions/*.ipynb
+
+bench: venv
+	$(PY) benchmarks/train_speed.py $(BENCH_ARGS)
+
+clean:
+	rm -rf logs solutions/logs notebooks/logs .pytest_cache

@@ -1,0 +1,1 @@
+"""Self-checks that tell a learner, criterion by criterion, whether a blank is right."""

@@ -1,0 +1,128 @@
+"""Recording the learning rate a scheduler produces, and the warmup-cosine formula.
+
+The recorder drives a scheduler on a throw-away optimizer exactly as Lightning would (optimizer
+step first, then scheduler step, once per epoch or once per batch), so a learner can look at a
+schedule before spending minutes training with it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+INTERVALS = ("epoch", "step")
+
+SchedulerFactory = Callable[[torch.optim.Optimizer], object]
+
+
+@dataclass(frozen=True)
+class LRCurve:
+    """Learning rate at every optimizer step; ``per_epoch`` is the LR each epoch starts with."""
+
+    per_step: np.ndarray
+    steps_per_epoch: int
+    interval: str
+
+    @property
+    def epochs(self) -> int:
+        return len(self.per_step) // self.steps_per_epoch
+
+    @property
+    def per_epoch(self) -> np.ndarray:
+        return self.per_step[:: self.steps_per_epoch]
+
+    @property
+    def epoch_axis(self) -> np.ndarray:
+        """Fractional epoch of every step, for plotting per-step curves on an epoch axis."""
+        return np.arange(len(self.per_step)) / self.steps_per_epoch
+
+    def __repr__(self) -> str:
+        return (
+            f"LRCurve({self.epochs} epochs x {self.steps_per_epoch} steps, interval={self.interval!r}, "
+            f"first={self.per_step[0]:.4g}, max={self.per_step.max():.4g}, last={self.per_step[-1]:.4g})"
+        )
+
+
+def _positive_int(name: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return value
+
+
+def record_lr(
+    scheduler_factory: SchedulerFactory,
+    epochs: int,
+    *,
+    steps_per_epoch: int = 1,
+    interval: str = "epoch",
+    base_lr: float = 0.1,
+) -> LRCurve:
+    """Run ``scheduler_factory(optimizer)`` for ``epochs`` and record the LR at every step.
+
+    ``interval`` says when the scheduler is stepped, as in Lightning's scheduler dict:
+    ``"epoch"`` after each epoch, ``"step"`` after each of the ``steps_per_epoch`` batches.
+    """
+    if not callable(scheduler_factory):
+        raise TypeError(
+            "scheduler_factory must be a function taking an optimizer and returning a scheduler, "
+            f"got {type(scheduler_factory).__name__}"
+        )
+    _positive_int("epochs", epochs)
+    _positive_int("steps_per_epoch", steps_per_epoch)
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be one of {INTERVALS}, got {interval!r}")
+    if not isinstance(base_lr, (int, float)) or base_lr <= 0:
+        raise ValueError(f"base_lr must be a positive number, got {base_lr!r}")
+
+    weight = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([weight], lr=base_lr)
+    scheduler = scheduler_factory(optimizer)
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        raise ValueError("ReduceLROnPlateau depends on a monitored metric, so it has no curve to record")
+    if not hasattr(scheduler, "step"):
+        raise TypeError(f"scheduler_factory returned {type(scheduler).__name__}, which has no step() method")
+
+    lrs = np.empty(epochs * steps_per_epoch)
+    with warnings.catch_warnings():
+        # Stepping past a schedule's end is what a learner may want to see, not a warning.
+        warnings.filterwarnings("ignore", message=".*lr_scheduler.step\\(\\)")
+        for step in range(epochs * steps_per_epoch):
+            lrs[step] = optimizer.param_groups[0]["lr"]
+            optimizer.step()
+            if interval == "step" or (step + 1) % steps_per_epoch == 0:
+                scheduler.step()
+    return LRCurve(per_step=lrs, steps_per_epoch=steps_per_epoch, interval=interval)
+
+
+def warmup_cosine_lr(
+    epoch: int,
+    *,
+    base_lr: float,
+    warmup_epochs: int,
+    max_epochs: int,
+    warmup_start_lr: float = 0.0,
+    eta_min: float = 0.0,
+) -> float:
+    """Closed form of pl_bolts' ``LinearWarmupCosineAnnealingLR`` at a whole ``epoch``.
+
+    Linear from ``warmup_start_lr`` to ``base_lr`` over epochs 0..W-1 (pl_bolts divides by
+    W - 1, so epochs W-1 and W both sit at the peak), then cosine from ``base_lr`` at epoch W
+    to ``eta_min`` at ``max_epochs``.
+    """
+    _positive_int("max_epochs", max_epochs)
+    if not isinstance(warmup_epochs, int) or isinstance(warmup_epochs, bool) or warmup_epochs < 0:
+        raise ValueError(f"warmup_epochs must be a whole number >= 0, got {warmup_epochs!r}")
+    if warmup_epochs >= max_epochs:
+        raise ValueError(
+            f"warmup_epochs ({warmup_epochs}) must be shorter than max_epochs ({max_epochs}): "
+            "the warmup would never hand over to the cosine decay"
+        )
+    if epoch < warmup_epochs:
+        return warmup_start_lr + epoch * (base_lr - warmup_start_lr) / max(1, warmup_epochs - 1)
+    progress = (epoch - warmup_epochs) / (max_epochs - warmup_epochs)
+    return eta_min + 0.5 * (base_lr - eta_min) * (1 + math.cos(math.pi * progress))

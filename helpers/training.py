@@ -1,0 +1,231 @@
+"""Training plumbing: a Lightning module base that logs per epoch, and a fast, quiet trainer.
+
+The notebooks subclass :class:`ClassifierModule` and write ``configure_optimizers`` themselves:
+the optimizer and the scheduler are the part of the exercise the learner owns.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import pandas as pd
+import torch
+import torch.nn.functional as F
+import torchmetrics
+from lightning.pytorch.loggers import CSVLogger
+from torch import nn
+
+from helpers.data import CourseDataModule
+from helpers.models import PyTorchMLP
+from helpers.progress import EpochProgress
+from helpers.quiet import quiet_lightning_logs
+
+COURSE_SEED = 123
+COURSE_EPOCHS = 100
+QUICK_EPOCHS_ENV = "KIT_QUICK_EPOCHS"
+
+
+def course_epochs(default: int = COURSE_EPOCHS) -> int:
+    """The number of epochs a notebook trains for: ``default``, unless a grader's quick mode
+    lowers it through the ``KIT_QUICK_EPOCHS`` environment variable."""
+    if not isinstance(default, int) or isinstance(default, bool) or default < 1:
+        raise ValueError(f"default must be a positive int, got {default!r}")
+    quick = os.environ.get(QUICK_EPOCHS_ENV)
+    if quick is None:
+        return default
+    if not quick.isdigit() or int(quick) < 1:
+        raise ValueError(f"{QUICK_EPOCHS_ENV} must be a positive whole number, got {quick!r}")
+    return min(default, int(quick))
+
+
+class ClassifierModule(L.LightningModule):
+    """Cross-entropy classification with per-epoch train/val loss and accuracy (torchmetrics).
+
+    Loss and accuracy are accumulated in metric objects and logged once per epoch: logging every
+    step would cost more than the MLP itself on this data.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module | None = None,
+        learning_rate: float = 0.1,
+        num_epochs: int = COURSE_EPOCHS,
+        num_classes: int = 2,
+    ) -> None:
+        super().__init__()
+        if not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
+            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        if not isinstance(num_epochs, int) or isinstance(num_epochs, bool) or num_epochs < 1:
+            raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
+        self.model = model if model is not None else PyTorchMLP(num_classes=num_classes)
+        self.learning_rate = float(learning_rate)
+        self.num_epochs = num_epochs
+        self.save_hyperparameters(ignore=["model"])
+        acc = dict(task="multiclass", num_classes=num_classes, validate_args=False)
+        self.train_acc = torchmetrics.Accuracy(**acc)
+        self.val_acc = torchmetrics.Accuracy(**acc)
+        self.test_acc = torchmetrics.Accuracy(**acc)
+        self.train_loss = torchmetrics.MeanMetric()
+        self.val_loss = torchmetrics.MeanMetric()
+        self._epoch_lr: float | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        features, labels = batch
+        logits = self(features)
+        loss = F.cross_entropy(logits, labels)
+        return loss, logits.argmax(dim=1), labels
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, preds, labels = self._step(batch)
+        self.train_loss.update(loss.detach(), weight=len(labels))
+        self.train_acc.update(preds, labels)
+        return loss
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        loss, preds, labels = self._step(batch)
+        self.val_loss.update(loss, weight=len(labels))
+        self.val_acc.update(preds, labels)
+
+    def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        _, preds, labels = self._step(batch)
+        self.test_acc.update(preds, labels)
+
+    def on_train_epoch_start(self) -> None:
+        optimizer = self.optimizers()
+        optimizer = optimizer[0] if isinstance(optimizer, list) else optimizer
+        self._epoch_lr = optimizer.param_groups[0]["lr"]
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train", self.train_loss, self.train_acc)
+        if self._epoch_lr is not None:
+            self.log("lr", self._epoch_lr)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val", self.val_loss, self.val_acc)
+
+    def on_test_epoch_end(self) -> None:
+        self.log("test_acc", self.test_acc.compute())
+        self.test_acc.reset()
+
+    def _log_epoch(self, split: str, loss: torchmetrics.Metric, acc: torchmetrics.Metric) -> None:
+        if acc.update_count == 0:  # e.g. validation skipped
+            return
+        self.log(f"{split}_loss", loss.compute())
+        self.log(f"{split}_acc", acc.compute())
+        loss.reset()
+        acc.reset()
+
+    def configure_optimizers(self) -> Any:
+        raise NotImplementedError(
+            "Write configure_optimizers in your notebook's subclass: it returns the optimizer "
+            "(and, for a schedule, the Lightning lr_scheduler dict)."
+        )
+
+
+def make_trainer(
+    max_epochs: int = COURSE_EPOCHS,
+    *,
+    accelerator: str = "cpu",
+    seed: int = COURSE_SEED,
+    log_dir: str | os.PathLike = "logs",
+    run_name: str = "run",
+    num_threads: int | None = 1,
+    progress: bool = True,
+    **trainer_kwargs: Any,
+) -> L.Trainer:
+    """A deterministic, quiet Lightning ``Trainer`` tuned for the course MLP on a CPU.
+
+    One thread is faster than two for this small model (and keeps results reproducible);
+    validation runs every epoch; no sanity check, checkpoint or model summary is written.
+    """
+    if not isinstance(max_epochs, int) or isinstance(max_epochs, bool) or max_epochs < 1:
+        raise ValueError(f"max_epochs must be a positive int, got {max_epochs!r}")
+    if num_threads is not None:
+        if not isinstance(num_threads, int) or num_threads < 1:
+            raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
+        torch.set_num_threads(num_threads)
+    quiet_lightning_logs()
+    L.seed_everything(seed, workers=True, verbose=False)
+    callbacks = list(trainer_kwargs.pop("callbacks", []))
+    if progress:
+        callbacks.append(EpochProgress())
+    options: dict[str, Any] = dict(
+        max_epochs=max_epochs,
+        accelerator=accelerator,
+        devices=1,
+        deterministic=True,
+        logger=CSVLogger(save_dir=str(log_dir), name=run_name),
+        callbacks=callbacks,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=50,
+    )
+    options.update(trainer_kwargs)
+    return L.Trainer(**options)
+
+
+@dataclass
+class RunResult:
+    """What a training run leaves behind: final metrics, its log folder and wall time."""
+
+    test_acc: float
+    val_acc: float
+    train_acc: float
+    seconds: float
+    log_dir: Path
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """Per-epoch metrics read back from the run's ``metrics.csv``."""
+        from helpers.metrics import read_metrics
+
+        return read_metrics(self.log_dir)
+
+
+def _fail_early_on_blank(module: L.LightningModule) -> None:
+    """Call ``configure_optimizers`` once before training, so an unfinished blank stops here
+    with the learner's hint rather than deep inside Lightning's fit loop."""
+    try:
+        module.configure_optimizers()
+    except NotImplementedError as exc:
+        raise NotImplementedError(f"configure_optimizers is not finished yet: {exc}") from None
+    except Exception:  # noqa: BLE001 - e.g. needs self.trainer; the real call inside fit decides
+        pass
+
+
+def fit_and_test(
+    module: L.LightningModule,
+    datamodule: L.LightningDataModule | None = None,
+    *,
+    max_epochs: int | None = None,
+    **trainer_kwargs: Any,
+) -> RunResult:
+    """Train ``module`` (for its ``num_epochs`` unless ``max_epochs`` is given), then test it."""
+    if not isinstance(module, L.LightningModule):
+        raise TypeError(f"module must be a LightningModule, got {type(module).__name__}")
+    epochs = max_epochs if max_epochs is not None else getattr(module, "num_epochs", COURSE_EPOCHS)
+    _fail_early_on_blank(module)
+    datamodule = datamodule if datamodule is not None else CourseDataModule()
+    trainer = make_trainer(epochs, **trainer_kwargs)
+    start = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule)
+    seconds = time.perf_counter() - start
+    last_epoch = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    tested = trainer.test(module, datamodule=datamodule, verbose=False)[0]
+    return RunResult(
+        test_acc=float(tested["test_acc"]),
+        val_acc=last_epoch.get("val_acc", float("nan")),
+        train_acc=last_epoch.get("train_acc", float("nan")),
+        seconds=seconds,
+        log_dir=Path(trainer.logger.log_dir),
+    )
