@@ -47,8 +47,11 @@ def _error_text(cell: NotebookNode) -> str:
     return ""
 
 
-def run_notebook(nb: NotebookNode, cwd: str | os.PathLike, timeout: int = DEFAULT_TIMEOUT) -> NotebookNode:
-    """Execute ``nb`` in place in a fresh kernel started in ``cwd``; raise on the first failing cell.
+def run_notebook(
+    nb: NotebookNode, cwd: str | os.PathLike, timeout: int = DEFAULT_TIMEOUT, *, allow_errors: bool = False
+) -> NotebookNode:
+    """Execute ``nb`` in place in a fresh kernel started in ``cwd``; raise on the first failing cell
+    (or, with ``allow_errors``, run every cell and keep errors as outputs, as for a starter).
 
     Separate from :func:`execute_notebook` so tests and the grader can run an in-memory
     notebook without touching any file.
@@ -66,6 +69,7 @@ def run_notebook(nb: NotebookNode, cwd: str | os.PathLike, timeout: int = DEFAUL
         kernel_name=KERNEL_NAME,
         resources={"metadata": {"path": str(cwd)}},
         record_timing=False,
+        allow_errors=allow_errors,
         on_cell_start=on_cell_start,
     )
     try:

@@ -86,3 +86,14 @@ def test_re_execution_is_byte_stable(tmp_path: Path) -> None:
     first = nb_path.read_bytes()
     execute_notebook(nb_path)
     assert nb_path.read_bytes() == first
+
+
+def test_run_notebook_in_memory_with_allow_errors_runs_every_cell(tmp_path: Path) -> None:
+    from helpers.execute import run_notebook
+
+    nb = new_notebook(cells=[new_code_cell("raise NotImplementedError('blank')", id="blank"),
+                             new_code_cell("print('after')", id="after")])
+    run_notebook(nb, cwd=tmp_path, timeout=120, allow_errors=True)
+    assert nb.cells[0].outputs[0].ename == "NotImplementedError"
+    assert nb.cells[1].outputs[0].text == "after\n"
+    assert list(tmp_path.iterdir()) == []
