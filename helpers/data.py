@@ -97,7 +97,7 @@ class CourseDataModule(L.LightningDataModule):
 
     def __init__(self, batch_size: int = 32, shuffle_seed: int = 123) -> None:
         super().__init__()
-        if not isinstance(batch_size, int) or batch_size < 1:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.batch_size = batch_size
         self.shuffle_seed = shuffle_seed

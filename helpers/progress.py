@@ -19,11 +19,17 @@ def _in_notebook() -> bool:
     except ImportError:  # pragma: no cover - IPython ships with the kit
         return False
     shell = get_ipython()
-    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+    # Colab's shell is a subclass (google.colab._shell.Shell), so look along the class hierarchy.
+    return shell is not None and any(cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__)
 
 
 class EpochProgress(L.Callback):
-    """Shows ``epoch k/N`` with the latest epoch metrics, updated once per epoch."""
+    """Shows ``epoch k/N`` with the latest epoch metrics, updated once per epoch.
+
+    The line for epoch k is drawn when epoch k+1 starts (and when training ends): Lightning calls
+    a callback's ``on_train_epoch_end`` before the module's, so the train metrics the module logs
+    there would otherwise show one epoch late.
+    """
 
     def __init__(self, keys: tuple[str, ...] = ("train_loss", "train_acc", "val_acc")) -> None:
         self.keys = keys
@@ -46,11 +52,18 @@ class EpochProgress(L.Callback):
         self._handle = None
         self._start = time.perf_counter()
 
-    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def _report(self, trainer: L.Trainer, epochs_done: int) -> None:
         metrics = trainer.callback_metrics
         shown = " · ".join(f"{k} {float(metrics[k]):.4f}" for k in self.keys if k in metrics)
         elapsed = time.perf_counter() - self._start
-        self._show(f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs} · {shown} · {elapsed:.0f} s")
+        self._show(f"epoch {epochs_done}/{trainer.max_epochs} · {shown} · {elapsed:.0f} s")
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch > 0:
+            self._report(trainer, trainer.current_epoch)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._report(trainer, trainer.current_epoch)
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not _in_notebook() and sys.stderr.isatty():

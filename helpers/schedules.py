@@ -113,7 +113,13 @@ def warmup_cosine_lr(
     Linear from ``warmup_start_lr`` to ``base_lr`` over epochs 0..W-1 (pl_bolts divides by
     W - 1, so epochs W-1 and W both sit at the peak), then cosine from ``base_lr`` at epoch W
     to ``eta_min`` at ``max_epochs``.
+
+    With ``warmup_epochs=0`` this is a plain cosine from ``base_lr`` (pl_bolts' own closed form
+    agrees), but pl_bolts' stepped scheduler does not: it starts at ``warmup_start_lr`` and, with
+    the default 0, stays at 0 for the whole run.
     """
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        raise ValueError(f"epoch must be a whole number >= 0, got {epoch!r}")
     _positive_int("max_epochs", max_epochs)
     if not isinstance(warmup_epochs, int) or isinstance(warmup_epochs, bool) or warmup_epochs < 0:
         raise ValueError(f"warmup_epochs must be a whole number >= 0, got {warmup_epochs!r}")

@@ -43,11 +43,24 @@ def course_epochs(default: int = COURSE_EPOCHS) -> int:
     return min(default, int(quick))
 
 
+def _seeded_mlp(num_classes: int, seed: int) -> PyTorchMLP:
+    """The course MLP with initial weights drawn from ``seed``, whatever the global RNG state.
+
+    ``fit_and_test`` seeds only when training starts, after the module (and its weights) exist;
+    without this, a second run in the same notebook would start from different weights.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return PyTorchMLP(num_classes=num_classes)
+
+
 class ClassifierModule(L.LightningModule):
     """Cross-entropy classification with per-epoch train/val loss and accuracy (torchmetrics).
 
     Loss and accuracy are accumulated in metric objects and logged once per epoch: logging every
-    step would cost more than the MLP itself on this data.
+    step would cost more than the MLP itself on this data. Without a ``model`` argument the course
+    MLP is built with weights drawn from ``init_seed`` (123), so two runs in one notebook start
+    from the same point; ``init_seed=None`` draws them from the global RNG instead.
     """
 
     def __init__(
@@ -56,13 +69,19 @@ class ClassifierModule(L.LightningModule):
         learning_rate: float = 0.1,
         num_epochs: int = COURSE_EPOCHS,
         num_classes: int = 2,
+        init_seed: int | None = COURSE_SEED,
     ) -> None:
         super().__init__()
         if not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
         if not isinstance(num_epochs, int) or isinstance(num_epochs, bool) or num_epochs < 1:
             raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
-        self.model = model if model is not None else PyTorchMLP(num_classes=num_classes)
+        if model is not None:
+            self.model = model
+        elif init_seed is None:
+            self.model = PyTorchMLP(num_classes=num_classes)
+        else:
+            self.model = _seeded_mlp(num_classes, init_seed)
         self.learning_rate = float(learning_rate)
         self.num_epochs = num_epochs
         self.save_hyperparameters(ignore=["model"])
