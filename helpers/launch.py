@@ -38,8 +38,9 @@ README_END = "<!-- launch-badges:end -->"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _github_slug(repo_url: str = REPO_URL) -> str:
-    """``owner/name`` of a GitHub repository URL (Colab opens files of GitHub repositories only)."""
+def _github_slug() -> str:
+    """``owner/name`` of ``REPO_URL`` (Colab opens files of GitHub repositories only)."""
+    repo_url = REPO_URL
     if not repo_url.startswith(_GITHUB) or repo_url.endswith("/"):
         raise ValueError(f"REPO_URL must look like https://github.com/<owner>/<repo>, got {repo_url!r}")
     slug = repo_url[len(_GITHUB) :].removesuffix(".git")
