@@ -119,6 +119,18 @@ def _badge_source(starter_path: str) -> str | None:
     return badge_markdown(starter_path)
 
 
+def _require_ids(nb: NotebookNode, where: str) -> None:
+    """The grader maps starter and solution cells by id, so every cell needs its own id."""
+    seen: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        cell_id = cell.get("id")
+        if not cell_id:
+            raise StarterError(f"{where}: cell {index} has no id (save the notebook as nbformat 4.5)")
+        if cell_id in seen:
+            raise StarterError(f"{where}: cell {index} repeats the id {cell_id!r}; cell ids must be unique")
+        seen.add(cell_id)
+
+
 def make_starter(solution: NotebookNode, name: str) -> Starter:
     """Build the starter of ``solution`` (a notebook file name such as ``01_warmup_cosine.ipynb``,
     used in error messages and launch links). The solution itself is not modified."""
@@ -126,6 +138,7 @@ def make_starter(solution: NotebookNode, name: str) -> Starter:
     kit = nb.metadata.get("kit", {})
     if kit.get("role") == "starter":
         raise StarterError(f"{SOLUTIONS_DIR}/{name}: metadata kit.role is 'starter'; generate from a solution")
+    _require_ids(nb, f"{SOLUTIONS_DIR}/{name}")
     cells = []
     blanks = dropped = 0
     for index, cell in enumerate(nb.cells):

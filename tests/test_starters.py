@@ -223,3 +223,12 @@ def test_command_line_check_exit_codes(tmp_path: Path, monkeypatch: pytest.Monke
     assert main([]) == 1
     err = capsys.readouterr().err
     assert "solutions/98_broken.ipynb: cell 0 (id 'oops')" in err and "No starter was written" in err
+
+
+def test_missing_or_repeated_cell_ids_are_errors() -> None:
+    nb = _solution(new_code_cell("x = 1", id="same"), new_code_cell("y = 2", id="same"))
+    with pytest.raises(StarterError, match="cell 1 repeats the id 'same'"):
+        make_starter(nb, "99_demo.ipynb")
+    del nb.cells[1]["id"]
+    with pytest.raises(StarterError, match="cell 1 has no id"):
+        make_starter(nb, "99_demo.ipynb")
