@@ -226,7 +226,8 @@ def test_command_line_check_exit_codes(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_missing_or_repeated_cell_ids_are_errors() -> None:
-    nb = _solution(new_code_cell("x = 1", id="same"), new_code_cell("y = 2", id="same"))
+    nb = _solution(new_code_cell("x = 1", id="same"), new_code_cell("y = 2", id="other"))
+    nb.cells[1]["id"] = "same"  # after construction: nbformat itself would rename a duplicate
     with pytest.raises(StarterError, match="cell 1 repeats the id 'same'"):
         make_starter(nb, "99_demo.ipynb")
     del nb.cells[1]["id"]
