@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -225,3 +227,39 @@ def test_setup_cell_in_a_studio_uses_the_opened_repository(monkeypatch, tmp_path
 
     assert run.commands == [[sys.executable, "-m", "pip", "install", "--quiet", "lightning-bolts==0.7.0"]]
     assert sys.path[0] == os.fspath(repo)
+
+
+def test_setup_cell_end_to_end_in_a_fresh_interpreter(tmp_path, repo):
+    """The real cell in a new Python process where ``helpers`` is not importable and a fake
+    ``google.colab`` exists: git really clones (REPO_URL is redirected to this checkout's
+    committed ``REF``, no network), and ``helpers`` then imports from the clone in the same
+    process, without a restart. Every package is present, so no pip command runs."""
+    if shutil.which("git") is None or not (repo / ".git").exists():
+        pytest.skip("needs git and this repository's .git folder")
+    has_ref = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", REF], capture_output=True)
+    if has_ref.returncode != 0:
+        pytest.skip(f"this checkout has no {REF!r} branch to clone")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    site_dir = next((tmp_path / "venv" / "lib").glob("python3*/site-packages"))
+    fake = tmp_path / "fake"
+    (fake / "google" / "colab").mkdir(parents=True)
+    (fake / "google" / "colab" / "__init__.py").write_text("", encoding="utf-8")
+    # Every installed package, seen through a path entry (the kit's editable-install hook is a
+    # .pth file there, which Python processes only in site directories: so no `helpers`).
+    (site_dir / "deps.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{fake}\n", encoding="utf-8")
+    content = tmp_path / "content"
+    content.mkdir()
+    script = setup_cell_source() + "\nimport helpers, helpers.cloud\nprint('helpers from', helpers.__file__)\n"
+    env = {
+        **os.environ,
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.{(repo / '.git').as_uri()}.insteadOf",
+        "GIT_CONFIG_VALUE_0": REPO_URL,
+    }
+    env.pop(cloud.STUDIO_ENV_VAR, None)
+    python = tmp_path / "venv" / "bin" / "python"
+    done = subprocess.run([str(python), "-c", script], cwd=content, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Course kit ready on colab" in done.stdout
+    assert f"helpers from {content / cloud.KIT_DIR / 'helpers' / '__init__.py'}" in done.stdout
+    assert (content / cloud.KIT_DIR / "requirements.txt").is_file()
