@@ -1,0 +1,201 @@
+"""Checks for the ``lr_lambda`` blanks of the warmup-strategies notebook (00).
+
+A ``LambdaLR`` multiplies the optimizer's base LR by ``lr_lambda(epoch)``, so each check calls the
+learner's function for epochs 0 .. 3W and tests the factors it returns: not 0 at epoch 0 (the
+``epoch / W`` pitfall), a factor rather than an LR, rising during the warmup, exactly 1 from
+epoch W-1 on, never above 1, and — per strategy — equal steps (linear) or a constant ratio
+(exponential).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from helpers.checks.report import CheckReport
+
+LrLambda = Callable[[int], float]
+TOL = 1e-6
+
+
+def _validate(lr_lambda: object, warmup_epochs: object, minimum_warmup: int) -> int:
+    if not callable(lr_lambda):
+        raise TypeError(
+            f"pass your lr_lambda function itself (e.g. check_linear_warmup(linear_warmup, WARMUP_EPOCHS)), "
+            f"got {type(lr_lambda).__name__}"
+        )
+    if not isinstance(warmup_epochs, int) or isinstance(warmup_epochs, bool) or warmup_epochs < minimum_warmup:
+        raise ValueError(f"warmup_epochs must be a whole number >= {minimum_warmup}, got {warmup_epochs!r}")
+    return warmup_epochs
+
+
+def _factors(report: CheckReport, name: str, lr_lambda: LrLambda, epochs: int) -> list[float] | None:
+    """Call ``lr_lambda`` for every epoch; report the first problem (blank, exception, non-number)."""
+    values: list[float] = []
+    for epoch in range(epochs):
+        try:
+            value = lr_lambda(epoch)
+        except NotImplementedError as exc:
+            report.add(f"{name} is filled in", False, f"blank not filled yet: {exc}" if str(exc) else "blank not filled yet")
+            return None
+        except Exception as exc:  # noqa: BLE001 - any error in learner code becomes a ✗ line
+            report.add(
+                f"{name} runs for every epoch",
+                False,
+                f"{name}({epoch}) raised {type(exc).__name__}: {exc}",
+            )
+            return None
+        number = _as_float(value)
+        if number is None:
+            report.add(
+                f"{name} returns a number",
+                False,
+                f"{name}({epoch}) returned {value!r} ({type(value).__name__}); return a float factor such as 0.2",
+            )
+            return None
+        values.append(number)
+    report.add(f"{name} returns a number for epochs 0-{epochs - 1}", True)
+    return values
+
+
+def _as_float(value: object) -> float | None:
+    if isinstance(value, (bool, str, bytes, complex)):
+        return None
+    try:
+        number = float(value)  # int, float, numpy scalar, 0-d tensor
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _common(report: CheckReport, f: list[float], w: int) -> None:
+    """Criteria every warmup factor must meet; ``f`` covers epochs 0 .. 3W."""
+    report.add(
+        "epoch 0 trains (factor > 0)",
+        f[0] > TOL,
+        f"factor at epoch 0 is {f[0]:g}: LambdaLR calls lr_lambda(0) for the first epoch, so epoch / W makes "
+        "the first epoch learn nothing; use (epoch + 1) / W",
+    )
+    report.add(
+        "warmup starts below the full LR",
+        f[0] < 1 - TOL,
+        f"factor at epoch 0 is already {f[0]:g}: a warmup starts with a small factor and grows to 1",
+    )
+    peak = max(f)
+    end = f[w - 1]
+    holds = f[w - 1 :]
+    plateau_below_one = max(holds) - min(holds) <= TOL and end < 1 - TOL
+    if plateau_below_one:
+        report.add(
+            "returns a factor, not a learning rate",
+            False,
+            f"your factors level off at {end:g} instead of 1: LambdaLR multiplies the base LR by what you "
+            "return, so return a factor (1 = full base LR); don't multiply by the base LR inside the function",
+        )
+    else:
+        report.add("returns a factor, not a learning rate", True)
+    report.add(
+        "never exceeds 1",
+        peak <= 1 + TOL,
+        f"factor reaches {peak:g} (epoch {f.index(peak)}): cap it with min(..., 1.0) so the LR never passes the base LR",
+    )
+    if not plateau_below_one:
+        late = abs(end - 1) > TOL and abs(f[w] - 1) <= TOL
+        report.add(
+            f"reaches 1 at the last warmup epoch (epoch {w - 1})",
+            abs(end - 1) <= TOL,
+            (
+                f"factor at epoch {w - 1} is {end:g} and reaches 1 only at epoch {w}: the warmup takes epochs "
+                f"0-{w - 1}, so epoch {w - 1} should already use the full LR (use epoch + 1)"
+            )
+            if late
+            else f"factor at epoch {w - 1} is {end:g}, not 1: the warmup should end at the full base LR",
+        )
+        after = f[w:]
+        worst = max(range(len(after)), key=lambda i: abs(after[i] - 1))
+        report.add(
+            f"holds 1 after the warmup (epochs {w}-{len(f) - 1})",
+            abs(after[worst] - 1) <= TOL,
+            f"factor at epoch {w + worst} is {after[worst]:g}: after the warmup keep returning 1.0 "
+            "(e.g. min(..., 1.0)); the decay comes from a separate scheduler",
+        )
+    warm = f[:w]
+    drops = [e for e in range(1, w) if warm[e] < warm[e - 1] - TOL]
+    report.add(
+        "rises every warmup epoch",
+        not drops and all(warm[e] > warm[e - 1] + TOL for e in range(1, w)),
+        f"factor goes from {warm[drops[0] - 1]:g} to {warm[drops[0]]:g} at epoch {drops[0]}: a warmup only goes up"
+        if drops
+        else "some warmup epochs repeat the previous factor: each warmup epoch should raise the LR",
+    )
+
+
+def _equal_steps(warm: list[float]) -> bool:
+    steps = [b - a for a, b in zip(warm, warm[1:])]
+    return max(steps) - min(steps) <= 1e-6 * max(1.0, max(abs(s) for s in steps))
+
+
+def _constant_ratio(warm: list[float]) -> bool:
+    if min(warm) <= 0:
+        return False
+    ratios = [b / a for a, b in zip(warm, warm[1:])]
+    return max(ratios) - min(ratios) <= 1e-6 * max(ratios)
+
+
+def evaluate_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
+    """The report :func:`check_linear_warmup` prints, for tests and the grader."""
+    w = _validate(lr_lambda, warmup_epochs, 2)
+    report = CheckReport(f"Linear warmup over {w} epochs")
+    f = _factors(report, "linear_warmup", lr_lambda, 3 * w + 1)
+    if f is None:
+        return report
+    _common(report, f, w)
+    warm = f[:w]
+    if w >= 3:
+        report.add(
+            "grows in equal steps (linear)",
+            _equal_steps(warm),
+            "the factor should grow by the same amount each warmup epoch, e.g. (epoch + 1) / W",
+        )
+    else:
+        report.skip("grows in equal steps (linear)", "needs a warmup of at least 3 epochs")
+    return report
+
+
+def evaluate_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
+    """The report :func:`check_exponential_warmup` prints, for tests and the grader."""
+    w = _validate(lr_lambda, warmup_epochs, 2)
+    report = CheckReport(f"Exponential warmup over {w} epochs")
+    f = _factors(report, "exponential_warmup", lr_lambda, 3 * w + 1)
+    if f is None:
+        return report
+    _common(report, f, w)
+    warm = f[:w]
+    if w >= 3:
+        if warm[0] > TOL and _equal_steps(warm) and not _constant_ratio(warm):
+            report.add(
+                "grows by a constant ratio (exponential)",
+                False,
+                "your factor grows in equal steps, which is linear warmup; exponential warmup multiplies "
+                "by the same ratio each epoch, e.g. start_factor ** (1 - epoch / (W - 1))",
+            )
+        else:
+            report.add(
+                "grows by a constant ratio (exponential)",
+                _constant_ratio(warm),
+                "factor(epoch + 1) / factor(epoch) should be the same for every warmup epoch, "
+                "e.g. start_factor ** (1 - epoch / (W - 1))",
+            )
+    else:
+        report.skip("grows by a constant ratio (exponential)", "needs a warmup of at least 3 epochs")
+    return report
+
+
+def check_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> None:
+    """Print whether ``lr_lambda`` is a linear warmup factor over ``warmup_epochs`` epochs."""
+    evaluate_linear_warmup(lr_lambda, warmup_epochs).show()
+
+
+def check_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> None:
+    """Print whether ``lr_lambda`` is an exponential warmup factor over ``warmup_epochs`` epochs."""
+    evaluate_exponential_warmup(lr_lambda, warmup_epochs).show()

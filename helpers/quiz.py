@@ -1,0 +1,377 @@
+"""A self-marking quiz whose questions are data and whose answers are stored only as hashes.
+
+Questions live in a JSON file (``helpers/quiz_data/*.json``) so instructors can add or edit them
+without touching code. A question's correct answer is kept as ``sha256(salt|id|normalised answer)``:
+the learner's notebook and the JSON never show it as text, yet any answer can be marked.
+
+Numbers are marked with a tolerance without storing the number: the answer is a multiple of
+``10**-decimals``, so every grid value within the tolerance of the learner's number is hashed and
+compared (at most a few thousand hashes).
+
+Instructors: ``python -m helpers.quiz hash QUESTION_ID ANSWER`` prints the hash for a new answer,
+``python -m helpers.quiz validate [FILE]`` checks a quiz file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import string
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpers.checks.report import FAIL, PASS, CheckReport
+
+QUIZ_DIR = Path(__file__).with_name("quiz_data")
+DEFAULT_QUIZ = QUIZ_DIR / "warmup_quiz.json"
+DIFFICULTIES = ("easy", "medium", "hard")
+KINDS = ("choice", "number")
+MAX_GRID_POINTS = 100_000  # tolerance / 10**-decimals must stay below this (hashing cost)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question as stored in the quiz file."""
+
+    id: str
+    difficulty: str
+    kind: str
+    prompt: str
+    explanation: str
+    answer_hash: str
+    options: tuple[str, ...] = ()
+    tolerance: float = 0.0
+    decimals: int = 0
+    topic: str = ""
+
+    @property
+    def letters(self) -> tuple[str, ...]:
+        """Option letters ``A``, ``B``, ... in the order of ``options``."""
+        return tuple(string.ascii_uppercase[: len(self.options)])
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A titled list of questions and the salt their answers were hashed with."""
+
+    title: str
+    salt: str
+    questions: tuple[Question, ...]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self.questions)
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(f"no question {question_id!r} in this quiz (ids: {', '.join(self.ids)})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hashing
+
+
+def answer_hash(salt: str, question_id: str, normalised: str) -> str:
+    """The stored form of an answer: hex sha256 of ``salt|question_id|normalised``."""
+    return hashlib.sha256(f"{salt}|{question_id}|{normalised}".encode()).hexdigest()
+
+
+def _grid_text(k: int, decimals: int) -> str:
+    """Canonical text of the grid value ``k * 10**-decimals`` (``-0.050`` style, never ``-0``)."""
+    if decimals == 0:
+        return str(k)
+    sign = "-" if k < 0 else ""
+    digits = str(abs(k)).rjust(decimals + 1, "0")
+    return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
+
+
+def normalise_number(value: float, decimals: int) -> str:
+    """The text a numeric answer is hashed as: rounded to ``decimals`` places."""
+    return _grid_text(round(value * 10**decimals), decimals)
+
+
+def normalise_choice(value: str) -> str:
+    return value.strip().upper()
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and validating
+
+
+def _require(condition: bool, where: str, message: str) -> None:
+    if not condition:
+        raise ValueError(f"{where}: {message}")
+
+
+def _parse_question(raw: Any, where: str) -> Question:
+    _require(isinstance(raw, dict), where, "each question must be a JSON object")
+    for key in ("id", "difficulty", "kind", "prompt", "explanation", "answer_hash"):
+        _require(isinstance(raw.get(key), str) and raw[key].strip() != "", where, f"needs a non-empty string {key!r}")
+    where = f"{where} ({raw['id']})"
+    _require(raw["difficulty"] in DIFFICULTIES, where, f"difficulty must be one of {DIFFICULTIES}")
+    _require(raw["kind"] in KINDS, where, f"kind must be one of {KINDS}")
+    _require(len(raw["answer_hash"]) == 64, where, "answer_hash must be a hex sha256 (64 characters)")
+    options: tuple[str, ...] = ()
+    tolerance, decimals = 0.0, 0
+    if raw["kind"] == "choice":
+        opts = raw.get("options")
+        _require(isinstance(opts, list) and 2 <= len(opts) <= 26, where, "a choice question needs 2-26 options")
+        _require(all(isinstance(o, str) and o.strip() for o in opts), where, "options must be non-empty strings")
+        options = tuple(opts)
+    else:
+        _require("options" not in raw, where, "a number question has no options")
+        tolerance, decimals = raw.get("tolerance"), raw.get("decimals")
+        _require(
+            isinstance(tolerance, (int, float)) and not isinstance(tolerance, bool) and tolerance >= 0,
+            where,
+            "a number question needs a tolerance >= 0",
+        )
+        _require(
+            isinstance(decimals, int) and not isinstance(decimals, bool) and 0 <= decimals <= 9,
+            where,
+            "a number question needs decimals, a whole number 0-9",
+        )
+        _require(tolerance * 10**decimals < MAX_GRID_POINTS / 2, where, "tolerance too wide for its decimals")
+    return Question(
+        id=raw["id"],
+        difficulty=raw["difficulty"],
+        kind=raw["kind"],
+        prompt=raw["prompt"],
+        explanation=raw["explanation"],
+        answer_hash=raw["answer_hash"].lower(),
+        options=options,
+        tolerance=float(tolerance),
+        decimals=int(decimals),
+        topic=str(raw.get("topic", "")),
+    )
+
+
+def load_quiz(path: str | os.PathLike = DEFAULT_QUIZ) -> Quiz:
+    """Read and validate a quiz file; a broken file gets an error naming the question and field."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no quiz file at {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path.name}: not valid JSON: {exc}") from exc
+    _require(isinstance(data, dict), path.name, "the top level must be an object with 'title', 'salt', 'questions'")
+    _require(isinstance(data.get("salt"), str) and data["salt"] != "", path.name, "needs a non-empty 'salt'")
+    raw_questions = data.get("questions")
+    _require(isinstance(raw_questions, list) and raw_questions, path.name, "needs a non-empty 'questions' list")
+    questions = tuple(_parse_question(raw, f"{path.name} question {i + 1}") for i, raw in enumerate(raw_questions))
+    ids = [q.id for q in questions]
+    _require(len(set(ids)) == len(ids), path.name, "question ids must be unique")
+    quiz = Quiz(title=str(data.get("title", path.stem)), salt=data["salt"], questions=questions)
+    for q in questions:
+        if q.kind == "choice":
+            matches = [letter for letter in q.letters if answer_hash(quiz.salt, q.id, letter) == q.answer_hash]
+            _require(len(matches) == 1, f"{path.name} ({q.id})", "the answer hash matches none of its options")
+    return quiz
+
+
+# ---------------------------------------------------------------------------------------------
+# Marking one answer
+
+
+@dataclass(frozen=True)
+class Marking:
+    """The verdict on one answer: ``status`` is correct, wrong, invalid or unanswered."""
+
+    question: Question
+    status: str
+    message: str
+    given: object = None
+
+    @property
+    def correct(self) -> bool:
+        return self.status == "correct"
+
+    def feedback(self) -> str:
+        """What the learner reads: the verdict and, once an answer was marked, the explanation."""
+        if self.status in ("correct", "wrong"):
+            return f"{self.message} {self.question.explanation}"
+        return self.message
+
+
+def _as_number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace(",", "."))
+        except ValueError:
+            return None
+    try:  # numpy scalars, 0-d tensors
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _number_matches(quiz_salt: str, q: Question, x: float) -> bool:
+    unit = 10.0**-q.decimals
+    slack = 1e-9 * max(1.0, abs(x))  # float rounding at the tolerance boundary
+    low = math.ceil((x - q.tolerance - slack) / unit)
+    high = math.floor((x + q.tolerance + slack) / unit)
+    if high - low > MAX_GRID_POINTS:
+        return False
+    for k in range(low, high + 1):
+        if abs(k * unit - x) <= q.tolerance + slack and answer_hash(quiz_salt, q.id, _grid_text(k, q.decimals)) == q.answer_hash:
+            return True
+    return False
+
+
+def mark_answer(quiz: Quiz, question_id: str, value: object) -> Marking:
+    """Mark one answer; a value of the wrong kind is ``invalid`` with a message, never an exception."""
+    q = quiz.question(question_id)
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return Marking(q, "unanswered", f"not answered yet: set answers[{q.id!r}] = {_example(q)}")
+    if q.kind == "choice":
+        letters = ", ".join(q.letters)
+        if not isinstance(value, str):
+            return Marking(
+                q, "invalid", f"{q.id} is a multiple-choice question: answer with one letter ({letters}), got {value!r}", value
+            )
+        letter = normalise_choice(value)
+        if letter not in q.letters:
+            return Marking(q, "invalid", f"{q.id} has options {letters}: {value!r} is not one of them", value)
+        if answer_hash(quiz.salt, q.id, letter) == q.answer_hash:
+            return Marking(q, "correct", f"{letter} is correct.", value)
+        return Marking(q, "wrong", f"{letter} is not right.", value)
+    number = _as_number(value)
+    if number is None or not math.isfinite(number):
+        return Marking(q, "invalid", f"{q.id} asks for a number (e.g. 0.05), got {value!r}", value)
+    shown = f"{number:g}"
+    if _number_matches(quiz.salt, q, number):
+        return Marking(q, "correct", f"{shown} is correct.", value)
+    return Marking(q, "wrong", f"{shown} is not right.", value)
+
+
+def _example(q: Question) -> str:
+    return '"A"' if q.kind == "choice" else "0.05"
+
+
+# ---------------------------------------------------------------------------------------------
+# Marking a whole answer sheet
+
+
+@dataclass
+class QuizReport(CheckReport):
+    """A :class:`CheckReport` with one criterion per question, plus each question's explanation
+    and notes about answers that belong to no question."""
+
+    markings: list[Marking] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [self.title, *(f"  ! {note}" for note in self.notes)]
+        for marking in self.markings:
+            q = marking.question
+            head = f"{q.id} ({q.difficulty})"
+            if marking.correct:
+                lines.append(f"  {PASS} {head}: {marking.message}")
+            else:
+                lines.append(f"  {FAIL} {head} — {marking.message}")
+            if marking.status in ("correct", "wrong"):
+                lines.append(f"      {q.explanation}")
+        right = sum(m.correct for m in self.markings)
+        total = len(self.markings)
+        lines.append(f"  {right}/{total} correct" + (" — well done" if right == total else ""))
+        return "\n".join(lines)
+
+
+AnswerSheet = Mapping[str, object] | Callable[[], Mapping[str, object]]
+
+
+def evaluate_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> QuizReport:
+    """Mark every question of ``quiz`` (the warmup quiz by default) against ``answers``.
+
+    ``answers`` is a dict ``{"q1": "B", "q5": 0.03, ...}`` or a function returning one; a
+    function that still raises ``NotImplementedError`` (an unfilled blank) marks every
+    question ✗ with the blank's hint instead of raising.
+    """
+    quiz = quiz if quiz is not None else load_quiz()
+    report = QuizReport(title=f"{quiz.title}: {len(quiz.questions)} questions")
+    blank_hint: str | None = None
+    if callable(answers) and not isinstance(answers, Mapping):
+        try:
+            answers = answers()
+        except NotImplementedError as exc:
+            blank_hint = str(exc) or "fill in the answers"
+            answers = {}
+    if not isinstance(answers, Mapping):
+        raise TypeError(
+            f"answers must be a dict like {{'q1': 'B', 'q5': 0.03}} (or a function returning one), "
+            f"got {type(answers).__name__}"
+        )
+    known = set(quiz.ids)
+    for key in answers:
+        if key not in known:
+            report.notes.append(
+                f"answers[{key!r}] belongs to no question: this quiz has ids {', '.join(quiz.ids)}"
+            )
+    for q in quiz.questions:
+        if blank_hint is not None:
+            marking = Marking(q, "unanswered", f"blank not filled yet: {blank_hint}")
+        else:
+            marking = mark_answer(quiz, q.id, answers.get(q.id))
+        report.markings.append(marking)
+        report.criteria.append(_criterion(marking))
+    return report
+
+
+def _criterion(marking: Marking) -> Any:
+    from helpers.checks.report import Criterion
+
+    return Criterion(f"{marking.question.id} ({marking.question.difficulty})", marking.correct, marking.message)
+
+
+def check_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> None:
+    """Print one ✓/✗ line per question, with its explanation once answered."""
+    evaluate_answers(answers, quiz).show()
+
+
+# ---------------------------------------------------------------------------------------------
+# Instructor command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``hash QUESTION_ID ANSWER [--file F]`` or ``validate [FILE]``."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.quiz", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    hash_cmd = sub.add_parser("hash", help="print the answer_hash to store for a question")
+    hash_cmd.add_argument("question_id")
+    hash_cmd.add_argument("answer", help="an option letter, or a number")
+    hash_cmd.add_argument("--decimals", type=int, default=None, help="for numbers: decimals as in the quiz file")
+    hash_cmd.add_argument("--file", default=str(DEFAULT_QUIZ))
+    validate_cmd = sub.add_parser("validate", help="check a quiz file")
+    validate_cmd.add_argument("file", nargs="?", default=str(DEFAULT_QUIZ))
+    args = parser.parse_args(argv)
+    if args.command == "validate":
+        quiz = load_quiz(args.file)
+        counts = {d: sum(q.difficulty == d for q in quiz.questions) for d in DIFFICULTIES}
+        print(f"{Path(args.file).name}: {len(quiz.questions)} questions OK ({counts})")
+        return 0
+    salt = json.loads(Path(args.file).read_text(encoding="utf-8"))["salt"]
+    if args.decimals is None:
+        normalised = normalise_choice(args.answer)
+        if normalised not in string.ascii_uppercase or len(normalised) != 1:
+            parser.error("a choice answer is one letter; for a number pass --decimals")
+    else:
+        normalised = normalise_number(float(args.answer), args.decimals)
+    print(answer_hash(salt, args.question_id, normalised))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
