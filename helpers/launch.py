@@ -10,10 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import nbformat
-from nbformat import NotebookNode
+if TYPE_CHECKING:  # nbformat is imported where notebooks are edited: the cloud setup cell imports
+    from nbformat import NotebookNode  # this module (via helpers.cloud) before anything is installed
 
 # The single repository setting (a fork edits this line).
 REPO_URL = "https://github.com/lr-course-kit/lr-warmup-weight-decay-kit"
@@ -144,6 +145,8 @@ def refresh_launch_cells(nb: NotebookNode, repo_path: str) -> list[str]:
     Only the two launch cells' sources, ids and the ``setup`` tag are touched; a cell with
     another id at either position stays and the launch cell is inserted before it.
     """
+    import nbformat
+
     changes = []
     badges = badge_markdown(repo_path)
     first = nb.cells[0] if nb.cells else None
