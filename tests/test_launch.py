@@ -4,6 +4,7 @@ and ``python -m helpers.launch`` refreshes only what is stale (never an executed
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -95,6 +96,49 @@ def test_readme_launch_block_is_generated_from_the_setting():
     assert launch.readme_block() in text, "README launch table is stale: run `python -m helpers.launch --readme`"
     for path in launch.README_NOTEBOOKS:
         assert launch.badge_line(path) in text
+
+
+class BadgeLinks(HTMLParser):
+    """(link target, image source) for every image inside a link of rendered HTML."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.href: str | None = None
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a":
+            self.href = attrs.get("href")
+        elif tag == "img" and self.href:
+            self.found.append((self.href, attrs.get("src")))
+
+    def handle_endtag(self, tag):
+        if tag == "a":
+            self.href = None
+
+
+def rendered_badges(markdown: str) -> list[tuple[str, str]]:
+    mistune = pytest.importorskip("mistune", reason="mistune (a JupyterLab/nbconvert dependency) renders the markdown")
+    parser = BadgeLinks()
+    parser.feed(mistune.create_markdown(escape=False, plugins=["table"])(markdown))
+    return parser.found
+
+
+def test_readme_renders_two_badges_per_starter():
+    found = rendered_badges((REPO / "README.md").read_text(encoding="utf-8"))
+    for path in launch.README_NOTEBOOKS:
+        assert (launch.colab_url(path), launch.COLAB_BADGE) in found
+    studio = [pair for pair in found if pair == (launch.studio_url(), launch.STUDIO_BADGE)]
+    assert len(studio) == len(launch.README_NOTEBOOKS)
+
+
+def test_badge_cell_renders_as_two_image_links():
+    found = rendered_badges(launch.badge_markdown("solutions/01_warmup_cosine.ipynb"))
+    assert found == [
+        (launch.colab_url("solutions/01_warmup_cosine.ipynb"), launch.COLAB_BADGE),
+        (launch.studio_url(), launch.STUDIO_BADGE),
+    ]
 
 
 def test_readme_lists_exactly_the_starters():
