@@ -174,6 +174,14 @@ def refresh_launch_cells(nb: NotebookNode, repo_path: str) -> list[str]:
     return changes
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it is inside it (messages stay short)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _executed(nb: NotebookNode) -> bool:
     return any(c.cell_type == "code" and (c.get("execution_count") or c.get("outputs")) for c in nb.cells)
 
@@ -190,34 +198,36 @@ def update_notebook(path: Path, *, check: bool = False, force: bool = False) -> 
     changes = refresh_launch_cells(nb, repo_path_of(path))
     if not changes:
         return True, []
-    lines = [f"{path}: {change}" for change in changes]
+    shown = _shown(path)
+    lines = [f"{shown}: {change}" for change in changes]
     if check:
-        return False, [*lines, f"{path}: out of date (run `python -m helpers.launch`)"]
+        return False, [*lines, f"{shown}: out of date (run `python -m helpers.launch`)"]
     if _executed(nb) and not force:
         return False, [
             *lines,
-            f"{path}: not written: the notebook is executed and its outputs would no longer match its "
+            f"{shown}: not written: the notebook is executed and its outputs would no longer match its "
             "source. Run `python -m helpers.launch` before executing it, or pass --force and re-execute "
             "it afterwards (`make solutions`).",
         ]
     notebooks.write_atomic(nb, path)
     tail = " (executed notebook: re-execute it now, e.g. `make solutions`)" if _executed(nb) else ""
-    return True, [*lines, f"{path}: written{tail}"]
+    return True, [*lines, f"{shown}: written{tail}"]
 
 
 def update_readme(path: Path, *, check: bool = False) -> tuple[bool, list[str]]:
     """Replace the README's block between the launch markers with :func:`readme_block`."""
-    text = path.read_text(encoding="utf-8")
+    text = Path(path).read_text(encoding="utf-8")
+    shown = _shown(path)
     start, end = text.find(README_START), text.find(README_END)
     if start < 0 or end < start:
-        return False, [f"{path}: no launch block; add the two lines {README_START!r} and {README_END!r}"]
+        return False, [f"{shown}: no launch block; add the two lines {README_START!r} and {README_END!r}"]
     current = text[start : end + len(README_END)]
     if current == readme_block():
         return True, []
     if check:
-        return False, [f"{path}: launch block out of date (run `python -m helpers.launch --readme`)"]
-    path.write_text(text[:start] + readme_block() + text[end + len(README_END) :], encoding="utf-8")
-    return True, [f"{path}: launch block written"]
+        return False, [f"{shown}: launch block out of date (run `python -m helpers.launch --readme`)"]
+    Path(path).write_text(text[:start] + readme_block() + text[end + len(README_END) :], encoding="utf-8")
+    return True, [f"{shown}: launch block written"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
