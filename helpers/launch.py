@@ -256,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(line, file=sys.stdout if good else sys.stderr)
         ok, quiet = ok and good, quiet and not lines
     if quiet:
-        print("launch cells and README block are current")
+        print("nothing to change: every launch cell checked is current")
     return 0 if ok else 1
 
 

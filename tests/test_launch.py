@@ -192,7 +192,7 @@ def test_refresh_then_check_passes_and_keeps_other_cells(tmp_path, capsys):
     written = path.read_bytes()
     assert launch.main(["--check", str(path)]) == 0
     assert launch.main([str(path)]) == 0 and path.read_bytes() == written  # idempotent
-    assert "are current" in capsys.readouterr().out
+    assert "is current" in capsys.readouterr().out
 
 
 def test_executed_notebook_is_refused_without_force(tmp_path, capsys):
