@@ -62,6 +62,11 @@ def training_curves(
 ) -> Figure:
     """Loss and accuracy per epoch, train vs validation, from a run's ``metrics.csv``."""
     table = read_metrics(log_dir)
+    wanted = [f"{split}_{metric}" for metric in ("loss", "acc") for split in ("train", "val")]
+    if not any(column in table.columns and table[column].notna().any() for column in wanted):
+        raise ValueError(
+            f"the metrics of {log_dir} have none of {wanted}: was the run logged by a ClassifierModule?"
+        )
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.5))
     for ax, metric in ((loss_ax, "loss"), (acc_ax, "acc")):
         for split in ("train", "val"):
@@ -72,7 +77,8 @@ def training_curves(
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy" if metric == "acc" else "cross-entropy loss")
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.lines:  # a legend without lines is only a warning
+            ax.legend()
     if acc_ylim is not None:
         acc_ax.set_ylim(*acc_ylim)
     if title:
