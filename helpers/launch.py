@@ -105,16 +105,11 @@ def setup_cell_source() -> str:
 # On your own machine (`make lab`) the kit is installed already and this cell does nothing.
 import importlib.util, os, subprocess, sys
 
-
-def _importable(name):
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 REPO_URL, REF = "{REPO_URL}", "{REF}"
-if not _importable("helpers") and (_importable("google.colab") or "{STUDIO_ENV_VAR}" in os.environ):
+find_spec = importlib.util.find_spec
+if find_spec("helpers") is None and (
+    (find_spec("google") and find_spec("google.colab")) or "{STUDIO_ENV_VAR}" in os.environ
+):
     kit = ".." if os.path.isfile("../helpers/cloud.py") else "{KIT_DIR}"
     if not os.path.isdir(kit):
         subprocess.run(["git", "clone", "--depth", "1", "--branch", REF, REPO_URL, kit], check=True)

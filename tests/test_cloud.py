@@ -194,7 +194,7 @@ def test_setup_cell_on_colab_clones_then_installs(monkeypatch, tmp_path, capsys)
 
     run = Recorder(fake_clone)
     missing = {"lightning", "torchmetrics", "pl_bolts"}
-    monkeypatch.setattr(importlib.util, "find_spec", fake_find_spec(missing, {"google.colab"}))
+    monkeypatch.setattr(importlib.util, "find_spec", fake_find_spec(missing, {"google", "google.colab"}))
     monkeypatch.setattr(subprocess, "run", run)
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.delenv(cloud.STUDIO_ENV_VAR, raising=False)
