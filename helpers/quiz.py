@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.checks.report import FAIL, PASS, CheckReport
+from helpers.checks.report import FAIL, PASS, CheckReport, Criterion
 
 QUIZ_DIR = Path(__file__).with_name("quiz_data")
 DEFAULT_QUIZ = QUIZ_DIR / "warmup_quiz.json"
@@ -330,9 +330,8 @@ def evaluate_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> QuizRepo
     return report
 
 
-def _criterion(marking: Marking) -> Any:
-    from helpers.checks.report import Criterion
-
+def _criterion(marking: Marking) -> Criterion:
+    """The question as a criterion of the shared report (what the grader counts)."""
     return Criterion(f"{marking.question.id} ({marking.question.difficulty})", marking.correct, marking.message)
 
 

@@ -238,8 +238,9 @@ def plot_warmup_comparison(comparison: WarmupComparison, *, window: int = 25, sh
         x = np.arange(len(run.losses)) / run.steps_per_epoch
         loss_ax.plot(x, moving_average(run.losses, window), label=run.label)
         lr_ax.plot(x, run.lrs, label=run.label)
+    loss_ax.set_yscale("log")  # a spike of several units and differences of 0.05 in one picture
     loss_ax.set_xlabel("epoch")
-    loss_ax.set_ylabel(f"training loss (mean of last {window} steps)")
+    loss_ax.set_ylabel(f"training loss (mean of {window} steps, log)")
     loss_ax.set_title("loss per step")
     lr_ax.set_xlabel("epoch")
     lr_ax.set_ylabel("learning rate")
