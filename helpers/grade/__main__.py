@@ -1,0 +1,153 @@
+"""Command line: grade a folder, check one notebook, or merge shard results.
+
+    python -m helpers.grade SUBMISSIONS --out DIR [--jobs N] [--quick] [--shard i/n] ...
+    python -m helpers.grade check NOTEBOOK [--quick]
+    python -m helpers.grade merge OUT1 OUT2 ... --out DIR
+
+Exit status: 0 when the batch was graded (whatever the learners scored), 2 for misuse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from helpers.grade import rows as R
+from helpers.grade.discover import find_submissions
+from helpers.grade.engine import grade_all
+from helpers.grade.errors import GradeUsageError
+from helpers.grade.registry import default_solutions_dir, exercise_names, load_exercises
+from helpers.grade.report import feedback_text, write_reports
+from helpers.grade.run import Limits
+from helpers.grade.shard import RUN_FILE, merge, parse_shard, select_shard
+
+
+def _positive(kind: type):  # type: ignore[no-untyped-def]
+    def parse(text: str):  # type: ignore[no-untyped-def]
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+
+    return parse
+
+
+def _limit_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true",
+                        help="train for 2 epochs; checks that need full training are 'not-graded-quick'")
+    parser.add_argument("--solutions", type=Path, default=None,
+                        help="folder of executed solution notebooks (default: this kit's solutions/)")
+    parser.add_argument("--cell-timeout", type=_positive(float), default=None,
+                        help="seconds per cell (default 120 with --quick, else 900)")
+    parser.add_argument("--timeout", type=_positive(float), default=None,
+                        help="seconds per submission (default 300 with --quick, else 3600)")
+    parser.add_argument("--memory-mb", type=_positive(int), default=8192,
+                        help="address-space limit per submission in MB (torch alone maps about 4.5 GB)")
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(
+        cell_timeout=args.cell_timeout or (120.0 if args.quick else 900.0),
+        submission_timeout=args.timeout or (300.0 if args.quick else 3600.0),
+        memory_mb=args.memory_mb,
+    )
+
+
+def grade_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.grade", description="Grade a folder of learner notebooks.")
+    parser.add_argument("submissions", type=Path, help="folder with <learner>/<notebook>.ipynb or flat notebooks")
+    parser.add_argument("--out", type=Path, default=Path("grades"), help="output folder (default: grades)")
+    parser.add_argument("--jobs", type=_positive(int), default=1, help="submissions graded in parallel")
+    parser.add_argument("--shard", default=None, help="grade only slice i of n (e.g. 2/4); merge the outputs later")
+    parser.add_argument("--exercise", action="append", default=None, help="grade only this exercise (repeatable)")
+    _limit_options(parser)
+    args = parser.parse_args(argv)
+    root = args.submissions
+    if not root.is_dir():
+        raise GradeUsageError(f"submissions folder {root} does not exist (or is not a folder)")
+    solutions = args.solutions or default_solutions_dir()
+    names = exercise_names(solutions)
+    exercises = load_exercises(solutions, args.exercise)
+    shard = parse_shard(args.shard) if args.shard else None
+    subs = find_submissions(root, names)
+    if args.exercise:
+        subs = [s for s in subs if s.exercise in exercises]
+    if shard:
+        subs = select_shard(subs, *shard)
+    mode = "quick" if args.quick else "full"
+    print(f"Grading {len(subs)} submission(s) in {mode} mode with {args.jobs} job(s) ...", file=sys.stderr)
+    start = time.monotonic()
+
+    def progress(sub, graded) -> None:  # type: ignore[no-untyped-def]
+        total = graded.rows[-1]
+        print(f"  {sub.rel}: {total.points:g}/{total.max_points:g} ({graded.seconds:.0f} s)", file=sys.stderr)
+
+    results = grade_all(subs, exercises, _limits(args), quick=args.quick, jobs=args.jobs, progress=progress)
+    rows = [row for result in results for row in result.rows]
+    settings = {"mode": mode, "shard": args.shard, "jobs": args.jobs, "submissions": len(subs),
+                "seconds": round(time.monotonic() - start, 1),
+                "exercises": sorted(exercises)}
+    write_reports(rows, args.out, settings)
+    (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
+    print(f"Graded {len(subs)} submission(s) in {settings['seconds']} s: {args.out}/grades.csv, "
+          f"summary.md, feedback/", file=sys.stderr)
+    return 0
+
+
+def check_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.grade check",
+                                     description="Grade one notebook as the instructor would and print the feedback.")
+    parser.add_argument("notebook", type=Path)
+    _limit_options(parser)
+    args = parser.parse_args(argv)
+    if not args.notebook.is_file():
+        raise GradeUsageError(f"notebook {args.notebook} does not exist")
+    solutions = args.solutions or default_solutions_dir()
+    names = exercise_names(solutions)
+    with tempfile.TemporaryDirectory(prefix="kit-check-") as tmp:
+        # The notebook is read in place (never written); a folder of one lets discovery name it.
+        single = Path(tmp) / "you"
+        single.mkdir()
+        (single / args.notebook.name).write_bytes(args.notebook.read_bytes())
+        subs = find_submissions(Path(tmp), names)
+    exercises = load_exercises(solutions, [subs[0].exercise] if subs[0].exercise else None)
+    print(f"Checking {args.notebook} ({'quick' if args.quick else 'full'} mode) ...", file=sys.stderr)
+    results = grade_all(subs, exercises, _limits(args), quick=args.quick)
+    print(feedback_text(results[0].rows))
+    return 0
+
+
+def merge_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.grade merge", description="Combine shard outputs.")
+    parser.add_argument("parts", type=Path, nargs="+", help="--out folders of the shards")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    rows, settings = merge(args.parts)
+    write_reports(rows, args.out, settings)
+    (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
+    print(f"Merged {len(args.parts)} run(s), {sum(r.is_total for r in rows)} submission(s): {args.out}/grades.csv",
+          file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"check": check_main, "merge": merge_main, "grade": grade_main}
+    try:
+        if argv and argv[0] in commands:
+            return commands[argv[0]](argv[1:])
+        return grade_main(argv)
+    except GradeUsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

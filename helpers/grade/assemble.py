@@ -1,0 +1,120 @@
+"""Building the graded copy: the learner's cells with the instructor's checks put back.
+
+Check cells are matched by cell id. A learner's copy of a check cell is always replaced by the
+solution's (so editing a check cannot change its verdict); a deleted check is re-inserted after
+the nearest solution cell that precedes it; hidden checks are inserted the same way. Learner
+cells lose their saved outputs: grading re-executes everything and never trusts them.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import nbformat
+from nbformat import NotebookNode
+
+from helpers.grade.registry import Exercise, stdout_of
+
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+SKIP_MARKER = "# NBVAL_SKIP"
+META_KEY = "kit_grade"
+_NBVAL_TAGS = {"nbval-check-output", "nbval-ignore-output", "nbval-skip", "nbval-raises-exception",
+               "raises-exception"}
+
+
+@dataclass
+class GradedCopy:
+    """The notebook to execute plus what the grader needs to read its results back."""
+
+    notebook: NotebookNode
+    restored: dict[str, str] = field(default_factory=dict)  # check id -> "missing" | "edited"
+    skipped: set[str] = field(default_factory=set)  # check ids not graded (quick mode)
+
+    def code_cell_ids(self) -> list[str]:
+        """Cell ids in nbval's numbering: its ``Cell N`` is the N-th code cell."""
+        return [c["id"] for c in self.notebook.cells if c.cell_type == "code"]
+
+
+def _strip_markers(source: str) -> str:
+    return "\n".join(
+        line for line in source.splitlines() if line.strip().lstrip("#").strip() not in
+        {"NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"}
+    )
+
+
+def graded_check_cell(check_cell: NotebookNode, check_id: str, skip: bool) -> NotebookNode:
+    """The instructor's check as nbval runs it: output compared on stdout only.
+
+    The body runs through IPython's ``%%capture --no-stdout`` so that warnings (stderr) and rich
+    displays caused by the learner's code cannot fail a check whose printed ✓ lines are right.
+    """
+    body = _strip_markers("".join(check_cell.source))
+    marker = SKIP_MARKER if skip else CHECK_MARKER
+    source = f'{marker}\nget_ipython().run_cell_magic("capture", "--no-stdout", {body!r})\n'
+    cell = nbformat.v4.new_code_cell(source)
+    cell["id"] = check_id
+    cell.metadata = nbformat.from_dict({META_KEY: {"check": check_id}})
+    reference = stdout_of(check_cell)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=reference)]
+    cell.execution_count = check_cell.get("execution_count") or 1
+    return cell
+
+
+def _learner_cell(cell: NotebookNode, cell_id: str) -> NotebookNode:
+    cell = copy.deepcopy(cell)
+    cell["id"] = cell_id
+    if cell.cell_type == "code":
+        cell.outputs = []
+        cell.execution_count = None
+        tags = cell.metadata.get("tags")
+        if isinstance(tags, list):
+            cell.metadata["tags"] = [t for t in tags if t not in _NBVAL_TAGS]
+    else:
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+    cell.metadata.pop(META_KEY, None)
+    return cell
+
+
+def _same(a: str, b: str) -> bool:
+    return [line.rstrip() for line in a.strip().splitlines()] == [line.rstrip() for line in b.strip().splitlines()]
+
+
+def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, quick: bool = False) -> GradedCopy:
+    """Assemble the notebook to execute; ``learner_nb`` itself is not modified."""
+    checks = {c.id: c for c in exercise.checks}
+    solution_ids = [c["id"] for c in exercise.notebook.cells]
+    graded = GradedCopy(notebook=nbformat.v4.new_notebook(metadata=copy.deepcopy(exercise.notebook.metadata)))
+    cells: list[NotebookNode] = []
+    seen: set[str] = set()
+    for index, cell in enumerate(learner_nb.cells):
+        cell_id = cell.get("id") if isinstance(cell.get("id"), str) and cell.get("id") else f"learner-{index}"
+        if cell_id in seen:
+            if cell_id in checks:
+                continue  # a duplicated check would only run the same check twice
+            cell_id = f"{cell_id}-copy{index}"
+        seen.add(cell_id)
+        if cell_id in checks:
+            check = checks[cell_id]
+            if cell.get("cell_type") != "code" or not _same(
+                "".join(cell.get("source", "")), "".join(check.cell.source)
+            ):
+                graded.restored[cell_id] = "edited"
+            skip = quick and check.needs_training
+            cells.append(graded_check_cell(check.cell, cell_id, skip))
+        else:
+            cells.append(_learner_cell(cell, cell_id))
+    for check in exercise.checks:  # missing and hidden checks, at their solution position
+        if check.id in seen:
+            continue
+        if not check.hidden:
+            graded.restored[check.id] = "missing"
+        present = [c["id"] for c in cells]
+        anchors = [i for i in solution_ids[: check.position] if i in present]
+        at = present.index(anchors[-1]) + 1 if anchors else len(cells)
+        cells.insert(at, graded_check_cell(check.cell, check.id, quick and check.needs_training))
+        seen.add(check.id)
+    graded.skipped = {c.id for c in exercise.checks if quick and c.needs_training}
+    graded.notebook.cells = cells
+    return graded

@@ -1,0 +1,102 @@
+"""pytest plugin loaded into the grading child (``-p helpers.grade.capture``).
+
+It adds two machine-readable properties to every nbval cell in the junit XML: ``kit_kind``
+(passed / differs / exception / timeout / kernel-died) and, for the grader's check cells, the
+printed output ``kit_output`` (truncated), which becomes the learner's hint. It also makes a dead
+kernel fail the running cell at once instead of after the whole cell timeout.
+"""
+
+from __future__ import annotations
+
+import time
+from queue import Empty
+from typing import Any
+
+import pytest
+
+MAX_OUTPUT = 4000
+_POLL = 1.0
+
+
+class KernelDied(RuntimeError):
+    """The kernel process ended while a cell ran (os._exit, a crash, the memory limit)."""
+
+
+def _patch_await_reply() -> None:
+    from nbval.kernel import RunningKernel
+
+    original = RunningKernel.await_reply
+    if getattr(original, "_kit_patched", False):
+        return
+
+    def await_reply(self: Any, msg_id: str, timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise Empty
+            try:
+                return original(self, msg_id, timeout=_POLL if left is None else min(_POLL, left))
+            except Empty:
+                if not self.is_alive():
+                    raise KernelDied("the kernel died while this cell ran") from None
+
+    await_reply._kit_patched = True  # type: ignore[attr-defined]
+    RunningKernel.await_reply = await_reply
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _patch_await_reply()
+
+
+def _output_text(outputs: list[Any] | None) -> str:
+    parts = []
+    for out in outputs or []:
+        kind = out.get("output_type")
+        if kind == "stream" and out.get("name") == "stdout":
+            parts.append(out.get("text", ""))
+        elif kind == "error":
+            parts.append(f"{out.get('ename')}: {out.get('evalue')}\n")
+    text = "".join(parts)
+    return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n… (output truncated)"
+
+
+def _kind(item: pytest.Item, call: pytest.CallInfo) -> str:
+    if call.excinfo is None:
+        return "passed"
+    exc = call.excinfo.value
+    kernel = getattr(getattr(item, "parent", None), "kernel", None)
+    if isinstance(exc, KernelDied) or (kernel is not None and not kernel.is_alive()) or (
+        isinstance(exc, RuntimeError) and "Kernel dead" in str(exc)
+    ):
+        return "kernel-died"
+    message = str(getattr(exc, "args", [""])[0]) if getattr(exc, "args", None) else ""
+    if "Timeout" in message:
+        return "timeout"
+    if message == "Cell outputs differ":
+        return "differs"
+    if message == "Cell execution caused an exception":
+        return "exception"
+    if isinstance(exc, pytest.skip.Exception):
+        return "skipped"
+    return "grader-error"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+    outcome = yield
+    if call.when != "call" or not hasattr(item, "cell"):
+        return
+    outcome.get_result()
+    # junit XML takes properties from the teardown report, which copies the item's list.
+    kind = _kind(item, call)
+    item.user_properties.append(("kit_kind", kind))
+    outputs = getattr(item, "test_outputs", None)
+    if item.cell.get("metadata", {}).get("kit_grade"):
+        item.user_properties.append(("kit_output", _output_text(outputs)))
+    elif kind != "passed":
+        errors = [o for o in outputs or [] if o.get("output_type") == "error"]
+        if errors:
+            item.user_properties.append(
+                ("kit_error", f"{errors[-1].get('ename')}: {str(errors[-1].get('evalue'))[:300]}")
+            )

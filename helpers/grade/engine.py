@@ -1,0 +1,126 @@
+"""Grading submissions into rows: one submission (build, run, interpret) and a parallel batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from helpers.grade import rows as R
+from helpers.grade.assemble import build_graded_copy
+from helpers.grade.discover import Submission
+from helpers.grade.registry import Exercise
+from helpers.grade.run import CellResult, Limits, RunOutcome, run_graded_copy
+
+_LEARNER_TROUBLE = ("exception", "timeout", "kernel-died")
+
+
+@dataclass(frozen=True)
+class Graded:
+    rows: list[R.Row]
+    seconds: float
+
+
+def _failed_lines(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip().startswith("✗")]
+    if lines:
+        return "; ".join(lines)
+    shown = " / ".join(line.strip() for line in output.strip().splitlines()[:3])
+    return f"printed output differs from the expected ✓ lines: {shown}" if shown else "printed nothing"
+
+
+def _earlier_trouble(cell_ids: list[str], results: dict[str, CellResult], check_id: str,
+                     checks: set[str]) -> CellResult | None:
+    """The first learner cell before ``check_id`` that raised, timed out or killed the kernel."""
+    for cell_id in cell_ids:
+        if cell_id == check_id:
+            return None
+        result = results.get(cell_id)
+        if cell_id not in checks and result is not None and result.kind in _LEARNER_TROUBLE:
+            return result
+    return None
+
+
+def _verdict(result: CellResult | None, outcome: RunOutcome, limits: Limits,
+             trouble: CellResult | None) -> tuple[str, str]:
+    if outcome.killed:
+        return R.TIMEOUT, f"the notebook was stopped after the {limits.submission_timeout:g} s limit per submission"
+    if result is None:
+        last = outcome.stderr_tail.strip().splitlines()[-1:] or ["no output"]
+        return R.GRADER_ERROR, f"the grading process left no result for this check ({last[0][:200]})"
+    context = ""
+    if trouble is not None:
+        what = {"exception": f"raised {trouble.error}" if trouble.error else "raised an exception",
+                "timeout": f"ran longer than {limits.cell_timeout:g} s", "kernel-died": "stopped the kernel"}
+        context = f" (earlier, cell {trouble.cell_id!r} {what[trouble.kind]})"
+    if result.kind == "passed":
+        return R.PASSED, ""
+    if result.kind == "differs":
+        return R.FAILED, _failed_lines(result.output) + context
+    if result.kind == "exception":
+        error = result.output.strip().splitlines()[-1:] or ["an exception"]
+        return R.ERROR, f"the check raised {error[0]}" + context
+    if result.kind == "timeout":
+        if trouble is not None and trouble.kind == "timeout":
+            return R.TIMEOUT, f"not run: cell {trouble.cell_id!r} ran longer than {limits.cell_timeout:g} s"
+        return R.TIMEOUT, f"the check ran longer than {limits.cell_timeout:g} s" + context
+    if result.kind == "kernel-died":
+        where = f"cell {trouble.cell_id!r}" if trouble is not None and trouble.kind == "kernel-died" else "a cell"
+        return R.KERNEL_DIED, (f"not run: the Python kernel stopped in {where} (os._exit, a crash, or more than "
+                               f"{limits.memory_mb} MB of memory)")
+    return R.GRADER_ERROR, f"unexpected nbval result {result.kind!r}"
+
+
+def problem_rows(sub: Submission, exercises: dict[str, Exercise]) -> list[R.Row]:
+    """The row (and total) of a submission that cannot be graded."""
+    assert sub.problem is not None
+    status, message = sub.problem
+    row = R.Row(sub.learner, sub.exercise or "unknown", sub.rel, R.SUBMISSION_CHECK, status, 0, 0, 0, "", message)
+    exercise = exercises.get(sub.exercise)
+    return [row, R.total_row([row], max_points=exercise.max_points if exercise else 0, message=f"not graded: {status}")]
+
+
+def grade_submission(sub: Submission, exercise: Exercise, limits: Limits, quick: bool = False) -> Graded:
+    """Re-execute one readable submission with the instructor's checks and turn nbval's verdicts into rows."""
+    assert sub.notebook is not None
+    graded = build_graded_copy(sub.notebook, exercise, quick=quick)
+    outcome = run_graded_copy(graded, limits, quick=quick)
+    cell_ids = graded.code_cell_ids()
+    check_ids = {c.id for c in exercise.checks}
+    rows = []
+    for check in exercise.checks:
+        restored = graded.restored.get(check.id, "")
+        if check.id in graded.skipped:
+            rows.append(R.Row(sub.learner, exercise.name, sub.rel, check.id, R.NOT_GRADED_QUICK, 0, 0, 0, restored,
+                              f"depends on full training: not graded in quick mode (worth {check.points:g} in a full run)"))
+            continue
+        trouble = _earlier_trouble(cell_ids, outcome.cells, check.id, check_ids)
+        status, message = _verdict(outcome.cells.get(check.id), outcome, limits, trouble)
+        if restored:
+            note = "check cell was deleted" if restored == "missing" else "check cell was edited"
+            message = f"{note}; the original check was run" + (f"; {message}" if message else "")
+        passed = status == R.PASSED
+        rows.append(R.Row(sub.learner, exercise.name, sub.rel, check.id, status, int(passed),
+                          check.points if passed else 0, check.points, restored, message))
+    skipped = len(graded.skipped)
+    note = f"graded in {outcome.seconds:.0f} s" + (f"; {skipped} check(s) not graded in quick mode" if skipped else "")
+    return Graded(rows + [R.total_row(rows, message=note)], outcome.seconds)
+
+
+def grade_all(subs: list[Submission], exercises: dict[str, Exercise], limits: Limits, quick: bool = False,
+              jobs: int = 1, progress: Callable[[Submission, Graded], None] | None = None) -> list[Graded]:
+    """Grade every submission (``jobs`` child processes at a time); results in input order."""
+
+    def one(sub: Submission) -> Graded:
+        if sub.problem is not None or sub.exercise not in exercises:
+            result = Graded(problem_rows(sub, exercises), 0.0)
+        else:
+            result = grade_submission(sub, exercises[sub.exercise], limits, quick)
+        if progress is not None:
+            progress(sub, result)
+        return result
+
+    if jobs <= 1:
+        return [one(sub) for sub in subs]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, subs))

@@ -1,0 +1,98 @@
+"""The instructor's and the learners' reports, built from grades.csv rows only."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from helpers.grade import rows as R
+
+SYMBOL = {R.PASSED: "✓", R.NOT_GRADED_QUICK: "–"}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def feedback_text(rows: list[R.Row]) -> str:
+    """One learner's feedback: per submission, each check with ✓/✗, its hint and the total."""
+    out = []
+    by_sub: dict[str, list[R.Row]] = defaultdict(list)
+    for row in rows:
+        by_sub[row.submission].append(row)
+    learner = rows[0].learner if rows else "?"
+    out.append(f"# Feedback for {learner}\n")
+    for sub, group in by_sub.items():
+        total = next((r for r in group if r.is_total), None)
+        out.append(f"## {group[0].exercise} ({sub})\n")
+        for row in group:
+            if row.is_total:
+                continue
+            if row.check == R.SUBMISSION_CHECK:
+                out.append(f"- ✗ not graded ({row.status}): {row.message}")
+                continue
+            mark = SYMBOL.get(row.status, "✗")
+            detail = "" if row.status == R.PASSED and not row.message else f" — {row.status}: {row.message}" if row.message else f" — {row.status}"
+            out.append(f"- {mark} `{row.check}` ({_fmt(row.points)}/{_fmt(row.max_points)}){detail}")
+        if total is not None:
+            out.append(f"\n**Total: {_fmt(total.points)} / {_fmt(total.max_points)} points** ({total.message})\n")
+    return "\n".join(out) + "\n"
+
+
+def summary_text(rows: list[R.Row], settings: dict[str, object]) -> str:
+    """Per-exercise pass rates (per check) and the spread of submission statuses."""
+    totals = [r for r in rows if r.is_total]
+    lines = ["# Grading summary", "", f"Mode: {settings.get('mode', '?')}. Submissions: {len(totals)}.", ""]
+    problems = [r for r in rows if r.check == R.SUBMISSION_CHECK]
+    if problems:
+        lines += ["## Submissions that could not be graded", "", "| submission | learner | status | message |",
+                  "|---|---|---|---|"]
+        lines += [f"| {r.submission} | {r.learner} | {r.status} | {r.message.replace('|', '/')} |" for r in problems]
+        lines.append("")
+    checks = [r for r in rows if r.check not in (R.SUBMISSION_CHECK, R.TOTAL_CHECK)]
+    for exercise in sorted({r.exercise for r in checks}):
+        mine = [r for r in checks if r.exercise == exercise]
+        subs = [t for t in totals if t.exercise == exercise and any(r.submission == t.submission for r in mine)]
+        mean = sum(t.points for t in subs) / len(subs) if subs else 0
+        top = max((t.max_points for t in subs), default=0)
+        lines += [f"## {exercise}", "", f"{len(subs)} graded submissions, mean {mean:.2f} / {_fmt(top)} points.", "",
+                  "| check | passed | graded | pass rate | other statuses |", "|---|---|---|---|---|"]
+        for check in dict.fromkeys(r.check for r in mine):
+            these = [r for r in mine if r.check == check]
+            graded = [r for r in these if r.status != R.NOT_GRADED_QUICK]
+            passed = sum(r.passed for r in graded)
+            rate = f"{100 * passed / len(graded):.0f} %" if graded else "–"
+            others = defaultdict(int)
+            for r in these:
+                if r.status != R.PASSED:
+                    others[r.status] += 1
+            spread = ", ".join(f"{k} {v}" for k, v in sorted(others.items()))
+            lines.append(f"| `{check}` | {passed} | {len(graded)} | {rate} | {spread} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def safe_name(learner: str) -> str:
+    """A learner id as a file name (no folders, no surprises)."""
+    return re.sub(r"[^\w.\-]+", "_", learner).strip("._") or "learner"
+
+
+def write_reports(rows: list[R.Row], out: Path, settings: dict[str, object]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    R.write_csv(rows, out / "grades.csv")
+    (out / "summary.md").write_text(summary_text(rows, settings), encoding="utf-8")
+    feedback = out / "feedback"
+    feedback.mkdir(exist_ok=True)
+    for old in feedback.glob("*.md"):  # from an earlier run into the same folder
+        old.unlink()
+    by_learner: dict[str, list[R.Row]] = defaultdict(list)
+    for row in rows:
+        by_learner[row.learner].append(row)
+    used: dict[str, str] = {}
+    for learner, group in sorted(by_learner.items()):
+        name = safe_name(learner)
+        if name in used and used[name] != learner:
+            name = f"{name}-{len(used)}"
+        used[name] = learner
+        (feedback / f"{name}.md").write_text(feedback_text(group), encoding="utf-8")

@@ -1,0 +1,64 @@
+"""Deterministic slices of a class (``--shard i/n``) and merging the slices' results.
+
+Submissions are dealt round-robin by (learner, exercise) in sorted order, so every shard gets
+about the same number, and two files of one learner and exercise always land in the same shard
+(where they are reported as duplicates, as in an unsharded run).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from helpers.grade import rows as R
+from helpers.grade.discover import Submission
+from helpers.grade.errors import GradeUsageError
+
+RUN_FILE = "run.json"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/4"`` -> (2, 4); shards are numbered from 1."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not match:
+        raise GradeUsageError(f"--shard must look like i/n (e.g. 1/4), got {text!r}")
+    index, count = int(match.group(1)), int(match.group(2))
+    if count < 1 or not 1 <= index <= count:
+        raise GradeUsageError(f"--shard {text}: need 1 <= i <= n (shards are numbered 1..n)")
+    return index, count
+
+
+def select_shard(subs: list[Submission], index: int, count: int) -> list[Submission]:
+    keys = sorted({s.key for s in subs})
+    mine = {key for position, key in enumerate(keys) if position % count == index - 1}
+    return [s for s in subs if s.key in mine]
+
+
+def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
+    """Rows of several grading runs (deduplicated by submission) and their common settings."""
+    if not out_dirs:
+        raise GradeUsageError("merge needs at least one output folder of a grading run")
+    rows: list[R.Row] = []
+    seen: dict[str, Path] = {}
+    modes = set()
+    for folder in out_dirs:
+        if not folder.is_dir():
+            raise GradeUsageError(f"{folder} is not a folder (pass the --out folders of grading runs)")
+        run_file = folder / RUN_FILE
+        if run_file.is_file():
+            modes.add(json.loads(run_file.read_text()).get("mode"))
+        part = R.read_csv(folder / "grades.csv")
+        for sub in sorted({r.submission for r in part}):
+            if sub in seen:
+                raise GradeUsageError(f"{sub} was graded in both {seen[sub]} and {folder}: merge each shard once")
+            seen[sub] = folder
+        rows.extend(part)
+    if len(modes) > 1:
+        raise GradeUsageError(f"cannot merge quick and full grading runs ({sorted(map(str, modes))})")
+    return sort_rows(rows), {"mode": modes.pop() if modes else "unknown", "merged": [str(p) for p in out_dirs]}
+
+
+def sort_rows(rows: list[R.Row]) -> list[R.Row]:
+    """Stable order: by submission path, the submission's rows in their original order, total last."""
+    return sorted(rows, key=lambda r: (r.submission, r.is_total))

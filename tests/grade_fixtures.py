@@ -1,0 +1,189 @@
+"""Programmatic fixtures for the grader: a toy exercise and a class of learner submissions.
+
+The toy solution follows the kit's conventions (ids, ``### BEGIN SOLUTION`` blanks, ``check`` and
+``hidden-check`` cells, a ``fit_and_test(...)`` call that makes the checks after it
+training-dependent). It is executed for real, its starter is made by ``helpers.starters``, and
+every submission is derived from that starter: the correct one fills the blanks with the
+solution's cells, the others add one typical mistake or one kind of bad input each.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from helpers.execute import run_notebook
+from helpers.starters import make_starter
+
+TOY = "00_toy"
+
+_SETUP = '''\
+import os
+
+from helpers.checks.report import CheckReport
+
+
+def course_epochs(default):
+    """Stand-in for helpers.training.course_epochs (same variable, without importing torch)."""
+    return min(default, int(os.environ.get("KIT_QUICK_EPOCHS", default)))
+
+
+def fit_and_test(epochs):
+    """Stand-in for the kit's trainer: reports how many epochs it would train."""
+    return {"epochs": epochs}
+
+
+def check_value(title, name, call, expected, hint):
+    report = CheckReport(title)
+    try:
+        report.add(name, call() == expected, hint)
+    except NotImplementedError as exc:
+        report.add(name, False, f"not finished yet: {exc}")
+    report.show()
+'''
+
+_DOUBLE = '''\
+def double(x):
+    ### BEGIN SOLUTION: return twice the input
+    return 2 * x
+    ### END SOLUTION
+'''
+
+_ANSWER = '''\
+def optimizer_name():
+    ### BEGIN SOLUTION: name the optimizer with decoupled weight decay
+    return "AdamW"
+    ### END SOLUTION
+'''
+
+_CHECK_DOUBLE = 'check_value("Checking double", "double(3) == 6", lambda: double(3), 6, "double(3) should be 6")\n'
+_CHECK_ANSWER = ('check_value("Checking the quiz", "decoupled weight decay", optimizer_name, "AdamW",\n'
+                 '            "which optimizer applies weight decay outside the adaptive update?")\n')
+_TRAIN = "result = fit_and_test(course_epochs(100))\n"
+_CHECK_TRAIN = 'check_value("Checking training", "trained 100 epochs", lambda: result["epochs"], 100, "train for 100 epochs")\n'
+_HIDDEN = 'check_value("Checking double on negatives", "double(-4) == -8", lambda: double(-4), -8, "negative inputs too")\n'
+
+
+def _code(cell_id: str, source: str, tags: list[str] | None = None) -> NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell["id"] = cell_id
+    if tags:
+        cell.metadata["tags"] = tags
+    return cell
+
+
+def _markdown(cell_id: str, source: str) -> NotebookNode:
+    cell = nbformat.v4.new_markdown_cell(source)
+    cell["id"] = cell_id
+    return cell
+
+
+def toy_solution_source() -> NotebookNode:
+    """The toy solution before execution."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kit"] = {"exercise": TOY, "role": "solution"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        _markdown("toy-intro", "# Toy exercise\nFill in the two functions, then run the checks."),
+        _code("toy-setup", _SETUP),
+        _code("toy-blank-double", _DOUBLE),
+        _code("toy-check-double", _CHECK_DOUBLE, ["check"]),
+        _code("toy-hidden-double", _HIDDEN, ["hidden-check"]),
+        _code("toy-blank-answer", _ANSWER),
+        _code("toy-check-answer", _CHECK_ANSWER, ["check"]),
+        _code("toy-train", _TRAIN),
+        _code("toy-check-train", _CHECK_TRAIN, ["check"]),
+    ]
+    return nb
+
+
+def build_toy_solutions(folder: Path) -> Path:
+    """Execute the toy solution and save it as ``folder/00_toy.ipynb`` (the toy registry)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = run_notebook(toy_solution_source(), cwd=folder, timeout=120)
+    path = folder / f"{TOY}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def toy_starter(solution: NotebookNode) -> NotebookNode:
+    return make_starter(solution, f"{TOY}.ipynb").notebook
+
+
+def _cell(nb: NotebookNode, cell_id: str) -> NotebookNode:
+    return next(c for c in nb.cells if c.get("id") == cell_id)
+
+
+def _solved(starter: NotebookNode, solution: NotebookNode) -> NotebookNode:
+    nb = copy.deepcopy(starter)
+    for cell_id in ("toy-blank-double", "toy-blank-answer"):
+        _cell(nb, cell_id).source = _cell(solution, cell_id).source
+    return nb
+
+
+def _with_double(nb: NotebookNode, body: str) -> NotebookNode:
+    _cell(nb, "toy-blank-double").source = "def double(x):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+    return nb
+
+
+def _insert_after(nb: NotebookNode, anchor: str, cell_id: str, source: str) -> NotebookNode:
+    index = next(i for i, c in enumerate(nb.cells) if c.get("id") == anchor)
+    nb.cells.insert(index + 1, _code(cell_id, source))
+    return nb
+
+
+# name -> (relative path, file contents); one kind of submission each.
+def build_class(root: Path, solution: NotebookNode) -> dict[str, Path]:
+    """Write the fixture class under ``root``; returns {fixture name: path}."""
+    starter = toy_starter(solution)
+    good = _solved(starter, solution)
+    notebooks: dict[str, NotebookNode | bytes] = {}
+
+    notebooks["alice/00_toy.ipynb"] = good
+    notebooks["bob/00_toy.ipynb"] = copy.deepcopy(starter)
+    notebooks["carol/00_toy.ipynb"] = _with_double(copy.deepcopy(good), "return 3 * x")
+    notebooks["dan/00_toy.ipynb"] = _with_double(copy.deepcopy(good), "return abs(2 * x)")
+    edited = copy.deepcopy(good)
+    _with_double(edited, "return x + 1")
+    _cell(edited, "toy-check-double").source = 'print("Checking double")\nprint("  ✓ double(3) == 6")\n'
+    notebooks["erin/00_toy.ipynb"] = edited
+    deleted = copy.deepcopy(good)
+    deleted.cells = [c for c in deleted.cells if "check" not in c.metadata.get("tags", [])]
+    notebooks["frank/00_toy.ipynb"] = deleted
+    notebooks["grace/00_toy.ipynb"] = _insert_after(copy.deepcopy(good), "toy-setup", "oops", "1 / 0\n")
+    notebooks["heidi/00_toy.ipynb"] = _with_double(copy.deepcopy(good), "while True:\n    pass")
+    notebooks["ivan/00_toy.ipynb"] = _insert_after(copy.deepcopy(good), "toy-check-answer", "bye",
+                                                   "import os\nos._exit(3)\n")
+    notebooks["judy/00_toy.ipynb"] = _insert_after(copy.deepcopy(good), "toy-setup", "leave",
+                                                   "import sys\nsys.exit(1)\n")
+    notebooks["ken/00_toy.ipynb"] = _insert_after(copy.deepcopy(good), "toy-check-double", "kill",
+                                                  "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    notebooks["leo/00_toy.ipynb"] = _with_double(copy.deepcopy(good), 'print("x" * 3_000_000)\nreturn 2 * x')
+    noisy = _insert_after(copy.deepcopy(good), "toy-setup", "noise", 'print("y" * 5_000_000)\n')
+    notebooks["mia/00_toy.ipynb"] = noisy
+    notebooks["nick/00_toy.ipynb"] = _insert_after(
+        copy.deepcopy(good), "toy-setup", "files",
+        "import os\nfor name in os.listdir('.'):\n    os.remove(name)\nopen('scratch.txt', 'w').write('x' * 10000)\n",
+    )
+    notebooks["olga/00_toy.ipynb"] = b"this is not a notebook\n"
+    whole = nbformat.writes(good).encode()
+    notebooks["pat/00_toy.ipynb"] = whole[: len(whole) // 2]
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": []}]}
+    notebooks["quinn/00_toy.ipynb"] = json.dumps(v3).encode()
+    other = copy.deepcopy(good)
+    other.metadata["kit"] = {"exercise": "99_unknown", "role": "starter"}
+    notebooks["rita/homework.ipynb"] = other
+    notebooks["sam/00_toy.ipynb"] = good
+    notebooks["sam/00_toy (1).ipynb"] = starter
+    notebooks["00_toy - tina.ipynb"] = good
+    paths = {}
+    for rel, content in notebooks.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else nbformat.writes(content).encode())
+        paths[rel] = path
+    return paths
