@@ -235,7 +235,7 @@ def mark_answer(quiz: Quiz, question_id: str, value: object) -> Marking:
     """Mark one answer; a value of the wrong kind is ``invalid`` with a message, never an exception."""
     q = quiz.question(question_id)
     if value is None or (isinstance(value, str) and value.strip() == ""):
-        return Marking(q, "unanswered", f"not answered yet: set answers[{q.id!r}] = {_example(q)}")
+        return Marking(q, "unanswered", f"not answered yet: set answers[{q.id!r}] to {_example(q)}")
     if q.kind == "choice":
         letters = ", ".join(q.letters)
         if not isinstance(value, str):
@@ -258,7 +258,8 @@ def mark_answer(quiz: Quiz, question_id: str, value: object) -> Marking:
 
 
 def _example(q: Question) -> str:
-    return '"A"' if q.kind == "choice" else "0.05"
+    """What kind of value to give, without suggesting any particular one."""
+    return f"one letter ({', '.join(q.letters)})" if q.kind == "choice" else "a number"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -133,7 +133,8 @@ def test_unknown_ids_and_missing_answers_are_reported_not_raised(quiz, capsys) -
     assert "answers['q99'] belongs to no question" in out
     assert "answers['Q2'] belongs to no question" in out
     assert "✓ q1 (easy): B is correct." in out
-    assert "✗ q3 (easy) — not answered yet" in out
+    assert "✗ q3 (easy) — not answered yet: set answers['q3'] to one letter (A, B, C, D)" in out
+    assert "✗ q10 (hard) — not answered yet: set answers['q10'] to a number" in out
     assert "1/14 correct" in out
 
 
