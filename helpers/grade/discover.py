@@ -59,7 +59,9 @@ def read_notebook(path: Path) -> tuple[NotebookNode | None, tuple[str, str] | No
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
-        if text.lstrip().startswith("{") and exc.pos >= len(text.rstrip()) - 1:
+        # Cut off: the error is at the very end, or a string never closes before the end.
+        if text.lstrip().startswith("{") and (exc.pos >= len(text.rstrip()) - 1
+                                              or exc.msg.startswith("Unterminated string")):
             return None, (R.TRUNCATED_JSON, f"the notebook file ends early (after {len(data)} bytes): "
                                             "it was cut off while saving or uploading; upload it again")
         return None, (R.NOT_JSON, f"not a notebook: not valid JSON ({exc.msg} at line {exc.lineno})")

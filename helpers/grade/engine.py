@@ -21,12 +21,32 @@ class Graded:
     seconds: float
 
 
+MAX_MESSAGE = 600
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _failed_lines(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if line.strip().startswith("✗")]
+    """The ✗ lines (each carries its hint); otherwise the start of what was printed instead."""
+    lines = [_clip(line.strip(), 200) for line in output.splitlines() if line.strip().startswith("✗")]
     if lines:
-        return "; ".join(lines)
-    shown = " / ".join(line.strip() for line in output.strip().splitlines()[:3])
+        return _clip("; ".join(lines), MAX_MESSAGE)
+    shown = " / ".join(_clip(line.strip(), 80) for line in output.strip().splitlines()[:3])
     return f"printed output differs from the expected ✓ lines: {shown}" if shown else "printed nothing"
+
+
+def _learner_trouble(cell_ids: list[str], results: dict[str, CellResult], checks: set[str]) -> str:
+    """Learner cells that raised, timed out or stopped the kernel, for the total row."""
+    notes = []
+    for cell_id in cell_ids:
+        result = results.get(cell_id)
+        if cell_id in checks or result is None or result.kind not in _LEARNER_TROUBLE:
+            continue
+        what = result.error.split(":")[0] if result.kind == "exception" and result.error else result.kind
+        notes.append(f"{cell_id} ({what})")
+    return _clip("cells with problems: " + ", ".join(notes), 300) if notes else ""
 
 
 def _earlier_trouble(cell_ids: list[str], results: dict[str, CellResult], check_id: str,
@@ -59,7 +79,7 @@ def _verdict(result: CellResult | None, outcome: RunOutcome, limits: Limits,
         return R.FAILED, _failed_lines(result.output) + context
     if result.kind == "exception":
         error = result.output.strip().splitlines()[-1:] or ["an exception"]
-        return R.ERROR, f"the check raised {error[0]}" + context
+        return R.ERROR, _clip(f"the check raised {error[0]}", 300) + context
     if result.kind == "timeout":
         if trouble is not None and trouble.kind == "timeout":
             return R.TIMEOUT, f"not run: cell {trouble.cell_id!r} ran longer than {limits.cell_timeout:g} s"
@@ -104,6 +124,8 @@ def grade_submission(sub: Submission, exercise: Exercise, limits: Limits, quick:
                           check.points if passed else 0, check.points, restored, message))
     skipped = len(graded.skipped)
     note = f"graded in {outcome.seconds:.0f} s" + (f"; {skipped} check(s) not graded in quick mode" if skipped else "")
+    trouble_note = _learner_trouble(cell_ids, outcome.cells, check_ids)
+    note += f"; {trouble_note}" if trouble_note else ""
     return Graded(rows + [R.total_row(rows, message=note)], outcome.seconds)
 
 
