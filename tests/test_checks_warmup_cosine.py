@@ -476,6 +476,12 @@ def test_num_epochs_not_judged_in_quick_mode(tmp_path, monkeypatch):
     assert "(not checked: quick mode" in report.text()
 
 
+def test_no_threshold_skips_accuracy(tmp_path, course_mode):
+    report = evaluate_training_result(fake_run(tmp_path, warmup_lrs(100), test_acc=0.5), 100, threshold=None)
+    assert report.passed, report.text()
+    assert line(report, "test accuracy").passed is None
+
+
 def test_run_shorter_than_num_epochs(tmp_path, course_mode):
     report = evaluate_training_result(fake_run(tmp_path, warmup_lrs(100)[:60]), 100)
     failed_with(report, "trained for all 100 epochs", "interrupted")
@@ -502,3 +508,8 @@ def test_missing_log(tmp_path, course_mode):
 def test_training_result_misuse(bad, error):
     with pytest.raises(error, match="RunResult"):
         evaluate_training_result(bad, 100)
+
+
+def test_training_result_threshold_misuse(tmp_path):
+    with pytest.raises(TypeError, match="threshold must be a number"):
+        evaluate_training_result(fake_run(tmp_path, warmup_lrs(100)), 100, threshold="0.885")

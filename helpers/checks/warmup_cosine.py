@@ -640,11 +640,14 @@ def check_native_schedule(
 
 
 def evaluate_training_result(
-    result: Any, num_epochs: int, threshold: float = ACCURACY_THRESHOLD, base_lr: float = 0.1
+    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = 0.1
 ) -> CheckReport:
-    """Judge a finished run: its length, the LR it actually logged per epoch, and its test accuracy."""
+    """Judge a finished run: its length, the LR it actually logged per epoch, and its test accuracy
+    (against ``threshold``; ``None`` for a variant the course gives no target for)."""
     if not isinstance(result, RunResult):
         raise TypeError(f"pass the RunResult that fit_and_test returned, not a {type(result).__name__}")
+    if threshold is not None and (not isinstance(threshold, (int, float)) or isinstance(threshold, bool)):
+        raise TypeError(f"threshold must be a number such as 0.885, or None, got {type(threshold).__name__}")
     num_epochs = _check_epochs("num_epochs", num_epochs)
     base_lr = _check_base_lr(base_lr)
     report = CheckReport("Check: training run")
@@ -682,7 +685,9 @@ def evaluate_training_result(
         )
     else:
         report.skip("the logged LR follows warmup + cosine", "no 'lr' column in the run's metrics")
-    if quick:
+    if threshold is None:
+        report.skip("test accuracy", "no target accuracy for this variant")
+    elif quick:
         report.skip(f"test accuracy ≥ {threshold}", f"quick mode trains only {num_epochs} epochs")
     else:
         report.add(
@@ -695,7 +700,7 @@ def evaluate_training_result(
 
 
 def check_training_result(
-    result: Any, num_epochs: int, threshold: float = ACCURACY_THRESHOLD, base_lr: float = 0.1
+    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = 0.1
 ) -> None:
     """Print one ✓/✗ line per criterion for the training run."""
     evaluate_training_result(result, num_epochs, threshold=threshold, base_lr=base_lr).show()
