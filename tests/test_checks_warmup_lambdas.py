@@ -150,3 +150,12 @@ def test_warmup_demo_is_seeded_and_validates_input() -> None:
         train_steps(0.05, 0, optimizer="lion")
     with pytest.raises(ValueError, match="warmup_steps must be a positive whole number"):
         compare_warmup(0.05, 0)
+
+
+def test_report_names_the_function_checked() -> None:
+    def pitfall_warmup(epoch: int) -> float:
+        return min(epoch / W, 1.0)
+
+    names = [c.name for c in evaluate_linear_warmup(pitfall_warmup, W).criteria]
+    assert names[0] == "pitfall_warmup returns a number for epochs 0-15"
+    assert evaluate_linear_warmup(lambda e: linear(e), W).criteria[0].name.startswith("linear_warmup returns")

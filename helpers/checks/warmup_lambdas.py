@@ -58,6 +58,12 @@ def _factors(report: CheckReport, name: str, lr_lambda: LrLambda, epochs: int) -
     return values
 
 
+def _name(lr_lambda: LrLambda, default: str) -> str:
+    """The learner's function name for the report lines (a lambda has none worth showing)."""
+    name = getattr(lr_lambda, "__name__", "")
+    return name if name.isidentifier() else default
+
+
 def _as_float(value: object) -> float | None:
     if isinstance(value, (bool, str, bytes, complex)):
         return None
@@ -146,7 +152,7 @@ def evaluate_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckRepo
     """The report :func:`check_linear_warmup` prints, for tests and the grader."""
     w = _validate(lr_lambda, warmup_epochs, 2)
     report = CheckReport(f"Linear warmup over {w} epochs")
-    f = _factors(report, "linear_warmup", lr_lambda, 3 * w + 1)
+    f = _factors(report, _name(lr_lambda, "linear_warmup"), lr_lambda, 3 * w + 1)
     if f is None:
         return report
     _common(report, f, w)
@@ -166,7 +172,7 @@ def evaluate_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> Chec
     """The report :func:`check_exponential_warmup` prints, for tests and the grader."""
     w = _validate(lr_lambda, warmup_epochs, 2)
     report = CheckReport(f"Exponential warmup over {w} epochs")
-    f = _factors(report, "exponential_warmup", lr_lambda, 3 * w + 1)
+    f = _factors(report, _name(lr_lambda, "exponential_warmup"), lr_lambda, 3 * w + 1)
     if f is None:
         return report
     _common(report, f, w)
