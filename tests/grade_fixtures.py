@@ -136,7 +136,6 @@ def _insert_after(nb: NotebookNode, anchor: str, cell_id: str, source: str) -> N
     return nb
 
 
-# name -> (relative path, file contents); one kind of submission each.
 def build_class(root: Path, solution: NotebookNode) -> dict[str, Path]:
     """Write the fixture class under ``root``; returns {fixture name: path}."""
     starter = toy_starter(solution)
@@ -169,6 +168,7 @@ def build_class(root: Path, solution: NotebookNode) -> dict[str, Path]:
         copy.deepcopy(good), "toy-setup", "files",
         "import os\nfor name in os.listdir('.'):\n    os.remove(name)\nopen('scratch.txt', 'w').write('x' * 10000)\n",
     )
+    notebooks["uma/00_toy.ipynb"] = _with_double(copy.deepcopy(good), "block = bytearray(4 * 1024 ** 3)\nreturn 2 * x")
     notebooks["olga/00_toy.ipynb"] = b"this is not a notebook\n"
     whole = nbformat.writes(good).encode()
     notebooks["pat/00_toy.ipynb"] = whole[: len(whole) // 2]

@@ -46,6 +46,8 @@ def _learner_trouble(cell_ids: list[str], results: dict[str, CellResult], checks
             continue
         what = result.error.split(":")[0] if result.kind == "exception" and result.error else result.kind
         notes.append(f"{cell_id} ({what})")
+        if result.kind == "kernel-died":
+            break  # the cells after it only found a dead kernel
     return _clip("cells with problems: " + ", ".join(notes), 300) if notes else ""
 
 
