@@ -36,3 +36,18 @@ bench: venv
 
 clean:
 	rm -rf logs solutions/logs notebooks/logs .pytest_cache
+
+# Instructors: grade a folder of learner notebooks (docs/GRADING.md), e.g.
+#   make grade SUBMISSIONS=inbox OUT=grades GRADE_ARGS="--jobs 2 --quick"
+OUT ?= grades
+GRADE_ARGS ?=
+grade: venv
+	$(if $(SUBMISSIONS),,$(error usage: make grade SUBMISSIONS=folder [OUT=folder] [GRADE_ARGS="--jobs 2 --quick"]))
+	$(PY) -m helpers.grade "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_ARGS)
+
+# Learners: grade your own notebook as the instructor will and print the feedback, e.g.
+#   make check NB=notebooks/01_warmup_cosine.ipynb   (add CHECK_ARGS=--quick to skip full training)
+CHECK_ARGS ?=
+check: venv
+	$(if $(NB),,$(error usage: make check NB=notebooks/<exercise>.ipynb [CHECK_ARGS=--quick]))
+	$(PY) -m helpers.grade check "$(NB)" $(CHECK_ARGS)

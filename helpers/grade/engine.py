@@ -77,8 +77,8 @@ def _verdict(result: CellResult | None, outcome: RunOutcome, limits: Limits,
         context = f" (earlier, cell {trouble.cell_id!r} {what[trouble.kind]})"
     if result.kind == "passed":
         return R.PASSED, ""
-    if result.kind == "differs":
-        return R.FAILED, _failed_lines(result.output) + context
+    if result.kind == "differs":  # the ✗ lines carry their own hints
+        return R.FAILED, _failed_lines(result.output)
     if result.kind == "exception":
         error = result.output.strip().splitlines()[-1:] or ["an exception"]
         return R.ERROR, _clip(f"the check raised {error[0]}", 300) + context
