@@ -1,0 +1,62 @@
+"""REAL NOTEBOOKS (slow): the committed solutions and starters graded in --quick mode.
+
+Every exercise with a solution in solutions/ and a starter in notebooks/ is graded in one batch
+(2 jobs): the solution must pass every check graded in quick mode, the untouched starter must pass
+none, and both get one row per check (hidden checks included). Full-mode grading of the real
+notebooks is measured by hand (docs/GRADING.md), not in CI.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers.grade import rows as R
+from helpers.grade.__main__ import main
+from helpers.grade.registry import load_exercise
+
+REPO = Path(__file__).resolve().parents[1]
+EXERCISES = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb") if (REPO / "notebooks" / p.name).is_file())
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not EXERCISES, reason="no exercise has both a solution and a starter yet"),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> list[R.Row]:
+    base = tmp_path_factory.mktemp("real")
+    for name in EXERCISES:
+        for learner, folder in (("solution", "solutions"), ("starter", "notebooks")):
+            (base / "class" / learner).mkdir(parents=True, exist_ok=True)
+            shutil.copy(REPO / folder / f"{name}.ipynb", base / "class" / learner / f"{name}.ipynb")
+    args = [str(base / "class"), "--out", str(base / "out"), "--quick", "--jobs", "2"]
+    for name in EXERCISES:
+        args += ["--exercise", name]
+    assert main(args) == 0
+    return R.read_csv(base / "out" / "grades.csv")
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_solution_gets_full_marks_in_quick_mode(graded: list[R.Row], exercise: str) -> None:
+    checks = [c.id for c in load_exercise(REPO / "solutions" / f"{exercise}.ipynb").checks]
+    rows = [r for r in graded if r.learner == "solution" and r.exercise == exercise and not r.is_total]
+    assert [r.check for r in rows] == checks
+    bad = [(r.check, r.status, r.message) for r in rows if r.status not in (R.PASSED, R.NOT_GRADED_QUICK)]
+    assert bad == []
+    assert any(r.status == R.PASSED for r in rows)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_untouched_starter_gets_zero_on_every_check(graded: list[R.Row], exercise: str) -> None:
+    checks = [c.id for c in load_exercise(REPO / "solutions" / f"{exercise}.ipynb").checks]
+    rows = [r for r in graded if r.learner == "starter" and r.exercise == exercise and not r.is_total]
+    assert [r.check for r in rows] == checks  # one row each, hidden checks included
+    passed = [(r.check, r.message) for r in rows if r.passed]
+    assert passed == []
+    assert {r.status for r in rows} <= {R.FAILED, R.ERROR, R.NOT_GRADED_QUICK}
+    total = next(r for r in graded if r.learner == "starter" and r.exercise == exercise and r.is_total)
+    assert total.points == 0
