@@ -245,11 +245,14 @@ def test_cli_misuse_exits_2_with_a_clear_message(tmp_path: Path, toy_dir: Path, 
     assert "unknown exercise 07_nope" in capsys.readouterr().err
     assert main([str(tmp_path), "--solutions", str(toy_dir), "--shard", "3/2"]) == 2
     assert "--shard" in capsys.readouterr().err
+    assert main([str(tmp_path), "--solutions", str(toy_dir), "--out", str(tmp_path / "grades")]) == 2
+    assert "inside the submissions folder" in capsys.readouterr().err
     assert main(["merge", str(tmp_path / "nothing"), "--out", str(tmp_path / "m")]) == 2
     assert "not a folder" in capsys.readouterr().err
 
 
 def test_empty_class_is_graded_with_exit_0(tmp_path: Path, toy_dir: Path) -> None:
-    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "ann").mkdir(parents=True)
+    (tmp_path / "class" / "ann" / "notes.txt").write_text("not a notebook, not looked at")
     assert main([str(tmp_path / "class"), "--solutions", str(toy_dir), "--out", str(tmp_path / "out")]) == 0
     assert R.read_csv(tmp_path / "out" / "grades.csv") == []

@@ -72,6 +72,10 @@ def grade_main(argv: list[str]) -> int:
     root = args.submissions
     if not root.is_dir():
         raise GradeUsageError(f"submissions folder {root} does not exist (or is not a folder)")
+    out, inbox = args.out.resolve(), root.resolve()
+    if out == inbox or inbox in out.parents:
+        raise GradeUsageError(f"--out {args.out} is inside the submissions folder; choose a folder outside it "
+                              "(the grader never writes into the learners' files)")
     solutions = args.solutions or default_solutions_dir()
     names = exercise_names(solutions)
     exercises = load_exercises(solutions, args.exercise)
