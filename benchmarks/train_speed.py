@@ -1,0 +1,334 @@
+"""Wall time and test accuracy of the Exercise-1 training, done four ways in one process.
+
+Configuration (all variants): the course MLP on the course data, SGD lr 0.1,
+pl_bolts ``LinearWarmupCosineAnnealingLR`` (warmup = 25 % of the epochs, then cosine to the
+last epoch) stepped once per epoch, seed 123.
+
+1. ``baseline``: the course's original pipeline, re-implemented plainly: a numpy-backed
+   per-item ``Dataset``, a default ``DataLoader`` (batch 32, shuffled), ``self.log`` on every
+   step, Lightning's default Trainer (sanity check, checkpoint, model summary, TQDM bar).
+2. ``helpers``: what the notebooks run: ``helpers.training.fit_and_test``.
+3. ``plain``: a plain PyTorch loop over the same tensors on one thread (the lower bound).
+4. ``floor``: a Lightning ``Trainer`` with no logging, metrics or validation (Lightning's floor).
+
+Usage: ``python benchmarks/train_speed.py [--epochs 100] [--only baseline,helpers,plain,floor]``.
+This is a benchmark, not a test: numbers depend on the machine and on what else runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import helpers  # noqa: F401 - first: installs the narrow warning filters before pl_bolts loads
+
+import lightning as L
+import numpy as np
+import torch
+import torch.nn.functional as F
+import torchmetrics
+from lightning.pytorch.loggers import CSVLogger
+from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
+from sklearn.datasets import make_classification
+from sklearn.model_selection import train_test_split
+from torch.utils.data import DataLoader, Dataset
+
+from helpers.data import CourseDataModule, batch_loader, make_course_splits
+from helpers.models import PyTorchMLP
+from helpers.quiet import quiet_lightning_logs
+from helpers.training import ClassifierModule, fit_and_test
+
+SEED = 123
+LEARNING_RATE = 0.1
+TARGET_SPEEDUP = 4.0
+TARGET_ACCURACY = 0.885
+VARIANTS = ("baseline", "helpers", "plain", "floor")
+TORCH_DEFAULT_THREADS = torch.get_num_threads()  # what a learner's fresh kernel uses
+
+
+def warmup_epochs_for(epochs: int) -> int:
+    """25 % of the run, as in Exercise 1 (25 of 100 epochs)."""
+    return max(1, epochs // 4)
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, epochs: int) -> LinearWarmupCosineAnnealingLR:
+    return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=warmup_epochs_for(epochs), max_epochs=epochs)
+
+
+@dataclass
+class Measurement:
+    variant: str
+    seconds: float
+    test_acc: float
+    load_before: float
+    load_after: float
+
+
+# --- 1. the course's original pipeline ---------------------------------------------------------
+
+class NumpyDataset(Dataset):
+    """One example per ``__getitem__``, converted from numpy to tensors on every access."""
+
+    def __init__(self, features: np.ndarray, labels: np.ndarray) -> None:
+        self.features = features
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.tensor(self.features[index], dtype=torch.float32), torch.tensor(self.labels[index])
+
+
+class StepLoggingModule(L.LightningModule):
+    """Logs train loss and accuracy on every step (as the course did), val once per epoch."""
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__()
+        self.model = PyTorchMLP()
+        self.epochs = epochs
+        self.train_acc = torchmetrics.Accuracy(task="multiclass", num_classes=2)
+        self.val_acc = torchmetrics.Accuracy(task="multiclass", num_classes=2)
+        self.test_acc = torchmetrics.Accuracy(task="multiclass", num_classes=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def _shared(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        features, labels = batch
+        logits = self(features)
+        return F.cross_entropy(logits, labels), logits.argmax(dim=1), labels
+
+    def training_step(self, batch, batch_idx):  # type: ignore[no-untyped-def]
+        loss, preds, labels = self._shared(batch)
+        self.log("train_loss", loss)
+        self.train_acc(preds, labels)
+        self.log("train_acc", self.train_acc, prog_bar=True, on_step=True, on_epoch=True)
+        return loss
+
+    def validation_step(self, batch, batch_idx):  # type: ignore[no-untyped-def]
+        loss, preds, labels = self._shared(batch)
+        self.log("val_loss", loss, prog_bar=True)
+        self.val_acc(preds, labels)
+        self.log("val_acc", self.val_acc, prog_bar=True)
+
+    def test_step(self, batch, batch_idx):  # type: ignore[no-untyped-def]
+        _, preds, labels = self._shared(batch)
+        self.test_acc(preds, labels)
+        self.log("test_acc", self.test_acc)
+
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        optimizer = torch.optim.SGD(self.parameters(), lr=LEARNING_RATE)
+        scheduler = make_scheduler(optimizer, self.epochs)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def numpy_splits() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    x, y = make_classification(
+        n_samples=20000, n_features=100, n_informative=10, n_redundant=40, n_repeated=25,
+        n_clusters_per_class=5, flip_y=0.05, class_sep=0.5, random_state=123,
+    )
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=1, shuffle=True)
+    x_train, x_val, y_train, y_val = train_test_split(x_train, y_train, test_size=0.1, random_state=1, shuffle=True)
+    return {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}
+
+
+def run_baseline(epochs: int, workdir: str, threads: int = 1) -> float:
+    """Default Trainer; the TQDM bar is drawn into /dev/null, not a terminal.
+
+    One thread by default, like the other variants: on a busy 2-core machine torch's default of
+    2 threads made this pipeline 9x slower (128 s vs 14 s for 2 epochs), which would measure the
+    machine's load rather than the pipeline. ``--baseline-threads 0`` uses torch's default.
+    """
+    torch.set_num_threads(threads if threads > 0 else TORCH_DEFAULT_THREADS)
+    L.seed_everything(SEED, verbose=False)
+    data = numpy_splits()
+    train = DataLoader(NumpyDataset(*data["train"]), batch_size=32, shuffle=True, drop_last=True)
+    val = DataLoader(NumpyDataset(*data["val"]), batch_size=32)
+    test = DataLoader(NumpyDataset(*data["test"]), batch_size=32)
+    module = StepLoggingModule(epochs)
+    trainer = L.Trainer(
+        max_epochs=epochs,
+        accelerator="cpu",
+        devices=1,
+        deterministic=True,
+        default_root_dir=workdir,
+        logger=CSVLogger(save_dir=workdir, name="baseline"),
+    )
+    with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink), contextlib.redirect_stdout(sink):
+        trainer.fit(module, train_dataloaders=train, val_dataloaders=val)
+        tested = trainer.test(module, dataloaders=test, verbose=False)
+    return float(tested[0]["test_acc"])
+
+
+# --- 2. helpers, as the notebooks use it -------------------------------------------------------
+
+class Exercise1Module(ClassifierModule):
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        optimizer = torch.optim.SGD(self.parameters(), lr=self.learning_rate)
+        scheduler = make_scheduler(optimizer, self.num_epochs)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def run_helpers(epochs: int, workdir: str) -> float:
+    result = fit_and_test(Exercise1Module(learning_rate=LEARNING_RATE, num_epochs=epochs), log_dir=workdir, seed=SEED)
+    return result.test_acc
+
+
+# --- 3. plain PyTorch --------------------------------------------------------------------------
+
+def run_plain(epochs: int, workdir: str) -> float:
+    """Same tensors, same batches per epoch, validation every epoch; no Lightning at all."""
+    torch.set_num_threads(1)
+    L.seed_everything(SEED, verbose=False)
+    splits = make_course_splits()
+    model = PyTorchMLP()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    scheduler = make_scheduler(optimizer, epochs)
+    order = torch.Generator().manual_seed(SEED)
+    n_batches = len(splits.y_train) // 32
+    for _ in range(epochs):
+        model.train()
+        permutation = torch.randperm(len(splits.y_train), generator=order)
+        for b in range(n_batches):
+            index = permutation[b * 32 : (b + 1) * 32]
+            loss = F.cross_entropy(model(splits.x_train[index]), splits.y_train[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+        model.eval()
+        with torch.no_grad():
+            _ = (model(splits.x_val).argmax(dim=1) == splits.y_val).float().mean()
+    with torch.no_grad():
+        return float((model(splits.x_test).argmax(dim=1) == splits.y_test).float().mean())
+
+
+# --- 4. Lightning's floor ----------------------------------------------------------------------
+
+class BareModule(L.LightningModule):
+    """Loss only: no metrics, no logging, no validation."""
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__()
+        self.model = PyTorchMLP()
+        self.epochs = epochs
+
+    def training_step(self, batch, batch_idx):  # type: ignore[no-untyped-def]
+        features, labels = batch
+        return F.cross_entropy(self.model(features), labels)
+
+    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        optimizer = torch.optim.SGD(self.parameters(), lr=LEARNING_RATE)
+        scheduler = make_scheduler(optimizer, self.epochs)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def run_floor(epochs: int, workdir: str) -> float:
+    torch.set_num_threads(1)
+    L.seed_everything(SEED, verbose=False)
+    data = CourseDataModule()
+    module = BareModule(epochs)
+    trainer = L.Trainer(
+        max_epochs=epochs, accelerator="cpu", devices=1, deterministic=True, logger=False,
+        enable_progress_bar=False, enable_checkpointing=False, enable_model_summary=False,
+        num_sanity_val_steps=0, limit_val_batches=0, default_root_dir=workdir,
+    )
+    trainer.fit(module, train_dataloaders=data.train_dataloader())
+    splits = data.splits
+    assert splits is not None
+    module.model.eval()
+    with torch.no_grad():
+        return float((module.model(splits.x_test).argmax(dim=1) == splits.y_test).float().mean())
+
+
+RUNNERS: dict[str, Callable[[int, str], float]] = {
+    "baseline": run_baseline, "helpers": run_helpers, "plain": run_plain, "floor": run_floor,
+}
+
+
+def measure(variant: str, epochs: int, baseline_threads: int = 1) -> Measurement:
+    """Wall time from data generation to test accuracy (imports excluded), in a fresh temp folder."""
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix=f"bench-{variant}-") as workdir:
+        start = time.perf_counter()
+        if variant == "baseline":
+            test_acc = run_baseline(epochs, workdir, baseline_threads)
+        else:
+            test_acc = RUNNERS[variant](epochs, workdir)
+        seconds = time.perf_counter() - start
+    return Measurement(variant, seconds, test_acc, load_before, os.getloadavg()[0])
+
+
+def ratio(table: dict[str, Measurement], top: str, bottom: str) -> float:
+    if top not in table or bottom not in table:
+        return math.nan
+    return table[top].seconds / table[bottom].seconds
+
+
+def report(table: dict[str, Measurement], epochs: int, baseline_threads: int = 1) -> str:
+    lines = [
+        f"Exercise 1, {epochs} epochs: SGD lr {LEARNING_RATE}, LinearWarmupCosineAnnealingLR "
+        f"(warmup {warmup_epochs_for(epochs)} epochs, cosine to {epochs}) per epoch, seed {SEED}",
+        f"torch {torch.__version__}, lightning {L.__version__}, {os.cpu_count()} CPUs, "
+        f"threads: baseline {baseline_threads or TORCH_DEFAULT_THREADS}, helpers/plain/floor 1",
+        "",
+        f"{'variant':<10}{'seconds':>10}{'test_acc':>10}{'load 1-min before/after':>26}",
+    ]
+    for m in table.values():
+        lines.append(f"{m.variant:<10}{m.seconds:>10.1f}{m.test_acc:>10.4f}{m.load_before:>15.2f} / {m.load_after:.2f}")
+    lines.append("")
+    speedup = ratio(table, "baseline", "helpers")
+    lines.append(f"baseline / helpers: {speedup:.2f}x  (target >= {TARGET_SPEEDUP:g}x: "
+                 f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met' if not math.isnan(speedup) else 'not measured'})")
+    lines.append(f"helpers / plain:    {ratio(table, 'helpers', 'plain'):.2f}x")
+    lines.append(f"helpers / floor:    {ratio(table, 'helpers', 'floor'):.2f}x")
+    if "helpers" in table:
+        acc = table["helpers"].test_acc
+        lines.append(f"helpers test accuracy {acc:.4f} (target >= {TARGET_ACCURACY}: "
+                     f"{'met' if acc >= TARGET_ACCURACY else 'NOT met'})")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=100, help="epochs per variant (default 100)")
+    parser.add_argument("--only", default=",".join(VARIANTS), help=f"comma-separated subset of {','.join(VARIANTS)}")
+    parser.add_argument(
+        "--baseline-threads", type=int, default=1,
+        help=f"torch threads for the baseline (default 1; 0 = torch's default, {TORCH_DEFAULT_THREADS} here)",
+    )
+    args = parser.parse_args(argv)
+    if args.baseline_threads < 0:
+        parser.error(f"--baseline-threads must be >= 0, got {args.baseline_threads}")
+    if args.epochs < 2:
+        parser.error(f"--epochs must be at least 2 (warmup needs an epoch before the cosine), got {args.epochs}")
+    chosen = [v.strip() for v in args.only.split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in VARIANTS]
+    if unknown or not chosen:
+        parser.error(f"--only takes a comma-separated subset of {','.join(VARIANTS)}, got {args.only!r}")
+    args.variants = [v for v in VARIANTS if v in chosen]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    quiet_lightning_logs()
+    table: dict[str, Measurement] = {}
+    for variant in args.variants:
+        print(f"running {variant} ({args.epochs} epochs) ...", file=sys.stderr, flush=True)
+        table[variant] = measure(variant, args.epochs, args.baseline_threads)
+        print(f"  {table[variant].seconds:.1f} s, test accuracy {table[variant].test_acc:.4f}", file=sys.stderr, flush=True)
+    print(report(table, args.epochs, args.baseline_threads))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
