@@ -12,8 +12,10 @@ JOBS ?= 2
 venv:
 	@bash tools/ensure_venv.sh "$(VENV)"
 
+# Jupyter refuses to start as root (containers, Colab-like VMs) unless told --allow-root.
 lab: venv
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(NO_BROWSER),--no-browser,)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(NO_BROWSER),--no-browser,) \
+		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Unit tests, starter sync, and every solution notebook re-executed under nbval (strict outputs).
 test: venv
