@@ -1,0 +1,99 @@
+"""tools/ensure_venv.sh, driven against a fake venv whose python only records its calls.
+
+Nothing is installed: the fake ``bin/python`` logs its arguments, and fails the
+``pip install -r`` step when asked to, so the stamp logic and the failure path can be checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "tools" / "ensure_venv.sh"
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+echo "$*" >> "{log}"
+if [ -n "${{FAIL_REQUIREMENTS:-}}" ] && [[ "$*" == *"install -r"* ]]; then
+  echo "ERROR: No matching distribution found for torch==99" >&2
+  exit 1
+fi
+exit 0
+"""
+
+
+def expected_stamp() -> str:
+    digest = hashlib.sha256((REPO / "requirements.txt").read_bytes() + (REPO / "pyproject.toml").read_bytes())
+    return f"{digest.hexdigest()[:16]} {REPO}"
+
+
+@pytest.fixture
+def fake_venv(tmp_path: Path) -> Path:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text(FAKE_PYTHON.format(log=tmp_path / "calls.log"))
+    python.chmod(0o755)
+    return venv
+
+
+def run(venv: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(SCRIPT), str(venv)], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+    )
+
+
+def calls(venv: Path) -> list[str]:
+    log = venv.parent / "calls.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_current_stamp_means_nothing_to_do(fake_venv: Path) -> None:
+    (fake_venv / ".kit-stamp").write_text(expected_stamp() + "\n")
+    done = run(fake_venv)
+    assert done.returncode == 0 and done.stdout == "" and calls(fake_venv) == []
+
+
+def test_changed_requirements_reinstall_and_stamp(fake_venv: Path) -> None:
+    (fake_venv / ".kit-stamp").write_text(f"0000000000000000 {REPO}\n")
+    done = run(fake_venv)
+    assert done.returncode == 0, done.stderr
+    made = calls(fake_venv)
+    assert any(c.startswith("-m pip install -r ") and c.endswith("requirements.txt") for c in made)
+    assert any(c.startswith("-m pip install --no-deps --no-build-isolation -e ") for c in made)
+    assert (fake_venv / ".kit-stamp").read_text().strip() == expected_stamp()
+    assert "Environment ready" in done.stdout
+
+
+def test_other_checkout_only_reinstalls_the_kit(fake_venv: Path) -> None:
+    """Same requirements, another clone: only the editable install is redone (it moves the venv's
+    `import helpers` to this checkout, which matters when clones share one venv)."""
+    (fake_venv / ".kit-stamp").write_text(expected_stamp().split()[0] + " /somewhere/else\n")
+    assert run(fake_venv).returncode == 0
+    made = calls(fake_venv)
+    assert not any("install -r" in c for c in made)
+    assert any(" -e " in f" {c} " for c in made)
+
+
+def test_failed_install_says_what_failed_and_leaves_no_stamp(fake_venv: Path) -> None:
+    (fake_venv / ".kit-stamp").write_text(f"0000000000000000 {REPO}\n")
+    done = run(fake_venv, FAIL_REQUIREMENTS="1")
+    assert done.returncode == 1
+    assert "ERROR: pip install -r requirements.txt failed (full log: " in done.stderr
+    assert "No matching distribution found for torch==99" in done.stderr  # the log's tail is shown
+    assert not (fake_venv / ".kit-stamp").exists()
+    log = re.search(r"full log: (\S+)\)", done.stderr)
+    assert log is not None
+    Path(log.group(1)).unlink(missing_ok=True)
+    # The next run tries again instead of trusting the half-built venv.
+    assert run(fake_venv).returncode == 0 and (fake_venv / ".kit-stamp").exists()
+
+
+def test_usage_error_without_a_venv_path() -> None:
+    done = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "usage: ensure_venv.sh VENV_DIR" in done.stderr
