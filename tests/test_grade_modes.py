@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -42,6 +43,12 @@ def test_quick_mode_reports_training_checks_as_not_graded(toy) -> None:  # type:
     totals = {r.learner: (r.points, r.max_points) for r in rows if r.is_total}
     assert totals == {"alice": (3, 3), "carol": (1, 3)}
     assert "1 check(s) not graded in quick mode" in next(r for r in rows if r.is_total).message
+    # Found by running the solution itself in quick mode: only the training check prints differently.
+    settings = json.loads((out / "run.json").read_text())
+    assert settings["not_graded_in_quick_mode"] == {
+        "00_toy": {"toy-check-train": "the solution's own output changes with shortened training"}
+    }
+    assert train[0].message.startswith("not graded in quick mode: the solution's own output changes")
 
 
 def test_whole_submission_timeout_kills_the_run(toy) -> None:  # type: ignore[no-untyped-def]

@@ -46,17 +46,17 @@ def _ids(nb) -> list[str]:  # type: ignore[no-untyped-def]
 
 # --- registry -------------------------------------------------------------------------------
 
-def test_registry_reads_checks_in_order_with_training_dependency(exercise) -> None:  # type: ignore[no-untyped-def]
+def test_registry_reads_checks_in_order(exercise) -> None:  # type: ignore[no-untyped-def]
     assert [(c.id, c.hidden, c.needs_training) for c in exercise.checks] == [
         ("toy-check-double", False, False),
         ("toy-hidden-double", True, False),
         ("toy-check-answer", False, False),
-        ("toy-check-train", False, True),
+        ("toy-check-train", False, False),
     ]
     assert exercise.max_points == 4
 
 
-def test_explicit_needs_training_tag_replaces_the_heuristic(toy_dir: Path, tmp_path: Path) -> None:
+def test_needs_training_tag_is_read(toy_dir: Path, tmp_path: Path) -> None:
     nb = nbformat.read(toy_dir / f"{TOY}.ipynb", as_version=4)
     next(c for c in nb.cells if c["id"] == "toy-check-answer").metadata["tags"].append("needs-training")
     nbformat.write(nb, tmp_path / f"{TOY}.ipynb")
@@ -149,8 +149,8 @@ def test_graded_copy_restores_edited_and_missing_checks_and_inserts_hidden(exerc
             assert cell.outputs == [] and cell.execution_count is None  # saved outputs never trusted
 
 
-def test_quick_mode_skips_training_dependent_checks(exercise, starter) -> None:  # type: ignore[no-untyped-def]
-    graded = build_graded_copy(starter, exercise, quick=True)
+def test_skipped_checks_become_nbval_skip(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+    graded = build_graded_copy(starter, exercise, skip=frozenset({"toy-check-train"}))
     assert graded.skipped == {"toy-check-train"}
     train = next(c for c in graded.notebook.cells if c["id"] == "toy-check-train")
     assert train.source.startswith(SKIP_MARKER + "\n")

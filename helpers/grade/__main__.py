@@ -41,7 +41,7 @@ def _positive(kind: type):  # type: ignore[no-untyped-def]
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
-                        help="train for 2 epochs; checks that need full training are 'not-graded-quick'")
+                        help="train for 2 epochs; checks whose solution output changes then are 'not-graded-quick'")
     parser.add_argument("--solutions", type=Path, default=None,
                         help="folder of executed solution notebooks (default: this kit's solutions/)")
     parser.add_argument("--cell-timeout", type=_positive(float), default=None,
@@ -93,11 +93,12 @@ def grade_main(argv: list[str]) -> int:
         total = graded.rows[-1]
         print(f"  {sub.rel}: {total.points:g}/{total.max_points:g} ({graded.seconds:.0f} s)", file=sys.stderr)
 
-    results = grade_all(subs, exercises, _limits(args), quick=args.quick, jobs=args.jobs, progress=progress)
+    results, plans = grade_all(subs, exercises, _limits(args), quick=args.quick, jobs=args.jobs, progress=progress)
     rows = [row for result in results for row in result.rows]
     settings = {"mode": mode, "shard": args.shard, "jobs": args.jobs, "submissions": len(subs),
-                "seconds": round(time.monotonic() - start, 1),
-                "exercises": sorted(exercises)}
+                "seconds": round(time.monotonic() - start, 1), "exercises": sorted(exercises),
+                "not_graded_in_quick_mode": {name: plan.not_graded for name, plan in plans.items()},
+                "quick_calibration_seconds": {name: round(plan.seconds, 1) for name, plan in plans.items()}}
     write_reports(rows, args.out, settings)
     (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
     print(f"Graded {len(subs)} submission(s) in {settings['seconds']} s: {args.out}/grades.csv, "
@@ -123,7 +124,7 @@ def check_main(argv: list[str]) -> int:
         subs = find_submissions(Path(tmp), names)
     exercises = load_exercises(solutions, [subs[0].exercise] if subs[0].exercise else None)
     print(f"Checking {args.notebook} ({'quick' if args.quick else 'full'} mode) ...", file=sys.stderr)
-    results = grade_all(subs, exercises, _limits(args), quick=args.quick)
+    results, _ = grade_all(subs, exercises, _limits(args), quick=args.quick)
     print(feedback_text(results[0].rows))
     return 0
 

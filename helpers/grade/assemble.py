@@ -81,8 +81,10 @@ def _same(a: str, b: str) -> bool:
     return [line.rstrip() for line in a.strip().splitlines()] == [line.rstrip() for line in b.strip().splitlines()]
 
 
-def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, quick: bool = False) -> GradedCopy:
-    """Assemble the notebook to execute; ``learner_nb`` itself is not modified."""
+def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, skip: frozenset[str] = frozenset()) -> GradedCopy:
+    """Assemble the notebook to execute; checks in ``skip`` run as ``# NBVAL_SKIP`` (quick mode).
+
+    ``learner_nb`` itself is not modified."""
     checks = {c.id: c for c in exercise.checks}
     solution_ids = [c["id"] for c in exercise.notebook.cells]
     graded = GradedCopy(notebook=nbformat.v4.new_notebook(metadata=copy.deepcopy(exercise.notebook.metadata)))
@@ -101,8 +103,7 @@ def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, quick: bool 
                 "".join(cell.get("source", "")), "".join(check.cell.source)
             ):
                 graded.restored[cell_id] = "edited"
-            skip = quick and check.needs_training
-            cells.append(graded_check_cell(check.cell, cell_id, skip))
+            cells.append(graded_check_cell(check.cell, cell_id, cell_id in skip))
         else:
             cells.append(_learner_cell(cell, cell_id))
     for check in exercise.checks:  # missing and hidden checks, at their solution position
@@ -113,8 +114,8 @@ def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, quick: bool 
         present = [c["id"] for c in cells]
         anchors = [i for i in solution_ids[: check.position] if i in present]
         at = present.index(anchors[-1]) + 1 if anchors else len(cells)
-        cells.insert(at, graded_check_cell(check.cell, check.id, quick and check.needs_training))
+        cells.insert(at, graded_check_cell(check.cell, check.id, check.id in skip))
         seen.add(check.id)
-    graded.skipped = {c.id for c in exercise.checks if quick and c.needs_training}
+    graded.skipped = {c.id for c in exercise.checks if c.id in skip}
     graded.notebook.cells = cells
     return graded

@@ -102,19 +102,55 @@ def problem_rows(sub: Submission, exercises: dict[str, Exercise]) -> list[R.Row]
     return [row, R.total_row([row], max_points=exercise.max_points if exercise else 0, message=f"not graded: {status}")]
 
 
-def grade_submission(sub: Submission, exercise: Exercise, limits: Limits, quick: bool = False) -> Graded:
-    """Re-execute one readable submission with the instructor's checks and turn nbval's verdicts into rows."""
+@dataclass(frozen=True)
+class QuickPlan:
+    """Which checks of an exercise quick mode cannot grade, and why (check id -> reason)."""
+
+    exercise: str
+    not_graded: dict[str, str]
+    seconds: float
+
+
+def calibrate_quick(exercise: Exercise, limits: Limits) -> QuickPlan:
+    """Run the solution itself in quick mode: a check whose printed lines then differ from the
+    committed (full) ones depends on the full training and is not graded in quick mode.
+
+    This needs no list of training functions: whatever ``KIT_QUICK_EPOCHS`` changes shows up here.
+    Checks tagged ``needs-training`` are never graded in quick mode, whatever they print.
+    """
+    not_graded = {c.id: "tagged needs-training" for c in exercise.checks if c.needs_training}
+    graded = build_graded_copy(exercise.notebook, exercise, skip=frozenset(not_graded))
+    outcome = run_graded_copy(graded, limits, quick=True)
+    for check in exercise.checks:
+        if check.id in not_graded:
+            continue
+        result = outcome.cells.get(check.id)
+        if result is None or result.kind != "passed":
+            kind = "no result" if result is None else result.kind
+            not_graded[check.id] = ("the solution's own output changes with shortened training"
+                                    if kind == "differs" else f"the solution does not run in quick mode ({kind})")
+    return QuickPlan(exercise.name, not_graded, outcome.seconds)
+
+
+def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
+                     quick: QuickPlan | None = None) -> Graded:
+    """Re-execute one readable submission with the instructor's checks and turn nbval's verdicts into rows.
+
+    ``quick`` (from :func:`calibrate_quick`) switches to quick mode and says which checks to skip.
+    """
     assert sub.notebook is not None
-    graded = build_graded_copy(sub.notebook, exercise, quick=quick)
-    outcome = run_graded_copy(graded, limits, quick=quick)
+    skip = frozenset(quick.not_graded) if quick is not None else frozenset()
+    graded = build_graded_copy(sub.notebook, exercise, skip=skip)
+    outcome = run_graded_copy(graded, limits, quick=quick is not None)
     cell_ids = graded.code_cell_ids()
     check_ids = {c.id for c in exercise.checks}
     rows = []
     for check in exercise.checks:
         restored = graded.restored.get(check.id, "")
         if check.id in graded.skipped:
+            reason = quick.not_graded[check.id] if quick is not None else ""
             rows.append(R.Row(sub.learner, exercise.name, sub.rel, check.id, R.NOT_GRADED_QUICK, 0, 0, 0, restored,
-                              f"depends on full training: not graded in quick mode (worth {check.points:g} in a full run)"))
+                              f"not graded in quick mode: {reason} (worth {check.points:g} in a full run)"))
             continue
         trouble = _earlier_trouble(cell_ids, outcome.cells, check.id, check_ids)
         status, message = _verdict(outcome.cells.get(check.id), outcome, limits, trouble)
@@ -131,20 +167,32 @@ def grade_submission(sub: Submission, exercise: Exercise, limits: Limits, quick:
     return Graded(rows + [R.total_row(rows, message=note)], outcome.seconds)
 
 
+def _map(function: Callable, items: list, jobs: int) -> list:  # type: ignore[type-arg]
+    if jobs <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(function, items))
+
+
 def grade_all(subs: list[Submission], exercises: dict[str, Exercise], limits: Limits, quick: bool = False,
-              jobs: int = 1, progress: Callable[[Submission, Graded], None] | None = None) -> list[Graded]:
-    """Grade every submission (``jobs`` child processes at a time); results in input order."""
+              jobs: int = 1, progress: Callable[[Submission, Graded], None] | None = None,
+              ) -> tuple[list[Graded], dict[str, QuickPlan]]:
+    """Grade every submission (``jobs`` child processes at a time); results in input order.
+
+    In quick mode each exercise that has submissions is calibrated first (one solution run each).
+    """
+    plans: dict[str, QuickPlan] = {}
+    if quick:
+        needed = sorted({s.exercise for s in subs if s.problem is None and s.exercise in exercises})
+        plans = {p.exercise: p for p in _map(lambda name: calibrate_quick(exercises[name], limits), needed, jobs)}
 
     def one(sub: Submission) -> Graded:
         if sub.problem is not None or sub.exercise not in exercises:
             result = Graded(problem_rows(sub, exercises), 0.0)
         else:
-            result = grade_submission(sub, exercises[sub.exercise], limits, quick)
+            result = grade_submission(sub, exercises[sub.exercise], limits, plans.get(sub.exercise))
         if progress is not None:
             progress(sub, result)
         return result
 
-    if jobs <= 1:
-        return [one(sub) for sub in subs]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, subs))
+    return _map(one, subs, jobs), plans

@@ -6,7 +6,6 @@ tests point ``--solutions`` at a folder of toy notebooks.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from helpers.grade.errors import GradeUsageError
 CHECK_TAG = "check"
 HIDDEN_CHECK_TAG = "hidden-check"
 NEEDS_TRAINING_TAG = "needs-training"
-_TRAINS = re.compile(r"^(?!\s*def\s)(?!\s*#).*\bfit_and_test\s*\(", re.MULTILINE)
 
 
 def default_solutions_dir() -> Path:
@@ -34,7 +32,7 @@ class Check:
     position: int  # index of the cell in the solution
     hidden: bool
     points: float
-    needs_training: bool
+    needs_training: bool  # tagged ``needs-training``: never graded in quick mode
     cell: NotebookNode  # the solution's executed cell (source and outputs are the reference)
 
 
@@ -70,27 +68,6 @@ def is_check_cell(cell: NotebookNode) -> bool:
     return cell.get("cell_type") == "code" and bool({CHECK_TAG, HIDDEN_CHECK_TAG} & set(_tags(cell)))
 
 
-def _training_dependent(cells: list[NotebookNode]) -> set[str]:
-    """Check cells whose result needs the full 100-epoch training.
-
-    Explicit when the solution tags any check cell ``needs-training``; otherwise every check
-    cell after the first cell that calls ``fit_and_test(...)`` counts as training-dependent.
-    """
-    checks = [c for c in cells if is_check_cell(c)]
-    if any(NEEDS_TRAINING_TAG in _tags(c) for c in checks):
-        return {c["id"] for c in checks if NEEDS_TRAINING_TAG in _tags(c)}
-    dependent: set[str] = set()
-    trained = False
-    for cell in cells:
-        if cell.get("cell_type") != "code":
-            continue
-        if is_check_cell(cell) and trained:
-            dependent.add(cell["id"])
-        elif not is_check_cell(cell) and _TRAINS.search("".join(cell.get("source", ""))):
-            trained = True
-    return dependent
-
-
 def load_exercise(path: Path) -> Exercise:
     """Read one solution and validate it as a rubric (misuse errors name the file and cell)."""
     try:
@@ -101,7 +78,6 @@ def load_exercise(path: Path) -> Exercise:
     ids = [c.get("id") for c in cells]
     if any(not i for i in ids) or len(set(ids)) != len(ids):
         raise GradeUsageError(f"solution {path} needs unique cell ids on every cell (nbformat 4.5)")
-    dependent = _training_dependent(cells)
     checks = []
     for position, cell in enumerate(cells):
         if not is_check_cell(cell):
@@ -119,7 +95,7 @@ def load_exercise(path: Path) -> Exercise:
             position=position,
             hidden=HIDDEN_CHECK_TAG in _tags(cell),
             points=points,
-            needs_training=cell["id"] in dependent,
+            needs_training=NEEDS_TRAINING_TAG in _tags(cell),
             cell=cell,
         ))
     if not checks:
