@@ -173,7 +173,8 @@ def make_trainer(
         torch.set_num_threads(num_threads)
     quiet_lightning_logs()
     L.seed_everything(seed, workers=True, verbose=False)
-    callbacks = list(trainer_kwargs.pop("callbacks", []))
+    extra = trainer_kwargs.pop("callbacks", None) or []
+    callbacks = [extra] if isinstance(extra, L.Callback) else list(extra)  # Lightning takes one or a list
     if progress:
         callbacks.append(EpochProgress())
     options: dict[str, Any] = dict(

@@ -127,6 +127,13 @@ def test_make_trainer_settings(log_dir: Path) -> None:
     assert not any(isinstance(c, EpochProgress) for c in quiet_trainer.callbacks)
 
 
+def test_make_trainer_takes_one_callback_or_a_list(log_dir: Path) -> None:
+    extra = RecordingProgress()
+    for given in (extra, [extra]):
+        trainer = make_trainer(1, log_dir=log_dir, progress=False, callbacks=given)
+        assert extra in trainer.callbacks
+
+
 @pytest.mark.parametrize("epochs", [0, -3, 2.5, True])
 def test_make_trainer_bad_epochs(epochs, log_dir: Path) -> None:
     with pytest.raises(ValueError, match=r"max_epochs must be a positive int, got"):
