@@ -8,7 +8,9 @@ temporary copy of ``notebooks/`` (nothing is written into the repository) and wi
     that cell or an earlier one (the learner sees their hint first, not some other failure);
 (b) no cell before the first blank raises at all (the imports, data and explanations run);
 (c) every cell tagged ``check`` prints at least one ``✗`` line (an unfinished exercise never
-    passes its self-check), and every error is either a blank's ``NotImplementedError`` (its
+    passes its self-check) or, when its input is the result of an earlier cell that stopped at
+    a blank (e.g. ``check_training_result(result, ...)`` after the training cell failed), stops
+    with that ``NameError`` before the check can run; and every error is either a blank's ``NotImplementedError`` (its
     message carries the hint) or a ``NameError`` that follows from an earlier failed cell. A
     blank's hint may travel through library frames (torch's ``LambdaLR`` calls the learner's
     factor function at construction), since the learner still sees their hint last; any other
@@ -92,7 +94,8 @@ def starter_problems(nb: NotebookNode) -> list[str]:
             inside = f" from inside {library.group(1)}" if library else ""
             problems.append(f"(c) {where}: an error other than a blank's hint{inside}: {shown}")
         if "check" in cell.get("metadata", {}).get("tags", []):
-            if not any(line.lstrip().startswith("✗") for line in _printed(cell).splitlines()):
+            crossed = any(line.lstrip().startswith("✗") for line in _printed(cell).splitlines())
+            if not crossed and not any(e.ename == "NameError" for e in _errors(cell)):
                 problems.append(f"(c) check {where} printed no ✗ line (errors: {[e.ename for e in _errors(cell)]})")
     if not first_error_seen:
         problems.append("(a) the untouched starter ran without any error: its blanks never stop it")
@@ -120,7 +123,9 @@ def test_the_rules_catch_a_broken_starter() -> None:
     check.outputs = [new_output("stream", name="stdout", text="Check f\n✗ f — write f first\n")]
     after = new_code_cell("print(result)", id="after")
     after.outputs = [new_output("error", ename="NameError", evalue="name 'result' is not defined", traceback=[])]
-    ok = new_notebook(cells=[new_code_cell("x = 1", id="ok"), blank, deep, check, after])
+    late_check = new_code_cell("check_result(result)", id="check-result", metadata={"tags": ["check"]})
+    late_check.outputs = [new_output("error", ename="NameError", evalue="name 'result' is not defined", traceback=[])]
+    ok = new_notebook(cells=[new_code_cell("x = 1", id="ok"), blank, deep, check, after, late_check])
     assert starter_problems(ok) == []
 
 
