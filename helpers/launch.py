@@ -119,7 +119,6 @@ if find_spec("helpers") is None and (
     prepare_runtime(kit)'''
 
 
-
 def readme_block() -> str:
     """The README's launch table, one row per starter, from the same setting as the notebooks."""
     rows = [f"| `{path}` | {badge_line(path)} |" for path in README_NOTEBOOKS]
