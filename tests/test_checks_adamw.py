@@ -14,6 +14,7 @@ from helpers.checks.adamw import (
     check_weight_decay_choice,
     evaluate_optimizer,
     evaluate_weight_decay_choice,
+    example_sweep_table,
 )
 from helpers.training import QUICK_EPOCHS_ENV, ClassifierModule
 
@@ -224,18 +225,8 @@ def test_misuse_raises_with_what_to_pass() -> None:
 
 @pytest.fixture
 def table() -> pd.DataFrame:
-    """A sweep table where validation favours 0.1 and test favours 0.3."""
-    return pd.DataFrame(
-        {
-            "val_acc": [0.866, 0.871, 0.893, 0.889, 0.860],
-            "test_acc": [0.858, 0.870, 0.899, 0.905, 0.850],
-            "train_acc": [0.986, 0.975, 0.950, 0.920, 0.880],
-            "gap": [0.120, 0.104, 0.057, 0.031, 0.020],
-            "epochs": [100] * 5,
-            "seconds": [30.0] * 5,
-        },
-        index=pd.Index([0.01, 0.05, 0.1, 0.3, 1.0], name="weight_decay"),
-    )
+    """A sweep table where validation favours 0.1, test 0.3 and training 0.01."""
+    return example_sweep_table().assign(seconds=30.0)
 
 
 def by_validation(sweep_table: pd.DataFrame) -> float:
@@ -336,6 +327,17 @@ def test_learner_table_is_never_modified(table: pd.DataFrame) -> None:
 
     evaluate_weight_decay_choice(mutating, table)
     pd.testing.assert_frame_equal(table, before)
+
+
+def test_without_a_table_the_function_is_judged_on_the_example() -> None:
+    report = evaluate_weight_decay_choice(by_validation)
+    assert report.title == "Checking by_validation on an example sweep table"
+    assert report.passed and len(report.criteria) == 4, report.text()
+    test_report = evaluate_weight_decay_choice(lambda t: t["test_acc"].idxmax())
+    assert "the best is at [0.1]" in test_report.hints()[0]
+    assert "reads test metrics" in test_report.hints()[1]
+    with pytest.raises(TypeError, match="pass the sweep table too"):
+        evaluate_weight_decay_choice(0.1)
 
 
 def test_choice_misuse_raises(table: pd.DataFrame) -> None:

@@ -327,7 +327,7 @@ def _crafted(table: pd.DataFrame, val_at: int, test_at: int, train_at: int) -> p
 def _check_sweep(report: CheckReport, table: pd.DataFrame) -> None:
     values = sorted(float(v) for v in table.index)
     low, high = SWEEP_SPAN
-    name = f"sweep tried ≥ {MIN_SWEEP_VALUES} weight decays spanning {low:g}–{high:g}"
+    name = f"sweep tried ≥ {MIN_SWEEP_VALUES} weight decays spanning {low}–{high}"
     if len(values) < MIN_SWEEP_VALUES:
         report.add(name, False, f"only {len(values)} values ({values}); try at least {MIN_SWEEP_VALUES}")
     elif values[0] > low or values[-1] < high:
@@ -408,9 +408,28 @@ def _check_by_validation(report: CheckReport, choose: Callable[[pd.DataFrame], A
         )
 
 
-def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame) -> CheckReport:
+def example_sweep_table() -> pd.DataFrame:
+    """A made-up sweep table (not a real run) in which validation, test and training accuracy
+    favour different weight decays (0.1, 0.3 and 0.01): a selection can be checked on it
+    before, or without, a real sweep."""
+    return pd.DataFrame(
+        {
+            "val_acc": [0.866, 0.871, 0.893, 0.889, 0.860],
+            "test_acc": [0.858, 0.870, 0.899, 0.905, 0.850],
+            "train_acc": [0.986, 0.975, 0.950, 0.920, 0.880],
+            "gap": [0.120, 0.104, 0.057, 0.031, 0.020],
+            "epochs": [COURSE_EPOCHS] * 5,
+        },
+        index=pd.Index([0.01, 0.05, 0.1, 0.3, 1.0], name="weight_decay"),
+    )
+
+
+def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None) -> CheckReport:
     """The report behind :func:`check_weight_decay_choice`."""
-    table = _validate_table(sweep_table)
+    example = sweep_table is None
+    if example and not callable(choice):
+        raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, sweep_table)")
+    table = example_sweep_table() if example else _validate_table(sweep_table)
     if callable(choice):
         choose = choice
         label = getattr(choice, "__name__", "your selection")
@@ -422,7 +441,7 @@ def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame) 
             "choice must be your selection function (e.g. choose_weight_decay) or the chosen number, "
             f"got {type(choice).__name__}"
         )
-    report = CheckReport(f"Checking {label}")
+    report = CheckReport(f"Checking {label}" + (" on an example sweep table" if example else ""))
     if choose is None:
         value: float | None = float(choice)  # type: ignore[arg-type]
     else:
@@ -434,7 +453,8 @@ def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame) 
         if error is not None:
             report.add(f"{label} runs on the sweep table", False, f"it raised {type(error).__name__}: {error}")
             return report
-    _check_sweep(report, table)
+    if not example:
+        _check_sweep(report, table)
     swept = {float(v) for v in table.index}
     if value is None or not any(math.isclose(value, v) for v in swept):
         report.add(
@@ -467,10 +487,11 @@ def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame) 
     return report
 
 
-def check_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame) -> None:
+def check_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None) -> None:
     """Check the weight decay chosen from ``sweep_table`` (a function of the table, or a number).
 
     A function is also run on altered copies of the table, to see that it uses validation
-    accuracy and never the test columns.
+    accuracy and never the test columns. Without ``sweep_table`` a function is checked on
+    :func:`example_sweep_table`, so the check works before (or without) a real sweep.
     """
     evaluate_weight_decay_choice(choice, sweep_table).show()
