@@ -2,9 +2,10 @@
 
 ``check_optimizer`` builds a fresh instance of the learner's model class and inspects what its
 ``configure_optimizers`` returns; nothing is trained. ``check_weight_decay_choice`` calls the
-learner's selection function on the real sweep table *and on altered copies of it*: a choice
-made by validation accuracy must still work without the test columns and must follow the
-validation column when test and train accuracy point elsewhere. Behaviour is checked rather
+learner's selection function on the sweep table (the real one, or a made-up example before the
+sweep exists) *and on altered copies of it*: a choice made by validation accuracy must still
+work without the test columns and must follow the validation column when test and train
+accuracy point elsewhere. Behaviour is checked rather
 than source text, so a comment mentioning "test" is no crime and a renamed column no escape.
 """
 
