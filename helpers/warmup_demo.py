@@ -10,8 +10,8 @@ Lightning) so every step's loss and LR is at hand and a comparison takes seconds
 from __future__ import annotations
 
 import time
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -23,6 +23,12 @@ from helpers.data import CourseDataModule, CourseSplits
 from helpers.models import PyTorchMLP
 
 OPTIMIZERS = ("adam", "sgd")
+
+
+def _whole(name: str, value: object, minimum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -60,18 +66,25 @@ class WarmupComparison:
     warmup: StepRun
     optimizer: str
     base_lr: float
-    warmup_steps: int
+    warmup_epochs: int
+    batch_size: int
     seed: int
+
+    @property
+    def seconds(self) -> float:
+        return self.no_warmup.seconds + self.warmup.seconds
 
     def summary(self) -> str:
         """A small table of the measured numbers, one line per run."""
+        steps = self.warmup_epochs * self.warmup.steps_per_epoch
         lines = [
-            f"{self.optimizer}, base lr {self.base_lr:g}, warmup {self.warmup_steps} steps, seed {self.seed}",
-            f"{'run':<12} {'loss ep. 1':>10} {'loss last ep.':>13} {'val loss':>9} {'val acc':>8}",
+            f"{self.optimizer}, base lr {self.base_lr:g}, batch size {self.batch_size}, "
+            f"warmup {self.warmup_epochs} epochs ({steps} steps), seed {self.seed}",
+            f"{'run':<10} {'loss ep. 1':>10} {'loss last ep.':>13} {'val loss':>9} {'val acc':>8}",
         ]
         for run in (self.no_warmup, self.warmup):
             lines.append(
-                f"{run.label:<12} {run.epoch_mean_loss(0):>10.4f} {run.epoch_mean_loss(run.epochs - 1):>13.4f} "
+                f"{run.label:<10} {run.epoch_mean_loss(0):>10.4f} {run.epoch_mean_loss(run.epochs - 1):>13.4f} "
                 f"{run.val_loss[-1]:>9.4f} {run.val_acc[-1]:>8.4f}"
             )
         return "\n".join(lines)
@@ -96,40 +109,38 @@ def _linear_warmup_factor(step: int, *, warmup_steps: int) -> float:
 
 def train_steps(
     base_lr: float,
-    warmup_steps: int,
+    warmup_epochs: int,
     *,
-    epochs: int = 3,
+    epochs: int = 8,
+    batch_size: int = 32,
     optimizer: str = "adam",
     seed: int = 123,
     label: str | None = None,
-    datamodule: CourseDataModule | None = None,
 ) -> StepRun:
     """Train the course MLP for ``epochs`` and record the loss of every step.
 
-    ``warmup_steps`` > 0 raises the LR linearly per batch, factor ``min((step + 1) / warmup_steps, 1)``
-    through a ``LambdaLR`` stepped after every ``optimizer.step()``; 0 trains at ``base_lr`` throughout.
-    The seed fixes both the model's initial weights and the batch order, so the two runs of a
-    comparison differ only in the schedule.
+    ``warmup_epochs`` > 0 raises the LR linearly per batch, factor ``min((step + 1) / S, 1)`` with
+    S = ``warmup_epochs`` × batches per epoch, through a ``LambdaLR`` stepped after every
+    ``optimizer.step()``; 0 trains at ``base_lr`` throughout. The seed fixes both the initial
+    weights and the batch order, so two runs with the same seed differ only in the schedule.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
     if not isinstance(base_lr, (int, float)) or isinstance(base_lr, bool) or base_lr <= 0:
         raise ValueError(f"base_lr must be a positive number, got {base_lr!r}")
-    if not isinstance(warmup_steps, int) or isinstance(warmup_steps, bool) or warmup_steps < 0:
-        raise ValueError(f"warmup_steps must be a whole number >= 0, got {warmup_steps!r}")
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-        raise ValueError(f"epochs must be a positive whole number, got {epochs!r}")
+    _whole("warmup_epochs", warmup_epochs, 0)
+    _whole("epochs", epochs, 1)
 
     torch.set_num_threads(1)  # faster for this small model, and bit-for-bit reproducible
-    data = datamodule if datamodule is not None else CourseDataModule(shuffle_seed=seed)
+    data = CourseDataModule(batch_size=batch_size, shuffle_seed=seed)
     data.setup()
     splits: CourseSplits = data.splits  # type: ignore[assignment]
     torch.manual_seed(seed)
     model = PyTorchMLP()
     opt = _make_optimizer(optimizer, model, float(base_lr))
     schedule = None
-    if warmup_steps > 0:
-        factor = partial(_linear_warmup_factor, warmup_steps=warmup_steps)
+    if warmup_epochs > 0:
+        factor = partial(_linear_warmup_factor, warmup_steps=warmup_epochs * data.steps_per_epoch)
         schedule = torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
     losses: list[float] = []
@@ -155,7 +166,7 @@ def train_steps(
         val_loss.append(v_loss)
         val_acc.append(v_acc)
     return StepRun(
-        label=label or ("warmup" if warmup_steps else "no warmup"),
+        label=label or ("warmup" if warmup_epochs else "no warmup"),
         losses=np.asarray(losses),
         lrs=np.asarray(lrs),
         steps_per_epoch=data.steps_per_epoch,
@@ -167,55 +178,62 @@ def train_steps(
 
 def compare_warmup(
     base_lr: float,
-    warmup_steps: int,
+    warmup_epochs: int,
     *,
-    epochs: int = 3,
+    epochs: int = 8,
+    batch_size: int = 32,
     optimizer: str = "adam",
     seed: int = 123,
 ) -> WarmupComparison:
-    """Train twice with identical seed and data order: at full ``base_lr`` and with warmup."""
-    if not isinstance(warmup_steps, int) or isinstance(warmup_steps, bool) or warmup_steps < 1:
-        raise ValueError(f"warmup_steps must be a positive whole number for a comparison, got {warmup_steps!r}")
-    common = dict(epochs=epochs, optimizer=optimizer, seed=seed)
+    """Train twice with identical seed, weights and batch order: at full ``base_lr`` and with warmup."""
+    _whole("warmup_epochs", warmup_epochs, 1)
+    if warmup_epochs >= epochs:
+        raise ValueError(f"warmup_epochs ({warmup_epochs}) must be shorter than epochs ({epochs}) to compare")
+    common = dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed)
     return WarmupComparison(
         no_warmup=train_steps(base_lr, 0, label="no warmup", **common),
-        warmup=train_steps(base_lr, warmup_steps, label="warmup", **common),
+        warmup=train_steps(base_lr, warmup_epochs, label="warmup", **common),
         optimizer=optimizer,
         base_lr=float(base_lr),
-        warmup_steps=warmup_steps,
+        warmup_epochs=warmup_epochs,
+        batch_size=batch_size,
         seed=seed,
     )
 
 
 @dataclass(frozen=True)
 class SeedResult:
-    """Mean training loss over the first ``steps`` steps, without and with warmup, for one seed."""
+    """First-epoch mean loss and final validation accuracy, without and with warmup, for one seed."""
 
     seed: int
-    no_warmup: float
-    warmup: float
+    first_epoch_loss: tuple[float, float]
+    final_val_acc: tuple[float, float]
 
 
-def early_loss_by_seed(
+def compare_over_seeds(
     base_lr: float,
-    warmup_steps: int,
+    warmup_epochs: int,
     seeds: tuple[int, ...],
     *,
+    epochs: int = 8,
+    batch_size: int = 32,
     optimizer: str = "adam",
-    steps: int | None = None,
 ) -> list[SeedResult]:
-    """Repeat the comparison for several seeds (one epoch each) and keep the early mean loss,
-    so a claim about warmup rests on more than one lucky initialisation.
-
-    ``steps`` defaults to ``warmup_steps``: the loss is averaged over the warmup period.
-    """
+    """Repeat :func:`compare_warmup` for several seeds, so a claim rests on more than one lucky start."""
     if not seeds:
         raise ValueError("seeds is empty: pass e.g. (123, 1, 2)")
-    steps = warmup_steps if steps is None else steps
     results = []
     for seed in seeds:
-        pair = compare_warmup(base_lr, warmup_steps, epochs=1, optimizer=optimizer, seed=seed)
-        results.append(SeedResult(seed, float(pair.no_warmup.losses[:steps].mean()), float(pair.warmup.losses[:steps].mean())))
+        pair = compare_warmup(
+            base_lr, warmup_epochs, epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed
+        )
+        results.append(
+            SeedResult(
+                seed,
+                (pair.no_warmup.epoch_mean_loss(0), pair.warmup.epoch_mean_loss(0)),
+                (float(pair.no_warmup.val_acc[-1]), float(pair.warmup.val_acc[-1])),
+            )
+        )
     return results
 
 
@@ -229,18 +247,23 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (cumulative[ends] - cumulative[starts]) / (ends - starts)
 
 
-def plot_warmup_comparison(comparison: WarmupComparison, *, window: int = 25, show: bool = True) -> Figure:
-    """Per-step training loss (smoothed over ``window`` steps) of both runs, and the LR they used."""
+def plot_warmup_comparison(
+    comparison: WarmupComparison, *, window: int = 10, first_epochs: int | None = None, show: bool = True
+) -> Figure:
+    """Per-step training loss (smoothed over ``window`` steps) of both runs, and the LR they used.
+
+    ``first_epochs`` limits the plot to the start of training, where warmup acts.
+    """
     if not isinstance(comparison, WarmupComparison):
         raise TypeError(f"pass the result of compare_warmup(...), got {type(comparison).__name__}")
     fig, (loss_ax, lr_ax) = plt.subplots(1, 2, figsize=(10, 3.5))
     for run in (comparison.no_warmup, comparison.warmup):
-        x = np.arange(len(run.losses)) / run.steps_per_epoch
-        loss_ax.plot(x, moving_average(run.losses, window), label=run.label)
-        lr_ax.plot(x, run.lrs, label=run.label)
-    loss_ax.set_yscale("log")  # a spike of several units and differences of 0.05 in one picture
+        steps = len(run.losses) if first_epochs is None else first_epochs * run.steps_per_epoch
+        x = np.arange(steps) / run.steps_per_epoch
+        loss_ax.plot(x, moving_average(run.losses, window)[:steps], label=run.label)
+        lr_ax.plot(x, run.lrs[:steps], label=run.label)
     loss_ax.set_xlabel("epoch")
-    loss_ax.set_ylabel(f"training loss (mean of {window} steps, log)")
+    loss_ax.set_ylabel(f"training loss (mean of {window} steps)")
     loss_ax.set_title("loss per step")
     lr_ax.set_xlabel("epoch")
     lr_ax.set_ylabel("learning rate")

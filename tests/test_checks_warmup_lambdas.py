@@ -137,19 +137,25 @@ def test_misuse_raises() -> None:
 
 
 def test_warmup_demo_is_seeded_and_validates_input() -> None:
-    """One short comparison (a single epoch of 450 steps per run, a few seconds)."""
+    """Short runs (batch 256: 56 steps per epoch), a few seconds in all."""
     from helpers.warmup_demo import compare_warmup, moving_average, train_steps
 
-    first = train_steps(0.05, 450, epochs=1, seed=7)
-    again = train_steps(0.05, 450, epochs=1, seed=7)
+    first = train_steps(0.02, 1, epochs=2, batch_size=256, seed=7)
+    again = train_steps(0.02, 1, epochs=2, batch_size=256, seed=7)
     np.testing.assert_array_equal(first.losses, again.losses)
-    assert first.lrs[0] == pytest.approx(0.05 / 450) and first.lrs[-1] == pytest.approx(0.05 * 450 / 450)
-    assert len(first.losses) == first.steps_per_epoch == 450
+    np.testing.assert_array_equal(first.val_acc, again.val_acc)
+    assert first.steps_per_epoch == 56 and len(first.losses) == 112 and first.epochs == 2
+    assert first.lrs[0] == pytest.approx(0.02 / 56)  # warmup counted in batches
+    assert first.lrs[55] == pytest.approx(0.02) and first.lrs[-1] == pytest.approx(0.02)
+    flat = train_steps(0.02, 0, epochs=1, batch_size=256, seed=7)
+    assert np.all(flat.lrs == 0.02) and not flat.diverged
     np.testing.assert_allclose(moving_average(np.array([1.0, 3.0, 5.0]), 2), [1.0, 2.0, 4.0])
     with pytest.raises(ValueError, match="optimizer must be one of"):
         train_steps(0.05, 0, optimizer="lion")
-    with pytest.raises(ValueError, match="warmup_steps must be a positive whole number"):
+    with pytest.raises(ValueError, match="warmup_epochs must be a whole number >= 1"):
         compare_warmup(0.05, 0)
+    with pytest.raises(ValueError, match="must be shorter than epochs"):
+        compare_warmup(0.05, 3, epochs=3)
 
 
 def test_report_names_the_function_checked() -> None:
