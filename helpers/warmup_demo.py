@@ -187,8 +187,8 @@ def compare_warmup(
 ) -> WarmupComparison:
     """Train twice with identical seed, weights and batch order: at full ``base_lr`` and with warmup."""
     _whole("warmup_epochs", warmup_epochs, 1)
-    if warmup_epochs >= epochs:
-        raise ValueError(f"warmup_epochs ({warmup_epochs}) must be shorter than epochs ({epochs}) to compare")
+    if warmup_epochs > epochs:
+        raise ValueError(f"warmup_epochs ({warmup_epochs}) must not exceed epochs ({epochs}): the warmup would never end")
     common = dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed)
     return WarmupComparison(
         no_warmup=train_steps(base_lr, 0, label="no warmup", **common),

@@ -154,8 +154,8 @@ def test_warmup_demo_is_seeded_and_validates_input() -> None:
         train_steps(0.05, 0, optimizer="lion")
     with pytest.raises(ValueError, match="warmup_epochs must be a whole number >= 1"):
         compare_warmup(0.05, 0)
-    with pytest.raises(ValueError, match="must be shorter than epochs"):
-        compare_warmup(0.05, 3, epochs=3)
+    with pytest.raises(ValueError, match="must not exceed epochs"):
+        compare_warmup(0.05, 3, epochs=2)
 
 
 def test_report_names_the_function_checked() -> None:
