@@ -3,9 +3,9 @@
 Learners move sliders (family, base LR, warmup, eta_min, epochs, per-epoch or per-step stepping)
 and see the schedule redrawn at once, with the warmup end, the peak and the LR at a chosen epoch
 marked; their own scheduler can be overlaid on the reference. The plot is rendered to a PNG and
-swapped into one ``ipywidgets.Output`` in a single state update, so figures never stack, flicker
-or stay open in pyplot, and the same code works in JupyterLab, Notebook 7, Colab and Lightning
-Studio. Impossible settings show the reason (from :mod:`helpers.schedule_families`) instead of a plot.
+swapped into one ``ipywidgets.Output`` in a single state update (its ``outputs`` trait, which
+JupyterLab, Notebook 7, Lightning Studio and Colab's widget manager all render from), so figures
+never stack, flicker or stay open in pyplot, and no kernel is needed to test it. Impossible settings show the reason (from :mod:`helpers.schedule_families`) instead of a plot.
 
     from helpers.lr_explorer import lr_explorer
     lr_explorer("linear_warmup_cosine", warmup_epochs=10, total_epochs=100, compare=make_scheduler)
@@ -33,6 +33,7 @@ from helpers.schedule_families import (
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
 
 _WIDE = {"description_width": "initial"}
+_NUMBER_BOX = {"width": "230px"}
 _CONFIG_CONTROLS = (
     "family",
     "base_lr",
@@ -123,23 +124,24 @@ class LRExplorer:
         batch_note = f" (batch size {batch_size})" if batch_size else ""
         self.controls: dict[str, widgets.Widget] = {
             "family": widgets.Dropdown(
-                options=[(label, key) for key, label in FAMILIES.items()], value=family, description="schedule", style=_WIDE
+                options=[(label, key) for key, label in FAMILIES.items()], value=family, description="schedule", style=_WIDE,
+                layout={"width": "330px"},
             ),
-            "interval": widgets.ToggleButtons(
-                options=[("per epoch", "epoch"), ("per step", "step")], value=interval, description="step the scheduler",
-                style=_WIDE,
+            "interval": widgets.Dropdown(
+                options=[("per epoch", "epoch"), ("per step (batch)", "step")], value=interval,
+                description="step the scheduler", style=_WIDE, layout={"width": "300px"},
             ),
-            "base_lr": widgets.FloatText(value=base_lr, step=0.01, description="base LR", style=_WIDE),
-            "warmup_start_lr": widgets.FloatText(value=warmup_start_lr, step=0.001, description="warmup start LR", style=_WIDE),
-            "eta_min": widgets.FloatText(value=eta_min, step=0.001, description="eta_min", style=_WIDE),
+            "base_lr": widgets.FloatText(value=base_lr, step=0.01, description="base LR", style=_WIDE, layout=_NUMBER_BOX),
+            "warmup_start_lr": widgets.FloatText(value=warmup_start_lr, step=0.001, description="warmup start LR", style=_WIDE, layout=_NUMBER_BOX),
+            "eta_min": widgets.FloatText(value=eta_min, step=0.001, description="eta_min", style=_WIDE, layout=_NUMBER_BOX),
             "warmup_epochs": widgets.IntSlider(
                 value=warmup_epochs, min=0, max=slider_max, description="warmup epochs", continuous_update=False, style=_WIDE
             ),
             "total_epochs": widgets.IntSlider(
                 value=total_epochs, min=1, max=slider_max, description="total epochs", continuous_update=False, style=_WIDE
             ),
-            "step_size": widgets.IntText(value=step_size, description="decay every (epochs)", style=_WIDE),
-            "gamma": widgets.FloatText(value=gamma, step=0.05, description="gamma", style=_WIDE),
+            "step_size": widgets.IntText(value=step_size, description="decay every (epochs)", style=_WIDE, layout=_NUMBER_BOX),
+            "gamma": widgets.FloatText(value=gamma, step=0.05, description="gamma", style=_WIDE, layout=_NUMBER_BOX),
             "epoch": widgets.IntSlider(
                 value=0 if epoch is None else epoch, min=0, max=max(total_epochs - 1, 0), description="LR at epoch",
                 continuous_update=False, style=_WIDE,

@@ -186,9 +186,15 @@ def _shut_down(server: LabServer, process: subprocess.Popen) -> None:
 
 
 def _kernels_connected(server: LabServer) -> bool:
+    """True once a kernel is idle with a websocket attached (the browser can run cells)."""
     request = urllib.request.Request(f"{server.url}/api/kernels", headers={"Authorization": f"token {server.token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        kernels = json.load(response)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            kernels = json.load(response)
+    except urllib.error.HTTPError as error:
+        if error.code >= 500:  # jupyter_server answers 500 while a kernel is half started
+            return False
+        raise
     return any(k.get("connections", 0) >= 1 and k.get("execution_state") == "idle" for k in kernels)
 
 
