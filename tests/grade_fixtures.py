@@ -1,8 +1,8 @@
 """Programmatic fixtures for the grader: a toy exercise and a class of learner submissions.
 
 The toy solution follows the kit's conventions (ids, ``### BEGIN SOLUTION`` blanks, ``check`` and
-``hidden-check`` cells, a ``fit_and_test(...)`` call that makes the checks after it
-training-dependent). It is executed for real, its starter is made by ``helpers.starters``, and
+``hidden-check`` cells, a stand-in training whose epoch count follows ``KIT_QUICK_EPOCHS``, one
+check that adapts to quick mode and one that needs the full training). It is executed for real, its starter is made by ``helpers.starters``, and
 every submission is derived from that starter: the correct one fills the blanks with the
 solution's cells, the others add one typical mistake or one kind of bad input each.
 """
@@ -64,7 +64,11 @@ _CHECK_DOUBLE = 'check_value("Checking double", "double(3) == 6", lambda: double
 _CHECK_ANSWER = ('check_value("Checking the quiz", "decoupled weight decay", optimizer_name, "AdamW",\n'
                  '            "which optimizer applies weight decay outside the adaptive update?")\n')
 _TRAIN = "result = fit_and_test(course_epochs(100))\n"
-_CHECK_TRAIN = 'check_value("Checking training", "trained 100 epochs", lambda: result["epochs"], 100, "train for 100 epochs")\n'
+# Quick-mode aware (prints the epoch count it expects): graded in quick mode against the solution's quick output.
+_CHECK_TRAIN = ('check_value("Checking training", f"trained for all {course_epochs(100)} epochs", lambda: result["epochs"],\n'
+                '            course_epochs(100), "train for num_epochs epochs")\n')
+# Needs the full training: the solution itself prints ✗ in quick mode, so quick mode does not grade it.
+_CHECK_TARGET = 'check_value("Checking the target", "trained 100 epochs", lambda: result["epochs"], 100, "train for 100 epochs")\n'
 _HIDDEN = 'check_value("Checking double on negatives", "double(-4) == -8", lambda: double(-4), -8, "negative inputs too")\n'
 
 
@@ -97,6 +101,7 @@ def toy_solution_source() -> NotebookNode:
         _code("toy-check-answer", _CHECK_ANSWER, ["check"]),
         _code("toy-train", _TRAIN),
         _code("toy-check-train", _CHECK_TRAIN, ["check"]),
+        _code("toy-check-target", _CHECK_TARGET, ["check"]),
     ]
     return nb
 

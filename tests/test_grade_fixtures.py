@@ -19,25 +19,25 @@ from helpers.grade import run as run_module
 from helpers.grade.__main__ import main
 
 P, F, E, T, K = R.PASSED, R.FAILED, R.ERROR, R.TIMEOUT, R.KERNEL_DIED
-CHECKS = ("toy-check-double", "toy-hidden-double", "toy-check-answer", "toy-check-train")
-# learner -> statuses of the four checks in solution order (hidden check second).
+CHECKS = ("toy-check-double", "toy-hidden-double", "toy-check-answer", "toy-check-train", "toy-check-target")
+# learner -> statuses of the five checks in solution order (hidden check second).
 EXPECTED = {
-    "alice": (P, P, P, P),  # correct
-    "tina": (P, P, P, P),  # correct, flat layout "00_toy - tina.ipynb"
-    "bob": (F, F, F, P),  # untouched starter (the toy's training cell is not a blank)
-    "carol": (F, F, P, P),  # wrong formula
-    "dan": (P, F, P, P),  # passes the visible check, fails the hidden one
-    "erin": (F, F, P, P),  # wrong formula and a check cell edited to print ✓
-    "frank": (P, P, P, P),  # deleted every visible check cell: restored and run
-    "grace": (P, P, P, P),  # an extra cell raises ZeroDivisionError
-    "heidi": (T, T, P, P),  # infinite loop inside double(): per-cell timeout
-    "ivan": (P, P, P, K),  # os._exit() after the third check
-    "judy": (P, P, P, P),  # sys.exit(): IPython catches SystemExit, the kernel lives on
-    "ken": (P, P, K, K),  # the kernel kills itself (SIGKILL) after the first check
-    "leo": (F, F, P, P),  # double() prints 3 MB inside the checks
-    "mia": (P, P, P, P),  # a cell prints 5 MB
-    "nick": (P, P, P, P),  # a cell deletes and writes files in its working folder
-    "uma": (E, E, P, P),  # double() allocates 4 GB: MemoryError under the 2 GB limit
+    "alice": (P, P, P, P, P),  # correct
+    "tina": (P, P, P, P, P),  # correct, flat layout "00_toy - tina.ipynb"
+    "bob": (F, F, F, P, P),  # untouched starter (the toy's training cell is not a blank)
+    "carol": (F, F, P, P, P),  # wrong formula
+    "dan": (P, F, P, P, P),  # passes the visible check, fails the hidden one
+    "erin": (F, F, P, P, P),  # wrong formula and a check cell edited to print ✓
+    "frank": (P, P, P, P, P),  # deleted every visible check cell: restored and run
+    "grace": (P, P, P, P, P),  # an extra cell raises ZeroDivisionError
+    "heidi": (T, T, P, P, P),  # infinite loop inside double(): per-cell timeout
+    "ivan": (P, P, P, K, K),  # os._exit() after the third check
+    "judy": (P, P, P, P, P),  # sys.exit(): IPython catches SystemExit, the kernel lives on
+    "ken": (P, P, K, K, K),  # the kernel kills itself (SIGKILL) after the first check
+    "leo": (F, F, P, P, P),  # double() prints 3 MB inside the checks
+    "mia": (P, P, P, P, P),  # a cell prints 5 MB
+    "nick": (P, P, P, P, P),  # a cell deletes and writes files in its working folder
+    "uma": (E, E, P, P, P),  # double() allocates 4 GB: MemoryError under the 2 GB limit
 }
 UNGRADABLE = {
     "olga/00_toy.ipynb": R.NOT_JSON,
@@ -48,7 +48,8 @@ UNGRADABLE = {
     "sam/00_toy (1).ipynb": R.DUPLICATE,
 }
 RESTORED = {("erin", "toy-check-double"): "edited", ("frank", "toy-check-double"): "missing",
-            ("frank", "toy-check-answer"): "missing", ("frank", "toy-check-train"): "missing"}
+            ("frank", "toy-check-answer"): "missing", ("frank", "toy-check-train"): "missing",
+            ("frank", "toy-check-target"): "missing"}
 
 
 def _hashes(root: Path) -> dict[str, str]:
@@ -100,7 +101,7 @@ def test_totals_add_up(graded) -> None:  # type: ignore[no-untyped-def]
     assert len(totals) == len(EXPECTED) + len(UNGRADABLE)  # one total per file found
     for learner, statuses in EXPECTED.items():
         total = next(t for t in totals.values() if t.learner == learner)
-        assert (total.points, total.max_points) == (statuses.count(P), 4)
+        assert (total.points, total.max_points) == (statuses.count(P), len(CHECKS))
 
 
 def test_ungradable_files_get_one_status_row_each(graded) -> None:  # type: ignore[no-untyped-def]
@@ -135,7 +136,7 @@ def test_reports_written(graded) -> None:  # type: ignore[no-untyped-def]
     assert f"| `toy-check-double` | {passed} | {len(EXPECTED)} |" in summary
     feedback = (out / "feedback" / "carol.md").read_text()
     assert "- ✗ `toy-check-double` (0/1) — failed: ✗ double(3) == 6 — double(3) should be 6" in feedback
-    assert "**Total: 2 / 4 points**" in feedback
+    assert "**Total: 3 / 5 points**" in feedback
     assert sorted(p.name for p in (out / "feedback").iterdir()) == sorted(
         f"{learner}.md" for learner in {*EXPECTED, "olga", "pat", "quinn", "rita", "sam"}
     )

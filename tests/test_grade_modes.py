@@ -38,17 +38,19 @@ def test_quick_mode_reports_training_checks_as_not_graded(toy) -> None:  # type:
     out = toy["base"] / "quick-out"
     assert main([str(folder), "--out", str(out), "--solutions", str(toy["solutions"]), "--quick", "--jobs", "2"]) == 0
     rows = R.read_csv(out / "grades.csv")
-    train = [r for r in rows if r.check == "toy-check-train"]
-    assert [(r.status, r.points, r.max_points) for r in train] == [(R.NOT_GRADED_QUICK, 0, 0)] * 2
+    status = {(r.learner, r.check): (r.status, r.points, r.max_points) for r in rows}
+    # Graded against the solution's quick output ("trained for all 2 epochs"), not the saved full one.
+    assert status["alice", "toy-check-train"] == (R.PASSED, 1, 1)
+    # Found by running the solution itself in quick mode: its target check prints ✗ after 2 epochs.
+    assert status["alice", "toy-check-target"] == status["carol", "toy-check-target"] == (R.NOT_GRADED_QUICK, 0, 0)
     totals = {r.learner: (r.points, r.max_points) for r in rows if r.is_total}
-    assert totals == {"alice": (3, 3), "carol": (1, 3)}
+    assert totals == {"alice": (4, 4), "carol": (2, 4)}
     assert "1 check(s) not graded in quick mode" in next(r for r in rows if r.is_total).message
-    # Found by running the solution itself in quick mode: only the training check prints differently.
     settings = json.loads((out / "run.json").read_text())
-    assert settings["not_graded_in_quick_mode"] == {
-        "00_toy": {"toy-check-train": "the solution's own output changes with shortened training"}
-    }
-    assert train[0].message.startswith("not graded in quick mode: the solution's own output changes")
+    assert settings["not_graded_in_quick_mode"] == {"00_toy": {"toy-check-target": "the solution itself fails it in quick mode"}}
+    assert status["alice", "toy-check-target"][0] == R.NOT_GRADED_QUICK
+    target = next(r for r in rows if r.check == "toy-check-target")
+    assert target.message.startswith("not graded in quick mode: the solution itself fails it in quick mode")
 
 
 def test_whole_submission_timeout_kills_the_run(toy) -> None:  # type: ignore[no-untyped-def]
@@ -57,7 +59,7 @@ def test_whole_submission_timeout_kills_the_run(toy) -> None:  # type: ignore[no
     assert main([str(folder), "--out", str(out), "--solutions", str(toy["solutions"]),
                  "--cell-timeout", "300", "--timeout", "8"]) == 0
     rows = [r for r in R.read_csv(out / "grades.csv") if not r.is_total]
-    assert {r.status for r in rows} == {R.TIMEOUT} and len(rows) == 4
+    assert {r.status for r in rows} == {R.TIMEOUT} and len(rows) == 5
     assert "stopped after the 8 s limit per submission" in rows[0].message
 
 
@@ -82,8 +84,8 @@ def test_check_command_prints_one_learners_feedback(toy, capsys) -> None:  # typ
     printed = capsys.readouterr().out
     assert "- ✓ `toy-check-double` (1/1)" in printed
     assert "- ✗ `toy-hidden-double` (0/1) — failed: ✗ double(-4) == -8 — negative inputs too" in printed
-    assert "- – `toy-check-train`" in printed
-    assert "**Total: 2 / 3 points**" in printed
+    assert "- – `toy-check-target`" in printed
+    assert "**Total: 3 / 4 points**" in printed
     assert notebook.read_bytes() == before
 
 

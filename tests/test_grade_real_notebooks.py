@@ -8,6 +8,8 @@ notebooks is measured by hand (docs/GRADING.md), not in CI.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 from pathlib import Path
 
@@ -36,7 +38,10 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> list[R.Row]:
     args = [str(base / "class"), "--out", str(base / "out"), "--quick", "--jobs", "2"]
     for name in EXERCISES:
         args += ["--exercise", name]
-    assert main(args) == 0
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        status = main(args)
+    assert status == 0, errors.getvalue()
     return R.read_csv(base / "out" / "grades.csv")
 
 

@@ -52,8 +52,9 @@ def test_registry_reads_checks_in_order(exercise) -> None:  # type: ignore[no-un
         ("toy-hidden-double", True, False),
         ("toy-check-answer", False, False),
         ("toy-check-train", False, False),
+        ("toy-check-target", False, False),
     ]
-    assert exercise.max_points == 4
+    assert exercise.max_points == 5
 
 
 def test_needs_training_tag_is_read(toy_dir: Path, tmp_path: Path) -> None:

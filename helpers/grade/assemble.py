@@ -43,7 +43,8 @@ def _strip_markers(source: str) -> str:
     )
 
 
-def graded_check_cell(check_cell: NotebookNode, check_id: str, skip: bool) -> NotebookNode:
+def graded_check_cell(check_cell: NotebookNode, check_id: str, skip: bool,
+                      reference: str | None = None) -> NotebookNode:
     """The instructor's check as nbval runs it: output compared on stdout only.
 
     The body runs through IPython's ``%%capture --no-stdout`` so that warnings (stderr) and rich
@@ -55,7 +56,7 @@ def graded_check_cell(check_cell: NotebookNode, check_id: str, skip: bool) -> No
     cell = nbformat.v4.new_code_cell(source)
     cell["id"] = check_id
     cell.metadata = nbformat.from_dict({META_KEY: {"check": check_id}})
-    reference = stdout_of(check_cell)
+    reference = stdout_of(check_cell) if reference is None else reference
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=reference)]
     cell.execution_count = check_cell.get("execution_count") or 1
     return cell
@@ -81,10 +82,13 @@ def _same(a: str, b: str) -> bool:
     return [line.rstrip() for line in a.strip().splitlines()] == [line.rstrip() for line in b.strip().splitlines()]
 
 
-def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, skip: frozenset[str] = frozenset()) -> GradedCopy:
-    """Assemble the notebook to execute; checks in ``skip`` run as ``# NBVAL_SKIP`` (quick mode).
+def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, skip: frozenset[str] = frozenset(),
+                      references: dict[str, str] | None = None) -> GradedCopy:
+    """Assemble the notebook to execute; ``learner_nb`` itself is not modified.
 
-    ``learner_nb`` itself is not modified."""
+    Checks in ``skip`` run as ``# NBVAL_SKIP``; ``references`` replaces the solution's saved
+    outputs (quick mode compares with the solution's own quick-mode output)."""
+    references = references or {}
     checks = {c.id: c for c in exercise.checks}
     solution_ids = [c["id"] for c in exercise.notebook.cells]
     graded = GradedCopy(notebook=nbformat.v4.new_notebook(metadata=copy.deepcopy(exercise.notebook.metadata)))
@@ -103,7 +107,7 @@ def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, skip: frozen
                 "".join(cell.get("source", "")), "".join(check.cell.source)
             ):
                 graded.restored[cell_id] = "edited"
-            cells.append(graded_check_cell(check.cell, cell_id, cell_id in skip))
+            cells.append(graded_check_cell(check.cell, cell_id, cell_id in skip, references.get(cell_id)))
         else:
             cells.append(_learner_cell(cell, cell_id))
     for check in exercise.checks:  # missing and hidden checks, at their solution position
@@ -114,7 +118,7 @@ def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, skip: frozen
         present = [c["id"] for c in cells]
         anchors = [i for i in solution_ids[: check.position] if i in present]
         at = present.index(anchors[-1]) + 1 if anchors else len(cells)
-        cells.insert(at, graded_check_cell(check.cell, check.id, check.id in skip))
+        cells.insert(at, graded_check_cell(check.cell, check.id, check.id in skip, references.get(check.id)))
         seen.add(check.id)
     graded.skipped = {c.id for c in exercise.checks if c.id in skip}
     graded.notebook.cells = cells

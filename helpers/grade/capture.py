@@ -8,13 +8,14 @@ kernel fail the running cell at once instead of after the whole cell timeout.
 
 from __future__ import annotations
 
+import os
 import time
 from queue import Empty
 from typing import Any
 
 import pytest
 
-MAX_OUTPUT = 4000
+MAX_OUTPUT = int(os.environ.get("KIT_GRADE_MAX_OUTPUT", "4000"))  # the grader raises it for references
 _POLL = 1.0
 
 

@@ -104,32 +104,44 @@ def problem_rows(sub: Submission, exercises: dict[str, Exercise]) -> list[R.Row]
 
 @dataclass(frozen=True)
 class QuickPlan:
-    """Which checks of an exercise quick mode cannot grade, and why (check id -> reason)."""
+    """Quick mode for one exercise: the solution's own quick-mode output of each check (the
+    reference learners are compared with) and the checks that cannot be graded, with why."""
 
     exercise: str
+    references: dict[str, str]
     not_graded: dict[str, str]
     seconds: float
 
 
-def calibrate_quick(exercise: Exercise, limits: Limits) -> QuickPlan:
-    """Run the solution itself in quick mode: a check whose printed lines then differ from the
-    committed (full) ones depends on the full training and is not graded in quick mode.
+REFERENCE_OUTPUT = 10_000_000  # characters of check output kept when recording references
 
-    This needs no list of training functions: whatever ``KIT_QUICK_EPOCHS`` changes shows up here.
-    Checks tagged ``needs-training`` are never graded in quick mode, whatever they print.
+
+def calibrate_quick(exercise: Exercise, limits: Limits) -> QuickPlan:
+    """Run the solution itself in quick mode and take its check outputs as quick-mode references.
+
+    The checks know about quick mode (they print ``– … (not checked: quick mode)`` for what needs
+    full training), so the solution's quick output is what a correct learner's quick run prints.
+    Not graded in quick mode: checks tagged ``needs-training``, checks that do not run or that
+    print a ✗ line for the solution itself, and checks with no ✓ line left to compare.
     """
     not_graded = {c.id: "tagged needs-training" for c in exercise.checks if c.needs_training}
     graded = build_graded_copy(exercise.notebook, exercise, skip=frozenset(not_graded))
-    outcome = run_graded_copy(graded, limits, quick=True)
+    outcome = run_graded_copy(graded, limits, quick=True, max_output=REFERENCE_OUTPUT)
+    references = {}
     for check in exercise.checks:
         if check.id in not_graded:
             continue
         result = outcome.cells.get(check.id)
-        if result is None or result.kind != "passed":
-            kind = "no result" if result is None else result.kind
-            not_graded[check.id] = ("the solution's own output changes with shortened training"
-                                    if kind == "differs" else f"the solution does not run in quick mode ({kind})")
-    return QuickPlan(exercise.name, not_graded, outcome.seconds)
+        lines = [line.strip() for line in result.output.splitlines()] if result is not None else []
+        if result is None or result.kind not in ("passed", "differs"):
+            not_graded[check.id] = f"the solution does not run it in quick mode ({result.kind if result else 'no result'})"
+        elif any(line.startswith("✗") for line in lines):
+            not_graded[check.id] = "the solution itself fails it in quick mode"
+        elif not any(line.startswith("✓") for line in lines):
+            not_graded[check.id] = "nothing of it can be checked after shortened training"
+        else:
+            references[check.id] = result.output
+    return QuickPlan(exercise.name, references, not_graded, outcome.seconds)
 
 
 def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
@@ -140,7 +152,7 @@ def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
     """
     assert sub.notebook is not None
     skip = frozenset(quick.not_graded) if quick is not None else frozenset()
-    graded = build_graded_copy(sub.notebook, exercise, skip=skip)
+    graded = build_graded_copy(sub.notebook, exercise, skip=skip, references=quick.references if quick else None)
     outcome = run_graded_copy(graded, limits, quick=quick is not None)
     cell_ids = graded.code_cell_ids()
     check_ids = {c.id for c in exercise.checks}

@@ -63,9 +63,11 @@ def _sanitize_file() -> Path | None:
     return path if path.is_file() else None
 
 
-def child_env(token: str, quick: bool) -> dict[str, str]:
+def child_env(token: str, quick: bool, max_output: int | None = None) -> dict[str, str]:
     """The learner code's environment: ours minus pytest's, plus the run token and quick mode."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "KIT_QUICK_EPOCHS"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "KIT_QUICK_EPOCHS", "KIT_GRADE_"))}
+    if max_output is not None:
+        env["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
     env[TOKEN_VAR] = token
     env["JUPYTER_PLATFORM_DIRS"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -150,8 +152,11 @@ def parse_junit(junit: Path, cell_ids: list[str]) -> dict[str, CellResult]:
     return results
 
 
-def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False) -> RunOutcome:
-    """Execute the graded copy in a child process; the temporary folder is always removed."""
+def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
+                    max_output: int | None = None) -> RunOutcome:
+    """Execute the graded copy in a child process; the temporary folder is always removed.
+
+    ``max_output`` raises the length of check output kept (for reference runs of a solution)."""
     token = uuid.uuid4().hex
     base = Path(tempfile.mkdtemp(prefix="kit-grade-"))
     start = time.monotonic()
@@ -168,7 +173,7 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False) -> 
         log = report / "child.log"
         with open(log, "wb") as sink:
             child = subprocess.Popen(
-                pytest_command(notebook, junit, ini, limits), cwd=work, env=child_env(token, quick),
+                pytest_command(notebook, junit, ini, limits), cwd=work, env=child_env(token, quick, max_output),
                 stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
                 preexec_fn=_limit(limits.memory_mb, limits.file_mb), start_new_session=True,
             )
