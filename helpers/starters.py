@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         stale = generate(REPO, args.notebooks, check=args.check)
+        sys.stdout.flush()  # keep the per-notebook lines before the summary on a shared terminal
     except StarterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
