@@ -100,6 +100,10 @@ class LRExplorer:
         for name, value in (("warmup_epochs", warmup_epochs), ("step_size", step_size)):
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TypeError(f"{name} must be a whole number, got {type(value).__name__}")
+        if warmup_epochs < 0:
+            raise ValueError(f"warmup_epochs must be 0 or more, got {warmup_epochs}")
+        if epoch is not None and (not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 <= epoch < total_epochs):
+            raise ValueError(f"epoch (for the LR readout) must be a whole number in 0..{total_epochs - 1}, got {epoch!r}")
         for name, value in (("base_lr", base_lr), ("warmup_start_lr", warmup_start_lr), ("eta_min", eta_min), ("gamma", gamma)):
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise TypeError(f"{name} must be a number, got {type(value).__name__}")

@@ -259,6 +259,10 @@ def test_misuse_raises_a_specific_error() -> None:
         lr_explorer(steps_per_epoch=0)
     with pytest.raises(TypeError, match="warmup_epochs must be a whole number"):
         lr_explorer(warmup_epochs=2.5, steps_per_epoch=SPE)
+    with pytest.raises(ValueError, match="warmup_epochs must be 0 or more, got -1"):
+        lr_explorer(warmup_epochs=-1, steps_per_epoch=SPE)
+    with pytest.raises(ValueError, match=r"epoch \(for the LR readout\) must be a whole number in 0..99, got 100"):
+        lr_explorer(epoch=100, steps_per_epoch=SPE)
 
 
 def test_set_rejects_unknown_controls(explorer: LRExplorer) -> None:
