@@ -157,6 +157,27 @@ def test_skipped_checks_become_nbval_skip(exercise, starter) -> None:  # type: i
     assert train.source.startswith(SKIP_MARKER + "\n")
 
 
+def test_cells_without_ids_are_matched_by_source(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+    learner = copy.deepcopy(starter)  # as saved by a tool that writes nbformat 4.4 (no cell ids)
+    learner.nbformat_minor = 4
+    for cell in learner.cells:
+        del cell["id"]
+    graded = build_graded_copy(learner, exercise)
+    assert graded.restored == {}  # unchanged check cells are recognised, not reported as deleted
+    ids = _ids(graded.notebook)
+    assert ids[ids.index("toy-check-double") - 1] == "learner-2"  # the blank, right before its check
+    assert ids.index("toy-hidden-double") == ids.index("toy-check-double") + 1
+
+
+def test_huge_file_is_not_read(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from helpers.grade import discover
+
+    monkeypatch.setattr(discover, "MAX_BYTES", 10)
+    path = tmp_path / "x.ipynb"
+    path.write_bytes(b"{" + b" " * 20 + b"}")
+    assert read_notebook(path)[1][0] == R.TOO_LARGE
+
+
 def test_check_missing_with_its_anchor_goes_after_the_nearest_earlier_cell(exercise, starter) -> None:  # type: ignore[no-untyped-def]
     learner = copy.deepcopy(starter)
     learner.cells = [c for c in learner.cells if c["id"] not in ("toy-blank-answer", "toy-check-answer")]

@@ -82,6 +82,19 @@ def _same(a: str, b: str) -> bool:
     return [line.rstrip() for line in a.strip().splitlines()] == [line.rstrip() for line in b.strip().splitlines()]
 
 
+def _key(cell: NotebookNode) -> tuple[str, str]:
+    source = "".join(cell.get("source", ""))
+    return (str(cell.get("cell_type")), "\n".join(line.rstrip() for line in source.strip().splitlines()))
+
+
+def _solution_ids_by_source(exercise: Exercise) -> dict[tuple[str, str], str]:
+    """Solution cells whose source is unique, by source: how cells without an id are matched."""
+    keys: dict[tuple[str, str], list[str]] = {}
+    for cell in exercise.notebook.cells:
+        keys.setdefault(_key(cell), []).append(cell["id"])
+    return {key: ids[0] for key, ids in keys.items() if len(ids) == 1 and key[1]}
+
+
 def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, skip: frozenset[str] = frozenset(),
                       references: dict[str, str] | None = None) -> GradedCopy:
     """Assemble the notebook to execute; ``learner_nb`` itself is not modified.
@@ -91,11 +104,14 @@ def build_graded_copy(learner_nb: NotebookNode, exercise: Exercise, skip: frozen
     references = references or {}
     checks = {c.id: c for c in exercise.checks}
     solution_ids = [c["id"] for c in exercise.notebook.cells]
+    by_source = _solution_ids_by_source(exercise)
     graded = GradedCopy(notebook=nbformat.v4.new_notebook(metadata=copy.deepcopy(exercise.notebook.metadata)))
     cells: list[NotebookNode] = []
     seen: set[str] = set()
     for index, cell in enumerate(learner_nb.cells):
-        cell_id = cell.get("id") if isinstance(cell.get("id"), str) and cell.get("id") else f"learner-{index}"
+        cell_id = cell.get("id") if isinstance(cell.get("id"), str) and cell.get("id") else None
+        if cell_id is None:  # nbformat < 4.5 (no ids): an unchanged solution cell is recognised by its source
+            cell_id = by_source.get(_key(cell), f"learner-{index}")
         if cell_id in seen:
             if cell_id in checks:
                 continue  # a duplicated check would only run the same check twice

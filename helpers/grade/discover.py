@@ -18,6 +18,8 @@ from nbformat import NotebookNode
 
 from helpers.grade import rows as R
 
+MAX_BYTES = 200 * 2**20  # larger files are not read at all (saved outputs are never needed)
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -49,6 +51,10 @@ def exercise_from_name(name: str, exercises: list[str]) -> str:
 
 def read_notebook(path: Path) -> tuple[NotebookNode | None, tuple[str, str] | None]:
     """Parse a submission without trusting it: a notebook, or a (status, message) saying why not."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        return None, (R.TOO_LARGE, f"the file is {size / 2**20:.0f} MB; notebooks over {MAX_BYTES // 2**20} MB are not "
+                                   "graded (clear the outputs, save, and submit again)")
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")

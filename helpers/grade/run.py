@@ -79,10 +79,11 @@ def child_env(token: str, quick: bool, max_output: int | None = None) -> dict[st
 
 def _limit(memory_mb: int, file_mb: int):  # type: ignore[no-untyped-def]
     def apply() -> None:
-        memory = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        size = file_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        for kind, megabytes in ((resource.RLIMIT_AS, memory_mb), (resource.RLIMIT_FSIZE, file_mb)):
+            try:
+                resource.setrlimit(kind, (megabytes * 1024 * 1024, megabytes * 1024 * 1024))
+            except (ValueError, OSError):  # e.g. macOS refuses RLIMIT_AS: the time limits still hold
+                pass
 
     return apply
 
@@ -91,6 +92,16 @@ def processes_with_token(token: str) -> list[int]:
     """PIDs whose environment carries ``token`` (the child, its kernel and anything they started)."""
     needle = f"{TOKEN_VAR}={token}".encode()
     pids = []
+    if not Path("/proc").is_dir():  # macOS: no /proc, ask psutil (installed with ipykernel)
+        import psutil
+
+        for proc in psutil.process_iter():
+            try:
+                if proc.pid != os.getpid() and proc.environ().get(TOKEN_VAR) == token:
+                    pids.append(proc.pid)
+            except (psutil.Error, OSError):
+                continue
+        return pids
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
