@@ -1,4 +1,5 @@
-"""The LR explorer in a real browser: JupyterLab from the project venv, headless Chromium, a slider move.
+"""The LR explorer in a real browser: JupyterLab from the project venv, headless Chromium, a slider move
+and an impossible setting typed into a slider box.
 
 Why: the headless tests prove what the widget computes; only a browser proves that the widget
 manager renders it, that a slider move reaches the kernel and that the new plot reaches the page.
@@ -289,3 +290,16 @@ def _drive_the_widget(page, notebook_url: str, server: LabServer) -> None:  # ty
     assert after_readout == f"LR at epoch 10: {expected:.6g}" != before_readout
     assert explorer.locator(".jp-OutputArea-output img").count() == 1  # replaced, not stacked
     assert explorer.locator(".lr-explorer-message").inner_text() == ""
+
+    # Type an impossible total (12 epochs < 15 warmup) into the total-epochs slider's text box:
+    # the widget must say why instead of drawing a curve.
+    total = explorer.locator(".widget-slider", has_text="total epochs").locator(".widget-readout")
+    total.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("12")
+    page.keyboard.press("Enter")
+    message = explorer.locator(".lr-explorer-message")
+    message.get_by_text("must end before training does").wait_for(timeout=REDRAW_MS)
+    page.screenshot(path=str(ARTIFACTS / "browser_widget_message.png"))
+    assert "The warmup (15 epochs) must end before training does (12 epochs)" in message.inner_text()
+    assert page.locator(IMAGE_SELECTOR).count() == 0
