@@ -53,14 +53,17 @@ def _learner_trouble(cell_ids: list[str], results: dict[str, CellResult], checks
 
 def _earlier_trouble(cell_ids: list[str], results: dict[str, CellResult], check_id: str,
                      checks: set[str]) -> CellResult | None:
-    """The first learner cell before ``check_id`` that raised, timed out or killed the kernel."""
+    """The learner cell before ``check_id`` most likely to explain its failure: the last one that
+    raised something other than a follow-on NameError, timed out or stopped the kernel."""
+    trouble = []
     for cell_id in cell_ids:
         if cell_id == check_id:
-            return None
+            break
         result = results.get(cell_id)
         if cell_id not in checks and result is not None and result.kind in _LEARNER_TROUBLE:
-            return result
-    return None
+            trouble.append(result)
+    causes = [t for t in trouble if not t.error.startswith("NameError")]
+    return causes[-1] if causes else (trouble[0] if trouble else None)
 
 
 def _verdict(result: CellResult | None, outcome: RunOutcome, limits: Limits,

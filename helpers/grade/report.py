@@ -33,7 +33,12 @@ def feedback_text(rows: list[R.Row]) -> str:
                 out.append(f"- ✗ not graded ({row.status}): {row.message}")
                 continue
             mark = SYMBOL.get(row.status, "✗")
-            detail = "" if row.status == R.PASSED and not row.message else f" — {row.status}: {row.message}" if row.message else f" — {row.status}"
+            if row.status == R.PASSED:
+                detail = f" — {row.message}" if row.message else ""
+            elif row.status == R.NOT_GRADED_QUICK:
+                detail = f" — {row.message}"
+            else:
+                detail = f" — {row.status}: {row.message}" if row.message else f" — {row.status}"
             out.append(f"- {mark} `{row.check}` ({_fmt(row.points)}/{_fmt(row.max_points)}){detail}")
         if total is not None:
             out.append(f"\n**Total: {_fmt(total.points)} / {_fmt(total.max_points)} points** ({total.message})\n")
