@@ -284,7 +284,7 @@ class LRExplorer:
         if config.has_warmup:
             ax.axvline(config.warmup_epochs, color="tab:green", linestyle=":", label=f"warmup ends (epoch {config.warmup_epochs})")
         peak = int(np.argmax(curve.per_step))
-        ax.plot(x[peak], curve.per_step[peak], "v", color="tab:red", markersize=8, label=f"peak {curve.per_step[peak]:.4g} at epoch {x[peak]:g}")
+        ax.plot(x[peak], curve.per_step[peak], "v", color="tab:red", markersize=8, label=f"peak {curve.per_step[peak]:.4g} at epoch {x[peak]:.4g}")
         lr = _lr_at_epoch(curve, epoch)
         if lr is not None:
             ax.plot(epoch, lr, "o", color="black", markersize=6, label=f"epoch {epoch}: {lr:.4g}")
@@ -354,7 +354,8 @@ def lr_explorer(
     with ``steps_per_epoch`` batches per epoch (default: the course data at ``batch_size``, 450 at 32).
     ``compare`` overlays the learner's schedule: a factory ``optimizer -> scheduler`` (recorded with
     :func:`helpers.schedules.record_lr` at the widget's epochs, interval and base LR) or an ``LRCurve``.
-    ``epoch`` picks the epoch of the "LR at epoch k" readout (default: the end of warmup).
+    ``epoch`` picks the epoch of the "LR at epoch k" readout (default: the end of warmup); per step,
+    the readout is the LR of that epoch's first batch.
     Impossible settings (warmup >= total epochs, a negative LR, eta_min > base LR, ...) are shown as a
     message in the widget; only misuse of this function itself (unknown family, wrong types) raises.
     """
