@@ -1,8 +1,9 @@
 """Write the (unexecuted) solution notebook of Exercise 1 from the cells below.
 
 Usage: ``python tools/build_01_warmup_cosine.py [OUT]`` (default ``solutions/01_warmup_cosine.ipynb``),
-then execute it with ``python -m helpers.execute solutions/01_warmup_cosine.ipynb`` and commit the
-executed file. Keeping the cells here gives every cell a stable, readable id and lets a reviewer
+then fill the launch cells with ``python -m helpers.launch solutions/01_warmup_cosine.ipynb`` (before
+executing, so the committed setup cell is the one that ran), execute it with
+``python -m helpers.execute solutions/01_warmup_cosine.ipynb`` and commit the executed file. Keeping the cells here gives every cell a stable, readable id and lets a reviewer
 read the whole exercise as one text file.
 """
 
