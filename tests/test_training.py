@@ -212,6 +212,25 @@ def test_scheduler_is_stepped_per_epoch_as_logged(log_dir: Path) -> None:
     assert result.metrics["val_acc"].notna().all()
 
 
+def test_logged_metrics_equal_a_direct_computation(log_dir: Path) -> None:
+    """The epoch metrics (fed to torchmetrics once per epoch) are plain accuracy and mean loss."""
+    import torch.nn.functional as F
+
+    from helpers.data import make_course_splits
+
+    module = SGDModule(num_epochs=1)
+    result = fit_and_test(module, log_dir=log_dir, progress=False, **FEW_BATCHES)
+    splits = make_course_splits()
+    module.eval()
+    with torch.no_grad():
+        val_logits = module(splits.x_val[:64])  # limit_val_batches=2: the first 64 examples
+        test_logits = module(splits.x_test[:64])
+    val_acc = (val_logits.argmax(1) == splits.y_val[:64]).float().mean().item()
+    assert result.metrics.loc[0, "val_acc"] == pytest.approx(val_acc)
+    assert result.metrics.loc[0, "val_loss"] == pytest.approx(F.cross_entropy(val_logits, splits.y_val[:64]).item(), rel=1e-5)
+    assert result.test_acc == pytest.approx((test_logits.argmax(1) == splits.y_test[:64]).float().mean().item())
+
+
 def test_configure_optimizers_that_needs_the_trainer_still_trains(log_dir: Path) -> None:
     """The early blank check cannot run this one (no trainer yet); fit's own call does."""
 
