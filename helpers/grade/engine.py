@@ -53,8 +53,9 @@ def _learner_trouble(cell_ids: list[str], results: dict[str, CellResult], checks
 
 def _earlier_trouble(cell_ids: list[str], results: dict[str, CellResult], check_id: str,
                      checks: set[str]) -> CellResult | None:
-    """The learner cell before ``check_id`` most likely to explain its failure: the last one that
-    raised something other than a follow-on NameError, timed out or stopped the kernel."""
+    """The learner cell before ``check_id`` most likely to explain its failure: the one that
+    stopped the kernel, else the last one that raised something other than a follow-on
+    NameError or timed out."""
     trouble = []
     for cell_id in cell_ids:
         if cell_id == check_id:
@@ -62,6 +63,9 @@ def _earlier_trouble(cell_ids: list[str], results: dict[str, CellResult], check_
         result = results.get(cell_id)
         if cell_id not in checks and result is not None and result.kind in _LEARNER_TROUBLE:
             trouble.append(result)
+    died = [t for t in trouble if t.kind == "kernel-died"]
+    if died:
+        return died[0]  # the cells after it only found a dead kernel
     causes = [t for t in trouble if not t.error.startswith("NameError")]
     return causes[-1] if causes else (trouble[0] if trouble else None)
 
