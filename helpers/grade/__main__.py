@@ -10,6 +10,7 @@ Exit status: 0 when the batch was graded (whatever the learners scored), 2 for m
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -121,7 +122,7 @@ def check_main(argv: list[str]) -> int:
         single = Path(tmp) / "you"
         single.mkdir()
         (single / args.notebook.name).write_bytes(args.notebook.read_bytes())
-        subs = find_submissions(Path(tmp), names)
+        subs = [dataclasses.replace(s, rel=str(args.notebook)) for s in find_submissions(Path(tmp), names)]
     exercises = load_exercises(solutions, [subs[0].exercise] if subs[0].exercise else None)
     print(f"Checking {args.notebook} ({'quick' if args.quick else 'full'} mode) ...", file=sys.stderr)
     results, _ = grade_all(subs, exercises, _limits(args), quick=args.quick)
