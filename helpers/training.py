@@ -122,6 +122,7 @@ class ClassifierModule(L.LightningModule):
         self._batches["test"].append((loss, preds, labels))
 
     def on_train_epoch_start(self) -> None:
+        self._batches["train"].clear()  # e.g. left over from a run interrupted mid-epoch
         optimizer = self.optimizers()
         optimizer = optimizer[0] if isinstance(optimizer, list) else optimizer
         self._epoch_lr = optimizer.param_groups[0]["lr"]
@@ -138,7 +139,8 @@ class ClassifierModule(L.LightningModule):
             return
         losses, preds, labels = zip(*batches)
         if loss is not None:
-            loss.update(torch.stack(losses), weight=torch.tensor([len(y) for y in labels], dtype=torch.float32))
+            sizes = torch.tensor([len(y) for y in labels], dtype=torch.float32, device=losses[0].device)
+            loss.update(torch.stack(losses), weight=sizes)
         acc.update(torch.cat(preds), torch.cat(labels))
         batches.clear()
 
@@ -147,6 +149,12 @@ class ClassifierModule(L.LightningModule):
         self._log_epoch("train", self.train_loss, self.train_acc)
         if self._epoch_lr is not None:
             self.log("lr", self._epoch_lr)
+
+    def on_validation_epoch_start(self) -> None:
+        self._batches["val"].clear()
+
+    def on_test_epoch_start(self) -> None:
+        self._batches["test"].clear()
 
     def on_validation_epoch_end(self) -> None:
         self._flush("val", self.val_loss, self.val_acc)

@@ -231,6 +231,33 @@ def test_logged_metrics_equal_a_direct_computation(log_dir: Path) -> None:
     assert result.test_acc == pytest.approx((test_logits.argmax(1) == splits.y_test[:64]).float().mean().item())
 
 
+def test_an_interrupted_run_leaves_nothing_behind(log_dir: Path) -> None:
+    """A run stopped mid-epoch (Ctrl+C in a notebook) must not leak into the next run's metrics."""
+
+    class Interrupted(Exception):
+        pass
+
+    class StopAtStep2(SGDModule):
+        stop = True
+        flushed: list[int] = []
+
+        def training_step(self, batch, batch_idx):
+            if self.stop and batch_idx == 2:
+                raise Interrupted
+            return super().training_step(batch, batch_idx)
+
+        def on_train_epoch_end(self) -> None:
+            self.flushed.append(len(self._batches["train"]))
+            super().on_train_epoch_end()
+
+    module = StopAtStep2(num_epochs=1)
+    with pytest.raises(Interrupted):
+        fit_and_test(module, log_dir=log_dir, run_name="stopped", progress=False, **FEW_BATCHES)
+    module.stop = False
+    fit_and_test(module, log_dir=log_dir, run_name="again", progress=False, **FEW_BATCHES)
+    assert module.flushed == [3]  # this epoch's 3 batches, not 2 + 3
+
+
 def test_configure_optimizers_that_needs_the_trainer_still_trains(log_dir: Path) -> None:
     """The early blank check cannot run this one (no trainer yet); fit's own call does."""
 
