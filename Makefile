@@ -7,7 +7,7 @@ NO_BROWSER ?=
 PYTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: venv lab test unit solutions starters check grade bench clean
+.PHONY: venv lab test unit solutions starters launch check grade bench clean
 
 venv:
 	@bash tools/ensure_venv.sh "$(VENV)"
@@ -28,6 +28,10 @@ unit: venv
 # Regenerate every starter in notebooks/ from its solution in solutions/.
 starters: venv
 	$(PY) -m helpers.starters
+
+# Rewrite the launch badges and cloud setup cell of every solution from helpers/launch.py's setting.
+launch: venv
+	$(PY) -m helpers.launch
 
 # Re-execute the solutions in place (maintainers, after changing a solution or a helper).
 solutions: venv
