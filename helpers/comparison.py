@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from helpers.metrics import read_metrics
+from helpers.plots import finish_figure
 from helpers.training import RunResult
 
 RunLike = RunResult | str | os.PathLike
@@ -61,12 +62,7 @@ def accuracy_panels(
         ax.legend(loc="lower right")
     axes[0][0].set_ylabel("accuracy")
     axes[0][0].set_ylim(low, high)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
+    return finish_figure(fig, title=title, show=show)
 
 
 def sweep_plot(
@@ -95,7 +91,4 @@ def sweep_plot(
     ax.set_ylabel("accuracy")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
+    return finish_figure(fig, show=show)

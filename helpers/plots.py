@@ -12,6 +12,16 @@ from helpers.metrics import read_metrics
 from helpers.schedules import LRCurve, SchedulerFactory, record_lr
 
 
+def finish_figure(fig: Figure, *, title: str | None = None, show: bool = True) -> Figure:
+    """Give ``fig`` its title and tight layout, and show it in the notebook unless ``show=False``."""
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    if show:
+        plt.show()
+    return fig
+
+
 def plot_lr_curves(curves: Mapping[str, LRCurve], *, title: str = "Learning rate", show: bool = True) -> Figure:
     """Draw one or more recorded LR curves on an epoch axis (per-step curves as lines)."""
     if not curves:
@@ -29,10 +39,7 @@ def plot_lr_curves(curves: Mapping[str, LRCurve], *, title: str = "Learning rate
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
+    return finish_figure(fig, show=show)
 
 
 def lr_curve(
@@ -81,9 +88,4 @@ def training_curves(
             ax.legend()
     if acc_ylim is not None:
         acc_ax.set_ylim(*acc_ylim)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
+    return finish_figure(fig, title=title, show=show)

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from helpers.data import CourseDataModule, CourseSplits
 from helpers.models import PyTorchMLP
+from helpers.plots import finish_figure
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -271,7 +272,4 @@ def plot_warmup_comparison(
     for ax in (loss_ax, lr_ax):
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    if show:
-        plt.show()
-    return fig
+    return finish_figure(fig, show=show)

@@ -321,6 +321,12 @@ def _add_shape_criteria(
 # --------------------------------------------------------------------------- blank (a): the LR plot
 
 
+def _require_function(factory: object, example_call: str) -> None:
+    """Misuse, not a wrong answer: the check needs the learner's function, not its result or a class."""
+    if not callable(factory) or isinstance(factory, type):
+        raise TypeError(f"pass your function itself, e.g. {example_call}, not a {type(factory).__name__}")
+
+
 def evaluate_warmup_schedule(
     make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1
 ) -> CheckReport:
@@ -329,11 +335,7 @@ def evaluate_warmup_schedule(
     It is also built for a second training length to catch lengths hard-coded instead of
     derived from ``num_epochs``.
     """
-    if not callable(make_warmup_scheduler) or isinstance(make_warmup_scheduler, type):
-        raise TypeError(
-            "pass your function itself, e.g. check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs), "
-            f"not a {type(make_warmup_scheduler).__name__}"
-        )
+    _require_function(make_warmup_scheduler, "check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs)")
     num_epochs = _check_epochs("num_epochs", num_epochs)
     base_lr = _check_base_lr(base_lr)
     report = CheckReport(f"Check: make_warmup_scheduler(optimizer, num_epochs={num_epochs})")
@@ -589,11 +591,7 @@ def evaluate_native_schedule(
     make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1, tol: float = 1e-9
 ) -> CheckReport:
     """Judge a torch-only scheduler against pl_bolts' ``LinearWarmupCosineAnnealingLR`` epoch by epoch."""
-    if not callable(make_native_scheduler) or isinstance(make_native_scheduler, type):
-        raise TypeError(
-            "pass your function itself, e.g. check_native_schedule(make_native_scheduler, num_epochs=num_epochs), "
-            f"not a {type(make_native_scheduler).__name__}"
-        )
+    _require_function(make_native_scheduler, "check_native_schedule(make_native_scheduler, num_epochs=num_epochs)")
     num_epochs = _check_epochs("num_epochs", num_epochs)
     base_lr = _check_base_lr(base_lr)
     from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
