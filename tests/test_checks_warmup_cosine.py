@@ -513,3 +513,18 @@ def test_training_result_misuse(bad, error):
 def test_training_result_threshold_misuse(tmp_path):
     with pytest.raises(TypeError, match="threshold must be a number"):
         evaluate_training_result(fake_run(tmp_path, warmup_lrs(100)), 100, threshold="0.885")
+
+
+@pytest.mark.parametrize("num_epochs", [2, 4])
+def test_per_step_model_passes_in_short_quick_runs(num_epochs):
+    """A grader's quick mode trains 2 epochs: per-step lengths (225 steps of warmup) must still
+    count as steps."""
+    report = evaluate_configure_optimizers(PER_STEP, num_epochs=num_epochs)
+    assert report.passed, report.text()
+    assert line(report, "lengths match the interval").passed
+
+
+def test_epoch_lengths_stepped_per_step_caught_in_a_4_epoch_run():
+    # At 2 epochs pl_bolts' warmup is int(0.5) = 0 steps and its curve degenerates; from 4 on it is caught.
+    wrong = module_class(lambda self, opt: as_dict(good(opt, self.num_epochs), interval="step"))
+    failed_with(evaluate_configure_optimizers(wrong, num_epochs=4), "lengths match the interval", "lengths count epochs")

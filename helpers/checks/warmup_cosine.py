@@ -488,12 +488,14 @@ def _lengths_match_interval(report: CheckReport, run: _Run, parsed: _Parsed, num
     assert lr is not None
     name = "schedule lengths match the interval"
     first_peak = int(np.argmax(lr >= lr.max() * (1 - 1e-9)))  # later peaks of a periodic LR may be a hair higher
-    if parsed.interval == "step" and first_peak < STEPS_PER_EPOCH:
+    # Lengths in epochs put the peak within the first num_epochs steps; lengths in steps put it
+    # about a quarter of num_epochs * STEPS_PER_EPOCH steps in, far beyond (also in quick mode).
+    if parsed.interval == "step" and first_peak < num_epochs:
         return report.add(
             name,
             False,
             "interval is 'step' but the lengths count epochs: the whole warmup + cosine is over within the "
-            f"first epoch's {STEPS_PER_EPOCH} batches. Use 'interval': 'epoch', or count in steps "
+            f"first {num_epochs} of the first epoch's {STEPS_PER_EPOCH} batches. Use 'interval': 'epoch', or count in steps "
             "(warmup = int(0.25 * self.trainer.estimated_stepping_batches), total = "
             "self.trainer.estimated_stepping_batches)",
         )
