@@ -87,16 +87,35 @@ def record_lr(
     if not hasattr(scheduler, "step"):
         raise TypeError(f"scheduler_factory returned {type(scheduler).__name__}, which has no step() method")
 
-    lrs = np.empty(epochs * steps_per_epoch)
-    with warnings.catch_warnings():
-        # Stepping past a schedule's end is what a learner may want to see, not a warning.
-        warnings.filterwarnings("ignore", message=".*lr_scheduler.step\\(\\)")
-        for step in range(epochs * steps_per_epoch):
-            lrs[step] = optimizer.param_groups[0]["lr"]
-            optimizer.step()
-            if interval == "step" or (step + 1) % steps_per_epoch == 0:
-                scheduler.step()
+    lrs = step_and_record(scheduler, optimizer, epochs, steps_per_epoch=steps_per_epoch, interval=interval)
     return LRCurve(per_step=lrs, steps_per_epoch=steps_per_epoch, interval=interval)
+
+
+def step_and_record(
+    scheduler: object,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    *,
+    steps_per_epoch: int = 1,
+    interval: str = "epoch",
+    frequency: int = 1,
+) -> np.ndarray:
+    """Step ``scheduler`` as Lightning does (after every ``frequency`` epochs or optimizer steps)
+    and return the LR of every optimizer step.
+
+    The optimizer itself is never stepped, so no parameter changes: that is why torch's warning
+    about calling ``lr_scheduler.step()`` before ``optimizer.step()`` is silenced here.
+    """
+    lrs = np.empty(epochs * steps_per_epoch)
+    period = frequency * (1 if interval == "step" else steps_per_epoch)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*lr_scheduler\.step\(\)")
+        warnings.filterwarnings("ignore", message=r".*optimizer\.step\(\)")
+        for step in range(len(lrs)):
+            lrs[step] = float(optimizer.param_groups[0]["lr"])
+            if (step + 1) % period == 0:
+                scheduler.step()  # type: ignore[attr-defined]
+    return lrs
 
 
 def warmup_cosine_lr(

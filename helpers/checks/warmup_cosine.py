@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from helpers.checks.report import CheckReport
-from helpers.schedules import warmup_cosine_lr
+from helpers.schedules import step_and_record, warmup_cosine_lr
 from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV, RunResult
 
 WARMUP_FRACTION = 0.25
@@ -111,21 +111,11 @@ def _step_through(
     interval: str = "epoch",
     frequency: int = 1,
 ) -> _Run:
-    """Step ``scheduler`` as Lightning does and record the LR at every optimizer step.
-
-    The optimizer itself is not stepped (its parameters must not change); the matching
-    "scheduler before optimizer" warning is therefore silenced.
-    """
-    lrs = np.empty(epochs * steps_per_epoch)
-    period = frequency * (1 if interval == "step" else steps_per_epoch)
+    """:func:`helpers.schedules.step_and_record`, with what went wrong turned into a hint."""
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*lr_scheduler\.step\(\)")
-            warnings.filterwarnings("ignore", message=r".*optimizer\.step\(\)")
-            for step in range(epochs * steps_per_epoch):
-                lrs[step] = float(optimizer.param_groups[0]["lr"])
-                if (step + 1) % period == 0:
-                    scheduler.step()
+        lrs = step_and_record(
+            scheduler, optimizer, epochs, steps_per_epoch=steps_per_epoch, interval=interval, frequency=frequency
+        )
     except Exception as exc:  # noqa: BLE001 - a wrong answer is reported, never raised
         return _Run(error=_error_hint(exc, scheduler))
     return _Run(per_step=lrs, steps_per_epoch=steps_per_epoch)
