@@ -2,7 +2,10 @@
 
 Questions live in a JSON file (``helpers/quiz_data/*.json``) so instructors can add or edit them
 without touching code. A question's correct answer is kept as ``sha256(salt|id|normalised answer)``:
-the learner's notebook and the JSON never show it as text, yet any answer can be marked.
+the learner's notebook and the JSON never show it as text, yet any answer can be marked. The hashes
+are **not a secret**: with four options (or a grid of numbers) anyone can hash every candidate and
+find the match in seconds. They only keep the key from being read at a glance while a learner
+thinks; marks that count come from the instructor's key (the grader), not from this file.
 
 Numbers are marked with a tolerance without storing the number: the answer is a multiple of
 ``10**-decimals``, so every grid value within the tolerance of the learner's number is hashed and
@@ -102,6 +105,11 @@ def normalise_choice(value: str) -> str:
     return value.strip().upper()
 
 
+def plain(text: str) -> str:
+    """Quiz texts mark code with Markdown backticks for the widget; printed output shows plain text."""
+    return text.replace("`", "")
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading and validating
 
@@ -198,7 +206,7 @@ class Marking:
     def feedback(self) -> str:
         """What the learner reads: the verdict and, once an answer was marked, the explanation."""
         if self.status in ("correct", "wrong"):
-            return f"{self.message} {self.question.explanation}"
+            return f"{self.message} {plain(self.question.explanation)}"
         return self.message
 
 
@@ -273,9 +281,14 @@ class QuizReport(CheckReport):
 
     markings: list[Marking] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    problem: str | None = None  # the answer function itself failed: one line instead of one per question
 
     def text(self) -> str:
         lines = [self.title, *(f"  ! {note}" for note in self.notes)]
+        if self.problem is not None:
+            lines.append(f"  {FAIL} all {len(self.markings)} questions — {self.problem}")
+            lines.append(f"  0/{len(self.markings)} correct")
+            return "\n".join(lines)
         for marking in self.markings:
             q = marking.question
             head = f"{q.id} ({q.difficulty})"
@@ -284,7 +297,7 @@ class QuizReport(CheckReport):
             else:
                 lines.append(f"  {FAIL} {head} — {marking.message}")
             if marking.status in ("correct", "wrong"):
-                lines.append(f"      {q.explanation}")
+                lines.append(f"      {plain(q.explanation)}")
         right = sum(m.correct for m in self.markings)
         total = len(self.markings)
         lines.append(f"  {right}/{total} correct" + (" — well done" if right == total else ""))
@@ -297,22 +310,37 @@ AnswerSheet = Mapping[str, object] | Callable[[], Mapping[str, object]]
 def evaluate_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> QuizReport:
     """Mark every question of ``quiz`` (the warmup quiz by default) against ``answers``.
 
-    ``answers`` is a dict ``{"q1": "B", "q5": 0.03, ...}`` or a function returning one; a
-    function that still raises ``NotImplementedError`` (an unfilled blank) marks every
-    question ✗ with the blank's hint instead of raising.
+    ``answers`` is a dict ``{"q1": "<letter>", "q4": <number>, ...}`` or a function returning
+    one. The function is learner code: if it still raises ``NotImplementedError`` (an unfilled
+    blank), raises anything else, or returns something other than a dict (``None`` when the
+    ``return`` is missing), every question is marked ✗ with that reason instead of raising.
     """
     quiz = quiz if quiz is not None else load_quiz()
     report = QuizReport(title=f"{quiz.title}: {len(quiz.questions)} questions")
-    blank_hint: str | None = None
+    problem: str | None = None
     if callable(answers) and not isinstance(answers, Mapping):
+        name = getattr(answers, "__name__", "") if getattr(answers, "__name__", "").isidentifier() else "your function"
         try:
             answers = answers()
         except NotImplementedError as exc:
-            blank_hint = str(exc) or "fill in the answers"
+            problem = f"blank not filled yet: {exc}" if str(exc) else "blank not filled yet: fill in the answers"
             answers = {}
+        except Exception as exc:  # noqa: BLE001 - learner code: report, never a traceback from here
+            problem = f"{name}() raised {type(exc).__name__}: {exc}"
+            answers = {}
+        else:
+            if answers is None:
+                problem = f"{name}() returned None, not a dict: is its last line, return answers, missing?"
+                answers = {}
+            elif not isinstance(answers, Mapping):
+                problem = f"{name}() returned a {type(answers).__name__}, not a dict of answers by question id"
+                answers = {}
+        if problem is not None:
+            problem = plain(problem)
+            report.problem = problem
     if not isinstance(answers, Mapping):
         raise TypeError(
-            f"answers must be a dict like {{'q1': 'B', 'q5': 0.03}} (or a function returning one), "
+            "answers must be a dict like {'q1': '<letter>', 'q4': <number>} (or a function returning one), "
             f"got {type(answers).__name__}"
         )
     known = set(quiz.ids)
@@ -322,8 +350,8 @@ def evaluate_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> QuizRepo
                 f"answers[{key!r}] belongs to no question: this quiz has ids {', '.join(quiz.ids)}"
             )
     for q in quiz.questions:
-        if blank_hint is not None:
-            marking = Marking(q, "unanswered", f"blank not filled yet: {blank_hint}")
+        if problem is not None:
+            marking = Marking(q, "unanswered", problem)
         else:
             marking = mark_answer(quiz, q.id, answers.get(q.id))
         report.markings.append(marking)

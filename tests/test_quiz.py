@@ -216,3 +216,123 @@ def test_the_starter_does_not_contain_the_key(repo: Path) -> None:
     assert 'answers["q1"] = "B"' not in text and "0.10022" not in text
     solution = (repo / "solutions" / "00_warmup_strategies.ipynb").read_text(encoding="utf-8")
     assert 'answers[\\"q1\\"] = \\"B\\"' in solution  # the key lives in the solution's blank
+
+
+# --- issue 15: the key in the solution, option lengths, honest wording, learner-code failures ---------
+
+
+def _solution_key(repo: Path) -> dict[str, object]:
+    """The plain answers of solutions/00's ``quiz_answers()``, by running that function's cell alone."""
+    import nbformat
+
+    nb = nbformat.read(repo / "solutions" / "00_warmup_strategies.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.get("id") == "ex0-blank-quiz"]
+    namespace: dict[str, object] = {}
+    exec(compile(cell.source, "ex0-blank-quiz", "exec"), namespace)  # noqa: S102 - our own solution cell
+    return dict(namespace["quiz_answers"]())  # type: ignore[operator]
+
+
+def test_solution_key_matches_the_hashes_and_this_test(quiz, repo: Path) -> None:
+    key = _solution_key(repo)
+    assert key == KEY  # one key, in the solution and here
+    report = evaluate_answers(key, quiz)
+    assert report.passed, report.text()
+
+
+def _choice_lengths(quiz) -> list[tuple[str, list[int], int]]:
+    rows = []
+    for q in quiz.questions:
+        if q.kind == "choice":
+            lengths = [len(option.replace("`", "")) for option in q.options]
+            rows.append((q.id, lengths, q.letters.index(str(KEY[q.id]))))
+    return rows
+
+
+def clear_longest(lengths: list[int], right: int, ratio: float = 1.2) -> bool:
+    """The right option is the *clear* longest: more than ``ratio`` times every other option."""
+    others = [n for i, n in enumerate(lengths) if i != right]
+    return lengths[right] > ratio * max(others)
+
+
+def test_clear_longest_definition() -> None:
+    assert clear_longest([10, 30, 12, 11], 1)
+    assert not clear_longest([10, 30, 26, 11], 1)  # 30 < 1.2 x 26
+    assert not clear_longest([40, 30, 12, 11], 1)
+
+
+def test_the_right_option_is_rarely_the_clear_longest(quiz) -> None:
+    rows = _choice_lengths(quiz)
+    giveaways = [qid for qid, lengths, right in rows if clear_longest(lengths, right)]
+    assert len(giveaways) <= len(rows) / 4, f"right option is > 1.2x the next longest in {giveaways}"
+    # and length is not a tell in the weaker sense either: right is the strict longest in at most a quarter
+    strict = [qid for qid, lengths, right in rows if lengths[right] > max(n for i, n in enumerate(lengths) if i != right)]
+    assert len(strict) <= len(rows) / 4, strict
+
+
+def test_readme_and_notebook_say_the_hashes_are_no_secret(repo: Path) -> None:
+    import nbformat
+
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    assert "won't give them away" not in readme and "not a secret" in readme
+    nb = nbformat.read(repo / "solutions" / "00_warmup_strategies.ipynb", as_version=4)
+    (intro,) = [c for c in nb.cells if c.get("id") == "ex0-quiz-md"]
+    assert "won't give them away" not in intro.source and "not a secret" in intro.source
+    assert "not a secret" in json.loads(DEFAULT_QUIZ.read_text(encoding="utf-8"))["about"]
+
+
+def test_error_examples_hold_no_real_answer(quiz) -> None:
+    """Every example value in quiz messages and docstrings is marked, and none is right."""
+    import re
+
+    import helpers.quiz as module
+
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    messages = [
+        mark_answer(quiz, q.id, bad).message for q in quiz.questions for bad in ("zz", None, [1])
+    ]
+    try:
+        evaluate_answers(["B"], quiz)  # type: ignore[arg-type]
+    except TypeError as exc:
+        messages.append(str(exc))
+    text = source + "\n".join(messages)
+    pairs = re.findall(r"""['"](q\d+)['"]\]?\s*[:=]\s*([^,}\s)]+)""", text)
+    assert pairs, "the examples should still show the shape of an answer"
+    for qid, raw in pairs:
+        value = raw.strip("'\"")
+        if qid in quiz.ids:
+            assert not mark_answer(quiz, qid, value).correct, f"example {qid} = {raw} is a real answer"
+    for example in re.findall(r"e\.g\. (-?\d+\.\d+)", text):  # numbers suggested in messages
+        assert not any(mark_answer(quiz, q.id, float(example)).correct for q in quiz.questions if q.kind == "number")
+
+
+@pytest.mark.parametrize(
+    ("returned", "fragment"),
+    [(None, "quiz_answers() returned None, not a dict: is its last line, return answers, missing?"),
+     (["B"], "quiz_answers() returned a list, not a dict")],
+)
+def test_an_answer_function_that_returns_no_dict_is_a_cross_line(quiz, returned, fragment, capsys) -> None:
+    def quiz_answers():
+        answers = {"q1": "B"}
+        answers["q2"] = "C"
+        return returned
+
+    check_answers(quiz_answers, quiz)  # never raises
+    out = capsys.readouterr().out
+    assert f"✗ all 14 questions — {fragment}" in out and "0/14 correct" in out
+    assert "`" not in out and "Traceback" not in out
+    report = evaluate_answers(quiz_answers, quiz)
+    assert len(report.failed()) == len(quiz.questions)  # the grader still counts every question
+
+
+def test_an_answer_function_that_raises_is_a_cross_line(quiz, capsys) -> None:
+    def quiz_answers():
+        return {"q1": undefined_name}  # type: ignore[name-defined]  # noqa: F821
+
+    check_answers(quiz_answers, quiz)
+    assert "quiz_answers() raised NameError" in capsys.readouterr().out
+
+
+def test_printed_explanations_have_no_markdown_backticks(quiz, capsys) -> None:
+    check_answers(KEY, quiz)
+    out = capsys.readouterr().out
+    assert "`" not in out and "LambdaLR(optimizer, lr_lambda)" in out
