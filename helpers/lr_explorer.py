@@ -1,4 +1,4 @@
-"""A live learning-rate schedule explorer for notebooks (core ipywidgets 8 + matplotlib, no ipympl).
+"""A live learning-rate schedule explorer for notebooks (core ipywidgets 7.7.1 or 8 + matplotlib, no ipympl).
 
 Learners move sliders (family, base LR, warmup, eta_min, epochs, per-epoch or per-step stepping)
 and see the schedule redrawn at once, with the warmup end, the peak and the LR at a chosen epoch
@@ -31,6 +31,7 @@ from helpers.schedule_families import (
     closed_form_curve,
 )
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
+from helpers.widgets_compat import mimebundle
 
 _WIDE = {"description_width": "initial"}
 _NUMBER_BOX = {"width": "230px"}
@@ -320,9 +321,8 @@ class LRExplorer:
 
     # --- display -----------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = self.widget._repr_mimebundle_(**kwargs)
-        bundle["text/plain"] = f"LR schedule explorer ({self.readout.value or self.message})"
-        return bundle
+        # widgets_compat: ipywidgets 7 (Colab) widgets have no _repr_mimebundle_ of their own.
+        return mimebundle(self.widget, text=f"LR schedule explorer ({self.readout.value or self.message})")
 
     def __repr__(self) -> str:
         return f"LRExplorer(family={self.controls['family'].value!r}, {self.readout.value or self.message})"
