@@ -2,12 +2,16 @@
 
 It adds two machine-readable properties to every nbval cell in the junit XML: ``kit_kind``
 (passed / differs / exception / timeout / kernel-died) and, for the grader's check cells, the
-printed output ``kit_output`` (truncated), which becomes the learner's hint. It also makes a dead
-kernel fail the running cell at once instead of after the whole cell timeout.
+printed output ``kit_output`` (truncated), which becomes the learner's hint, and the cell's
+``kit_seconds``. It also makes a dead kernel fail the running cell at once instead of after the
+whole cell timeout, applies per-cell timeouts (``--kit-timeouts FILE``: JSON ``{"N": seconds}``
+for nbval's ``Cell N``) and writes the running cell to ``--kit-progress FILE`` for the grader's
+progress line.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from queue import Empty
@@ -46,8 +50,44 @@ def _patch_await_reply() -> None:
     RunningKernel.await_reply = await_reply
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kit-grade")
+    group.addoption("--kit-timeouts", default=None, help="JSON file {cell number: timeout seconds}")
+    group.addoption("--kit-progress", default=None, help="file the running cell number is written to")
+
+
+_TIMEOUTS: dict[int, float] = {}
+_STARTED: dict[str, float] = {}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _patch_await_reply()
+    path = config.getoption("--kit-timeouts", None)
+    if path:
+        with open(path) as handle:
+            _TIMEOUTS.update({int(k): float(v) for k, v in json.load(handle).items()})
+
+
+def _cell_number(item: pytest.Item) -> int | None:
+    name = getattr(item, "name", "")
+    return int(name[5:]) if name.startswith("Cell ") and name[5:].isdigit() else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    number = _cell_number(item)
+    if number is None:
+        return
+    if number in _TIMEOUTS:  # nbval reads the option when the cell starts
+        item.config.option.nbval_cell_timeout = _TIMEOUTS[number]
+    _STARTED[item.nodeid] = time.monotonic()
+    path = item.config.getoption("--kit-progress", None)
+    if path:
+        total = sum(_cell_number(i) is not None for i in item.session.items)
+        tmp = f"{path}.tmp"
+        with open(tmp, "w") as handle:
+            handle.write(f"{number} {total}\n")
+        os.replace(tmp, path)
 
 
 def _output_text(outputs: list[Any] | None) -> str:
@@ -92,6 +132,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type
     # junit XML takes properties from the teardown report, which copies the item's list.
     kind = _kind(item, call)
     item.user_properties.append(("kit_kind", kind))
+    if item.nodeid in _STARTED:
+        item.user_properties.append(("kit_seconds", f"{time.monotonic() - _STARTED[item.nodeid]:.3f}"))
     outputs = getattr(item, "test_outputs", None)
     if item.cell.get("metadata", {}).get("kit_grade"):
         item.user_properties.append(("kit_output", _output_text(outputs)))

@@ -10,6 +10,7 @@ from helpers.grade import rows as R
 from helpers.grade.assemble import build_graded_copy
 from helpers.grade.discover import Submission
 from helpers.grade.registry import Exercise
+from helpers.grade.progress import submission as progress_scope
 from helpers.grade.run import CellResult, Limits, RunOutcome, run_graded_copy
 
 _LEARNER_TROUBLE = ("exception", "timeout", "kernel-died")
@@ -209,7 +210,8 @@ def grade_all(subs: list[Submission], exercises: dict[str, Exercise], limits: Li
         if sub.problem is not None or sub.exercise not in exercises:
             result = Graded(problem_rows(sub, exercises), 0.0)
         else:
-            result = grade_submission(sub, exercises[sub.exercise], limits, plans.get(sub.exercise))
+            with progress_scope(sub.rel):  # names this run on the progress line (SANDBOX's hook)
+                result = grade_submission(sub, exercises[sub.exercise], limits, plans.get(sub.exercise))
         if progress is not None:
             progress(sub, result)
         return result

@@ -1,43 +1,66 @@
 """Executing one graded copy: pytest --nbval-lax in a child process, results from junit XML.
 
-The child runs in a fresh temporary folder (its working directory), with an address-space
-limit, a per-cell timeout (nbval) and a wall-clock limit for the whole submission. Jupyter
-starts kernels in their own session, so a process-group kill would miss them: every process
-of a run carries a token in its environment, and all of them are killed by that token.
+By default the child runs in a bubblewrap sandbox of its own (helpers/grade/sandbox.py): it sees
+the environment and a copy of the learner-facing kit read-only, its work folder, report folder
+and a fresh home read-write, and nothing else; when the sandbox ends every process of the
+submission ends. With ``Limits(sandbox=False)`` (``--no-sandbox``) it runs as a plain child
+process in the temporary folder, as before. Either way: an address-space and a file-size limit,
+per-cell timeouts (nbval) and a wall-clock limit for the whole submission; every process of a
+run carries a token in its environment and all of them are killed by that token as well.
+Report files written by the child (junit XML, the progress file) are read back only as regular
+files of bounded size, and give nothing but cell-level status.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
-import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
+from helpers.grade import progress, sandbox
 from helpers.grade.assemble import GradedCopy
 
 TOKEN_VAR = "KIT_GRADE_TOKEN"
-QUICK_EPOCHS = 2
+QUICK_EPOCHS = 4  # quick mode keeps each lesson's shape: a quarter-length warmup is still 1 epoch (issue 12)
 NOTEBOOK_NAME = "submission.ipynb"
+
+
+EVIDENCE_DIR = "evidence"
+TIMEOUT_MARGIN = 10.0  # a cell may take this many times the solution's measured time
+MAX_REPORT_BYTES = 64 * 1024 ** 2  # a bigger junit file is not parsed
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for one submission."""
+    """Resource limits for one submission.
+
+    ``cell_timeout`` is the floor of every cell's limit; a cell whose id the solution measured
+    (``cell_seconds``, from ``metadata.kit.seconds``) gets ``TIMEOUT_MARGIN`` times that if more.
+    """
 
     cell_timeout: float = 600.0
     submission_timeout: float = 1800.0
     memory_mb: int = 8192
     file_mb: int = 512
+    sandbox: bool = True
+    cell_seconds: Mapping[str, float] = field(default_factory=dict)
+
+    def cell_limit(self, cell_id: str) -> float:
+        measured = self.cell_seconds.get(cell_id)
+        return self.cell_timeout if measured is None else max(self.cell_timeout, TIMEOUT_MARGIN * measured)
 
 
 @dataclass(frozen=True)
@@ -48,6 +71,9 @@ class CellResult:
     kind: str  # passed | differs | exception | timeout | kernel-died | skipped | grader-error | not-run
     output: str = ""  # printed output of a check cell
     error: str = ""  # "Name: message" of a learner cell that raised
+    seconds: float = 0.0  # how long the cell ran (as the child measured it)
+    limit: float = 0.0  # the cell's timeout in seconds
+    heading: str = ""  # the markdown heading or sentence above the cell, to name it in feedback
 
 
 @dataclass(frozen=True)
@@ -56,6 +82,8 @@ class RunOutcome:
     seconds: float
     killed: bool  # the whole-submission timeout fired
     stderr_tail: str = ""
+    evidence: dict[str, bytes] = field(default_factory=dict)  # files left in KIT_EVIDENCE_DIR (relative names)
+    sandbox: bool = True  # the run was sandboxed
 
 
 def _sanitize_file() -> Path | None:
@@ -130,24 +158,65 @@ def kill_token(token: str) -> int:
     return killed
 
 
-def pytest_command(notebook: Path, junit: Path, ini: Path, limits: Limits) -> list[str]:
+def pytest_command(notebook: Path | str, junit: Path | str, ini: Path | str, limits: Limits,
+                   python: str = sys.executable, sanitize: Path | str | bool | None = None,
+                   timeouts: Path | str | None = None, progress_file: Path | str | None = None) -> list[str]:
+    """The child's command line (paths as the child sees them); ``sanitize=False``: no sanitising."""
     command = [
-        sys.executable, "-m", "pytest", str(notebook),
-        "-c", str(ini), "--rootdir", str(notebook.parent),
+        python, "-m", "pytest", str(notebook),
+        "-c", str(ini), "--rootdir", str(Path(notebook).parent),
         "-p", "no:cacheprovider", "-p", "helpers.grade.capture",
         "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout", str(limits.cell_timeout),
         "--junitxml", str(junit), "-o", "junit_family=xunit1", "-q", "--color=no",
     ]
-    sanitize = _sanitize_file()
-    if sanitize is not None:
+    sanitize = _sanitize_file() if sanitize is None else sanitize
+    if sanitize:
         command += ["--nbval-sanitize-with", str(sanitize)]
+    if timeouts is not None:
+        command += ["--kit-timeouts", str(timeouts)]
+    if progress_file is not None:
+        command += ["--kit-progress", str(progress_file)]
     return command
 
 
-def parse_junit(junit: Path, cell_ids: list[str]) -> dict[str, CellResult]:
+def read_regular(path: Path, limit: int) -> bytes | None:
+    """A file the child wrote, only if it is a regular file (no link, FIFO, device) within ``limit``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(limit + 1)
+        return data if len(data) <= limit else None
+    finally:
+        os.close(fd)
+
+
+def cell_heading(notebook: nbformat.NotebookNode, cell_id: str, limit: int = 120) -> str:
+    """The markdown just above a code cell: its last heading line, else its first sentence."""
+    cells = notebook.cells
+    index = next((i for i, c in enumerate(cells) if c.get("id") == cell_id), None)
+    if index is None:
+        return ""
+    for cell in reversed(cells[:index]):
+        if cell.cell_type != "markdown":
+            continue
+        lines = [line.strip() for line in "".join(cell.source).splitlines() if line.strip()]
+        headings = [line.lstrip("#").strip() for line in lines if line.startswith("#")]
+        text = headings[-1] if headings else (" ".join(lines).split(". ")[0] if lines else "")
+        if text:
+            return text if len(text) <= limit else text[: limit - 1] + "…"
+    return ""
+
+
+def parse_junit(junit: Path | bytes, cell_ids: list[str]) -> dict[str, CellResult]:
     """Per-cell results from nbval's test cases (named ``Cell N``: the N-th code cell)."""
     results: dict[str, CellResult] = {}
-    root = ET.parse(junit).getroot()
+    root = ET.fromstring(junit) if isinstance(junit, bytes) else ET.parse(junit).getroot()
     for case in root.iter("testcase"):
         name = case.get("name", "")
         if not name.startswith("Cell ") or not name[5:].isdigit() or int(name[5:]) >= len(cell_ids):
@@ -159,51 +228,132 @@ def parse_junit(junit: Path, cell_ids: list[str]) -> dict[str, CellResult]:
         kind = props.get("kit_kind") or ("skipped" if skipped else "grader-error" if failed else "passed")
         if kind == "passed" and (failed or skipped):
             kind = "grader-error"
-        results[cell_id] = CellResult(cell_id, kind, props.get("kit_output", ""), props.get("kit_error", ""))
+        try:
+            seconds = max(0.0, float(props.get("kit_seconds", 0.0)))
+        except ValueError:
+            seconds = 0.0
+        results[cell_id] = CellResult(cell_id, kind, props.get("kit_output", ""), props.get("kit_error", ""), seconds)
     return results
 
 
-def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
-                    max_output: int | None = None) -> RunOutcome:
-    """Execute the graded copy in a child process; the temporary folder is always removed.
+def _timeouts(graded: GradedCopy, limits: Limits) -> dict[str, float]:
+    """Per code-cell number (nbval's ``Cell N``) limits that differ from the floor."""
+    return {str(n): limits.cell_limit(cid) for n, cid in enumerate(graded.code_cell_ids())
+            if limits.cell_limit(cid) != limits.cell_timeout}
 
-    ``max_output`` raises the length of check output kept (for reference runs of a solution)."""
+
+def _kill_run(child: subprocess.Popen, token: str) -> None:  # type: ignore[type-arg]
+    """Stop a run: its process group (bwrap, or pytest unsandboxed), then whatever carries the token."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    child.wait()
+    kill_token(token)
+
+
+def _poll_progress(path: Path, label: str) -> None:
+    data = read_regular(path, 100)
+    if data:
+        try:
+            index, cells = (int(x) for x in data.split()[:2])
+        except ValueError:
+            return
+        progress.report_cell(label, index, cells)
+
+
+def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
+                    max_output: int | None = None, *, masks: Mapping[str, bytes] | None = None) -> RunOutcome:
+    """Execute the graded copy in a child process (a sandbox unless ``limits.sandbox`` is off);
+    the temporary folder is always removed.
+
+    ``max_output`` raises the length of check output kept (for reference runs of a solution).
+    ``masks`` replaces files of the kit copy the learner's code sees (kit-relative paths, e.g.
+    ``helpers/quiz_data/warmup_quiz.json``). The files left in ``KIT_EVIDENCE_DIR`` are returned
+    in ``RunOutcome.evidence``."""
+    if limits.sandbox:
+        sandbox.ensure_available()
     token = uuid.uuid4().hex
-    base = Path(tempfile.mkdtemp(prefix="kit-grade-"))
+    layout = sandbox.Layout(Path(tempfile.mkdtemp(prefix="kit-grade-")))
+    exercise = graded.notebook.metadata.get("kit", {}).get("exercise", "") if isinstance(
+        graded.notebook.metadata.get("kit"), dict) else ""
+    label = progress.run_started(f"solution {exercise} (quick reference)" if exercise else progress.REFERENCE)
     start = time.monotonic()
     killed = False
     try:
-        work, report = base / "work", base / "report"
-        work.mkdir()
-        report.mkdir()
-        notebook = work / NOTEBOOK_NAME
-        nbformat.write(graded.notebook, notebook)
-        ini = report / "pytest.ini"
-        ini.write_text("[pytest]\n")
-        junit = report / "junit.xml"
-        log = report / "child.log"
+        if limits.sandbox:
+            layout.create(masks or {})
+        else:
+            for folder in (layout.work, layout.report):
+                folder.mkdir()
+            sandbox.stage_kit(layout.kit, masks or {})
+        (layout.work / EVIDENCE_DIR).mkdir()
+        nbformat.write(graded.notebook, layout.work / NOTEBOOK_NAME)
+        (layout.report / "pytest.ini").write_text("[pytest]\n")
+        sanitize = _sanitize_file()
+        if sanitize is not None:
+            (layout.report / "sanitize.cfg").write_bytes(sanitize.read_bytes())
+        (layout.report / "timeouts.json").write_text(json.dumps(_timeouts(graded, limits)))
+        extra = {"KIT_EVIDENCE_DIR": "", TOKEN_VAR: token, "PYTHONDONTWRITEBYTECODE": "1"}
+        if max_output is not None:
+            extra["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
+        if quick:
+            extra["KIT_QUICK_EPOCHS"] = str(QUICK_EPOCHS)
+        if limits.sandbox:
+            work, report = Path(sandbox.WORK_INSIDE), Path(sandbox.REPORT_INSIDE)
+            extra["KIT_EVIDENCE_DIR"] = str(work / EVIDENCE_DIR)
+            extra.setdefault("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
+            env = sandbox.sandbox_env(extra)
+            python = sandbox.interpreter().executable
+        else:
+            work, report = layout.work, layout.report
+            env = child_env(token, quick, max_output)
+            env["KIT_EVIDENCE_DIR"] = str(work / EVIDENCE_DIR)
+            env["PYTHONPATH"] = os.pathsep.join([str(layout.kit)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+            python = sys.executable
+        command = pytest_command(work / NOTEBOOK_NAME, report / "junit.xml", report / "pytest.ini", limits,
+                                 python=python, sanitize=(report / "sanitize.cfg") if sanitize else False,
+                                 timeouts=report / "timeouts.json", progress_file=report / "progress")
+        if limits.sandbox:
+            command = sandbox.bwrap_command(layout, command, env)
+        log = layout.base / "child.log"
         with open(log, "wb") as sink:
             child = subprocess.Popen(
-                pytest_command(notebook, junit, ini, limits), cwd=work, env=child_env(token, quick, max_output),
+                command, cwd=layout.work, env=env if not limits.sandbox else {"PATH": os.environ.get("PATH", "")},
                 stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
                 preexec_fn=_limit(limits.memory_mb, limits.file_mb), start_new_session=True,
             )
-            try:
-                child.wait(timeout=limits.submission_timeout)
-            except subprocess.TimeoutExpired:
-                killed = True
-                kill_token(token)
-                child.wait()
-        kill_token(token)  # kernels that outlived pytest
+            deadline = start + limits.submission_timeout
+            while True:
+                try:
+                    child.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+                    break
+                except subprocess.TimeoutExpired:
+                    _poll_progress(layout.report / "progress", label)
+                    if time.monotonic() >= deadline:
+                        killed = True
+                        break
+            _kill_run(child, token)  # the sandbox (and every process in it), or kernels that outlived pytest
         seconds = time.monotonic() - start
         cells: dict[str, CellResult] = {}
-        if not killed and junit.is_file():
+        junit = read_regular(layout.report / "junit.xml", MAX_REPORT_BYTES)
+        if not killed and junit:
             try:
                 cells = parse_junit(junit, graded.code_cell_ids())
             except ET.ParseError:
                 cells = {}
+        cells = {cid: _annotate(result, graded, limits) for cid, result in cells.items()}
         tail = log.read_bytes()[-2000:].decode("utf-8", "replace") if log.is_file() else ""
-        return RunOutcome(cells=cells, seconds=seconds, killed=killed, stderr_tail=tail)
+        evidence = sandbox.read_evidence(layout.work / EVIDENCE_DIR)
+        return RunOutcome(cells=cells, seconds=seconds, killed=killed, stderr_tail=tail, evidence=evidence,
+                          sandbox=limits.sandbox)
     finally:
         kill_token(token)
-        shutil.rmtree(base, ignore_errors=True)
+        progress.run_ended(label)
+        sandbox.remove_tree(layout.base)
+
+
+def _annotate(result: CellResult, graded: GradedCopy, limits: Limits) -> CellResult:
+    from dataclasses import replace
+
+    return replace(result, limit=limits.cell_limit(result.cell_id), heading=cell_heading(graded.notebook, result.cell_id))

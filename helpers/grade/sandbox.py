@@ -1,0 +1,321 @@
+"""One bubblewrap sandbox per submission: what the learner's processes can see, and nothing else.
+
+The pytest/nbval child of a submission (and so its kernel and everything the learner's code
+starts) runs under ``bwrap`` in new user, PID, IPC, network, UTS and cgroup namespaces. Inside:
+
+- read-only: ``/usr`` (and the ``/bin``, ``/lib*`` links or folders), a few files of ``/etc``,
+  the Python environment (a venv at a neutral path, its base interpreter at its own path) and a
+  per-submission *copy* of the learner-facing kit (``helpers/``, with the grader's masks applied)
+  at ``/kit``;
+- read-write: the work folder (graded copy and ``evidence/``), the report folder (junit XML) and
+  a fresh ``$HOME``; ``/tmp`` is a size-capped tmpfs;
+- nothing else: no ``solutions/``, no tests, no checkout, no instructor home, no other
+  submission, no network (only a loopback of its own), its own ``/proc`` showing only its own
+  processes.
+
+When the sandbox's init ends, the kernel kills every process of its PID namespace, so a
+detached process cannot outlive its submission. This is not a VM: see docs/GRADING.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from helpers.grade.errors import GradeUsageError
+
+INSTALL_HINT = ("install bubblewrap: `apt-get install bubblewrap` (Debian/Ubuntu), `dnf install bubblewrap` "
+                "(Fedora), `pacman -S bubblewrap` (Arch); or grade with --no-sandbox, which runs learner code "
+                "unisolated as your user")
+KIT_INSIDE = "/kit"
+VENV_INSIDE = "/opt/kit-python"
+WORK_INSIDE = "/grade/work"
+REPORT_INSIDE = "/grade/report"
+HOME_INSIDE = "/home/learner"
+UID = GID = 1000
+TMP_BYTES = 1024 ** 3  # tmpfs /tmp cap; the file-size limit caps each file
+_SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+_ETC = ("alternatives", "fonts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
+        "host.conf", "gai.conf", "locale.alias", "mime.types", "os-release", "timezone", "ssl",
+        "ca-certificates", "matplotlibrc")
+_PASSED_ENV = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+               "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", "MPLBACKEND")
+
+
+class SandboxUnavailable(GradeUsageError):
+    """bwrap is missing or cannot create the namespaces (the grader stops: exit status 2)."""
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+@functools.lru_cache(maxsize=1)
+def _probe() -> str:
+    """'' when a sandbox like the real one starts, else why not."""
+    path = bwrap_path()
+    if path is None:
+        return "bubblewrap (bwrap) is not installed"
+    command = [path, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
+               "--uid", str(UID), "--gid", str(GID), *_system_binds(), "--proc", "/proc", "--dev", "/dev",
+               "--tmpfs", "/tmp", "--", "/bin/sh", "-c", "exit 0"]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap could not be run ({exc})"
+    if done.returncode != 0:
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+        return (f"bwrap cannot create the sandbox's namespaces here ({why[0]}); unprivileged user namespaces may "
+                "be disabled (sysctl kernel.unprivileged_userns_clone=1, or AppArmor's "
+                "kernel.apparmor_restrict_unprivileged_userns=0), or a container forbids them")
+    return ""
+
+
+def ensure_available() -> None:
+    """Raise :class:`SandboxUnavailable` with how to fix it, unless a sandbox can be started."""
+    why = _probe()
+    if why:
+        raise SandboxUnavailable(f"cannot sandbox the learners' code: {why}. To fix: {INSTALL_HINT}.")
+
+
+def _system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in _SYSTEM_LINKS:
+        host = Path("/") / name
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), f"/{name}"]
+        elif host.is_dir():
+            args += ["--ro-bind", str(host), f"/{name}"]
+    return args
+
+
+def _etc_binds() -> list[str]:
+    args = []
+    for name in _ETC:
+        host = Path("/etc") / name
+        if host.is_symlink():
+            args += ["--symlink", os.readlink(host), f"/etc/{name}"]
+        elif host.exists():
+            args += ["--ro-bind", str(host), f"/etc/{name}"]
+    return args
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """Where the grading Python lives outside, and how it is reached inside."""
+
+    binds: tuple[tuple[str, str], ...]  # (outside, inside), read-only
+    executable: str  # inside
+
+
+@functools.lru_cache(maxsize=1)
+def interpreter() -> Interpreter:
+    """The running environment: a venv goes to a neutral path, its base interpreter (shared
+    libraries, stdlib) stays at its own path; a plain or conda interpreter stays where it is."""
+    prefix, base = Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()
+    exe = Path(sys.executable)
+    try:
+        rel = exe.absolute().relative_to(Path(sys.prefix).absolute())
+    except ValueError:
+        rel = None
+    if prefix != base and rel is not None:
+        return Interpreter(((str(prefix), VENV_INSIDE), (str(base), str(base))), f"{VENV_INSIDE}/{rel.as_posix()}")
+    return Interpreter(((str(prefix), str(prefix)),), str(exe))
+
+
+def kit_source() -> Path:
+    """The learner-facing kit: the ``helpers`` package this grader was imported from."""
+    return Path(__file__).resolve().parents[1]
+
+
+def stage_kit(dest: Path, masks: Mapping[str, bytes]) -> Path:
+    """Copy ``helpers/`` to ``dest/helpers`` and apply ``masks`` (kit-relative path -> bytes)."""
+    shutil.copytree(kit_source(), dest / "helpers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for rel, content in masks.items():
+        target = dest / _mask_path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.is_dir():
+            raise ValueError(f"mask {rel!r} names a folder or a link in the kit")
+        target.write_bytes(bytes(content))
+    return dest
+
+
+def _mask_path(rel: str) -> PurePosixPath:
+    path = PurePosixPath(rel)
+    if path.is_absolute() or not path.parts or ".." in path.parts or path.parts[0] != "helpers":
+        raise ValueError(f"mask path {rel!r} must be relative to the kit root and inside helpers/, e.g. "
+                         "'helpers/quiz_data/warmup_quiz.json'")
+    return path
+
+
+def write_identity(etc: Path) -> None:
+    """passwd/group/hosts/hostname for the learner inside (the host's are not shown)."""
+    etc.mkdir(parents=True, exist_ok=True)
+    (etc / "passwd").write_text(f"learner:x:{UID}:{GID}:learner:{HOME_INSIDE}:/bin/sh\n"
+                                "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+    (etc / "group").write_text(f"learner:x:{GID}:\nnogroup:x:65534:\n")
+    (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
+    (etc / "hostname").write_text("sandbox\n")
+
+
+def sandbox_env(extra: Mapping[str, str]) -> dict[str, str]:
+    """The environment inside: a fixed base (no instructor variables), a few passed through, ``extra``."""
+    home = HOME_INSIDE
+    env = {
+        "PATH": f"{os.path.dirname(interpreter().executable)}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": home, "USER": "learner", "LOGNAME": "learner", "SHELL": "/bin/sh", "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8", "PYTHONPATH": KIT_INSIDE, "PYTHONDONTWRITEBYTECODE": "1",
+        "IPYTHONDIR": f"{home}/.ipython", "JUPYTER_CONFIG_DIR": f"{home}/.jupyter",
+        "JUPYTER_DATA_DIR": f"{home}/.local/share/jupyter", "JUPYTER_RUNTIME_DIR": f"{home}/.local/share/jupyter/runtime",
+        "JUPYTER_PLATFORM_DIRS": "1", "MPLCONFIGDIR": f"{home}/.config/matplotlib", "XDG_CACHE_HOME": f"{home}/.cache",
+        "XDG_CONFIG_HOME": f"{home}/.config", "XDG_DATA_HOME": f"{home}/.local/share",
+    }
+    env.update({k: os.environ[k] for k in _PASSED_ENV if k in os.environ})
+    env.update({k: v for k, v in os.environ.items() if k.startswith("KIT_") and not k.startswith(("KIT_GRADE_", "KIT_QUICK"))})
+    env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The per-submission folders outside; all live under one temporary ``base``."""
+
+    base: Path
+
+    @property
+    def kit(self) -> Path: return self.base / "kit"
+    @property
+    def work(self) -> Path: return self.base / "work"
+    @property
+    def report(self) -> Path: return self.base / "report"
+    @property
+    def home(self) -> Path: return self.base / "home"
+    @property
+    def etc(self) -> Path: return self.base / "etc"
+
+    def create(self, masks: Mapping[str, bytes]) -> None:
+        for folder in (self.work, self.report, self.home):
+            folder.mkdir()
+        stage_kit(self.kit, masks)
+        write_identity(self.etc)
+        for sub in (".ipython", ".jupyter", ".config/matplotlib", ".cache", ".local/share/jupyter/runtime"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        seed = font_cache_seed()
+        if seed is not None:
+            (self.home / ".config" / "matplotlib" / seed[0]).write_bytes(seed[1])
+
+
+def bwrap_command(layout: Layout, argv: list[str], env: Mapping[str, str], info_fd: int | None = None) -> list[str]:
+    """The bwrap command line that runs ``argv`` (paths as seen inside) in the sandbox."""
+    path = bwrap_path()
+    if path is None:
+        ensure_available()
+    command = [str(path), "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
+               "--cap-drop", "ALL", "--uid", str(UID), "--gid", str(GID), "--hostname", "sandbox",
+               *_system_binds(), *_etc_binds()]
+    for name in ("passwd", "group", "hosts", "hostname"):
+        command += ["--ro-bind", str(layout.etc / name), f"/etc/{name}"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    for outside, inside in interpreter().binds:
+        command += ["--ro-bind", outside, inside]
+    command += ["--ro-bind", str(layout.kit), KIT_INSIDE,
+                "--bind", str(layout.work), WORK_INSIDE, "--bind", str(layout.report), REPORT_INSIDE,
+                "--bind", str(layout.home), HOME_INSIDE, "--chdir", WORK_INSIDE, "--clearenv"]
+    for key, value in env.items():
+        command += ["--setenv", key, value]
+    if info_fd is not None:
+        command += ["--info-fd", str(info_fd)]
+    return command + ["--", *argv]
+
+
+@functools.lru_cache(maxsize=1)
+def font_cache_seed() -> tuple[str, bytes] | None:
+    """Matplotlib's font list (file name, content) built once, inside a sandbox, for the paths seen there.
+
+    Each submission gets a fresh ``MPLCONFIGDIR``; without a seed every kernel would rebuild the
+    font cache (seconds of CPU per submission). None when matplotlib is absent or fails.
+    """
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="kit-grade-fonts-"))
+    try:
+        layout = Layout(base)
+        for folder in (layout.work, layout.report, layout.home / ".config" / "matplotlib"):
+            folder.mkdir(parents=True)
+        stage_kit(layout.kit, {})
+        write_identity(layout.etc)
+        code = "import matplotlib.font_manager as f; f.findfont('DejaVu Sans')"
+        command = bwrap_command(layout, [interpreter().executable, "-c", code], sandbox_env({}))
+        subprocess.run(command, capture_output=True, timeout=300, stdin=subprocess.DEVNULL, check=True)
+        built = sorted((layout.home / ".config" / "matplotlib").glob("fontlist-*.json"))
+        return (built[-1].name, built[-1].read_bytes()) if built else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+    finally:
+        remove_tree(base)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a folder the learner had write access to, whatever modes it left (chmod 000 folders)."""
+
+    def retry(function, name, _exc) -> None:  # type: ignore[no-untyped-def]
+        try:
+            os.chmod(os.path.dirname(name), stat.S_IRWXU)
+            if os.path.isdir(name) and not os.path.islink(name):
+                os.chmod(name, stat.S_IRWXU)
+                shutil.rmtree(name, onerror=lambda *a: None)
+            else:
+                os.unlink(name)
+        except OSError:
+            pass
+
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists():
+        for root, dirs, _files in os.walk(path):  # make every folder writable first
+            for name in dirs:
+                full = os.path.join(root, name)
+                if not os.path.islink(full):
+                    try:
+                        os.chmod(full, stat.S_IRWXU)
+                    except OSError:
+                        pass
+        shutil.rmtree(path, onerror=retry)
+
+
+def read_evidence(folder: Path, max_file: int = 64 * 1024 ** 2, max_total: int = 256 * 1024 ** 2,
+                  max_files: int = 2000) -> dict[str, bytes]:
+    """The regular files under ``folder`` (relative POSIX names), never following a link; files
+    beyond the caps are left out."""
+    found: dict[str, bytes] = {}
+    total = 0
+    if folder.is_symlink() or not folder.is_dir():
+        return found
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(root, name)
+            try:
+                fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+            except OSError:
+                continue
+            try:
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode) or info.st_size > max_file or total + info.st_size > max_total:
+                    continue
+                with os.fdopen(os.dup(fd), "rb") as handle:
+                    data = handle.read(max_file + 1)
+            finally:
+                os.close(fd)
+            if len(data) > max_file or len(found) >= max_files:
+                continue
+            total += len(data)
+            found[Path(full).relative_to(folder).as_posix()] = data
+    return found
