@@ -7,6 +7,8 @@ so the two cannot drift apart. In the starter every ``### BEGIN SOLUTION: hint``
 ``### END SOLUTION`` region becomes ``# YOUR CODE HERE`` + ``raise NotImplementedError("hint")``
 at the marker's indentation; ``hidden-check`` cells are dropped; code outputs are cleared; every
 other cell keeps its source, id and metadata, so starter and solution cells map one to one.
+A blank cell with stronger hints (``metadata.kit.hints``, see :mod:`helpers.hints`) gets
+``(stronger hint: hint("key"))`` after its message, and those hints are removed from the starter.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from helpers import notebooks
+from helpers.hints import METADATA_KEY as HINTS_KEY
+from helpers.hints import blank_key
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS_DIR = "solutions"
@@ -55,10 +59,11 @@ def _literal(hint: str) -> str:
     return '"' + hint.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def blank_source(source: str, where: str = "cell") -> tuple[str, int]:
+def blank_source(source: str, where: str = "cell", hint_key: str | None = None) -> tuple[str, int]:
     """Replace each marked solution region of one code cell's ``source``; return it and the count.
 
-    ``where`` names the cell in error messages (unbalanced, nested or malformed markers).
+    ``where`` names the cell in error messages (unbalanced, nested or malformed markers);
+    ``hint_key`` (a :func:`helpers.hints.blank_key`) adds how to ask for a stronger hint.
     """
     out: list[str] = []
     blanks = 0
@@ -75,6 +80,8 @@ def blank_source(source: str, where: str = "cell") -> tuple[str, int]:
             open_line = number
             indent = begin.group("indent")
             hint = (begin.group("hint") or "").strip() or DEFAULT_HINT
+            if hint_key is not None:
+                hint += f' (stronger hint: hint("{hint_key if blanks == 0 else f"{hint_key}-{blanks + 1}"}"))'
         elif end:
             if open_line is None:
                 raise StarterError(f"{where}: line {number} has ### END SOLUTION without a ### BEGIN SOLUTION before it")
@@ -147,7 +154,15 @@ def make_starter(solution: NotebookNode, name: str) -> Starter:
             dropped += 1
             continue
         if cell.cell_type == "code":
-            cell.source, count = blank_source(cell.source, where)
+            kit_meta = cell.get("metadata", {}).get("kit", {})
+            hint_key = blank_key(cell.get("id", "")) if HINTS_KEY in kit_meta else None
+            if hint_key is not None:  # the stronger hints live in helpers/hint_data, not in the starter
+                rest = {k: v for k, v in kit_meta.items() if k != HINTS_KEY}
+                if rest:
+                    cell.metadata["kit"] = rest
+                else:
+                    del cell.metadata["kit"]
+            cell.source, count = blank_source(cell.source, where, hint_key)
             check_python(cell.source, where)
             blanks += count
             cell.outputs = []

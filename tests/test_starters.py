@@ -233,3 +233,18 @@ def test_missing_or_repeated_cell_ids_are_errors() -> None:
     del nb.cells[1]["id"]
     with pytest.raises(StarterError, match="cell 1 has no id"):
         make_starter(nb, "99_demo.ipynb")
+
+
+def test_blank_with_stronger_hints_says_how_to_ask_and_drops_them() -> None:
+    cell = new_code_cell(METHOD)
+    cell.id = "ex9-blank-optimizer"
+    cell.metadata["kit"] = {"hints": ["a stronger hint"], "other": 1}
+    plain = new_code_cell(METHOD)
+    plain.id = "ex9-blank-plain"
+    starter = make_starter(_solution(cell, plain), "99_demo.ipynb").notebook
+    assert _raised_hints(starter.cells[0].source) == [
+        'return the optimizer and the scheduler dict (stronger hint: hint("ex9-optimizer"))'
+    ]
+    assert starter.cells[0].metadata["kit"] == {"other": 1}  # the hints stay out of the starter
+    assert _raised_hints(starter.cells[1].source) == ["return the optimizer and the scheduler dict"]
+    assert "a stronger hint" not in notebooks.dumps(starter)

@@ -1,0 +1,156 @@
+"""Hints in levels for the blanks: ``hint("ex1-native")`` prints the next, stronger hint each call.
+
+Level 1 is the blank's own ``NotImplementedError`` message (what to compute and where it is
+explained, without code). The levels after it get more concrete; the last one is the solution's
+code of that blank. ``hint()`` lists the blanks, ``hint(key, level=n)`` shows one level again.
+
+Why a data file: the starter notebook must not carry the stronger hints in plain text (filling a
+blank would be copying its message), and a released kit has no ``solutions/`` folder, so the
+answer level cannot be read from there at run time. ``python -m helpers.hints`` builds
+``helpers/hint_data/hints.json`` from the solutions (the levels are authored in each blank cell's
+``metadata.kit.hints``, the answer is the code between the markers) and ``--check`` says when it is
+stale. The texts are base64-encoded: that keeps them from being read at a glance, it is **not a
+secret** (anyone can decode them), like the quiz's hashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).with_name("hint_data") / "hints.json"
+METADATA_KEY = "hints"  # cell.metadata["kit"]["hints"]: the levels between the first hint and the answer
+_BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?::[ \t]*(?P<hint>.*?))?[ \t]*$")
+_END = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
+
+_shown: dict[str, int] = {}  # key -> last level shown in this kernel
+
+
+def blank_key(cell_id: str, index: int = 0) -> str:
+    """The name a learner types for a blank: the cell id without ``blank-`` (``ex1-blank-native`` ->
+    ``ex1-native``), with ``-2``, ``-3`` ... for further blanks of the same cell."""
+    key = cell_id.replace("-blank-", "-").replace("blank-", "")
+    return key if index == 0 else f"{key}-{index + 1}"
+
+
+def solution_regions(source: str) -> list[tuple[str, str]]:
+    """``(first hint, dedented solution code)`` for every marked region of one cell's source."""
+    regions: list[tuple[str, str]] = []
+    hint: str | None = None
+    body: list[str] = []
+    for line in source.splitlines():
+        begin = _BEGIN.match(line)
+        if begin:
+            hint, body = (begin.group("hint") or "").strip(), []
+        elif _END.match(line) and hint is not None:
+            regions.append((hint, textwrap.dedent("\n".join(body)).strip("\n")))
+            hint = None
+        elif hint is not None:
+            body.append(line)
+    return regions
+
+
+def _encode(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _decode(text: str) -> str:
+    return base64.b64decode(text.encode("ascii")).decode("utf-8")
+
+
+def build_levels(solutions_dir: Path) -> dict[str, list[str]]:
+    """Every blank's levels, from the solution notebooks: first hint, authored levels, answer."""
+    import nbformat
+
+    levels: dict[str, list[str]] = {}
+    for path in sorted(solutions_dir.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            authored = cell.get("metadata", {}).get("kit", {}).get(METADATA_KEY)
+            if authored is None:
+                continue
+            regions = solution_regions(cell.source)
+            if len(regions) != 1:
+                raise ValueError(f"{path.name} cell {cell.get('id')}: hints need exactly one marked region, found {len(regions)}")
+            if not (isinstance(authored, list) and all(isinstance(t, str) and t.strip() for t in authored)):
+                raise ValueError(f"{path.name} cell {cell.get('id')}: metadata.kit.hints must be a list of non-empty strings")
+            first, answer = regions[0]
+            levels[blank_key(cell.id)] = [first, *authored, answer]
+    return levels
+
+
+def write_data(levels: dict[str, list[str]], path: Path = DATA) -> str:
+    """The data file's text for ``levels`` (written to ``path`` unless that already holds it)."""
+    data = {
+        "about": "Hint levels for helpers.hints.hint(); base64 only keeps them from being read at a glance "
+        "(not a secret). Built from solutions/ by: python -m helpers.hints",
+        "blanks": {key: [_encode(t) for t in texts] for key, texts in sorted(levels.items())},
+    }
+    return json.dumps(data, indent=1, ensure_ascii=True) + "\n"
+
+
+def load_levels(path: Path = DATA) -> dict[str, list[str]]:
+    """The decoded levels by blank key."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {key: [_decode(t) for t in texts] for key, texts in data["blanks"].items()}
+
+
+def hint(key: str | None = None, *, level: int | None = None) -> None:
+    """Print the next hint for blank ``key`` (e.g. ``"ex1-native"``); the last level is the answer.
+
+    ``hint()`` lists the blanks that have hints; ``level=n`` shows level ``n`` (1 = the blank's own
+    message) without moving on.
+    """
+    levels = load_levels()
+    if key is None:
+        print("Blanks with hints: " + ", ".join(sorted(levels)) + '. Call e.g. hint("ex1-native").')
+        return
+    if key not in levels:
+        close = [k for k in sorted(levels) if k.split("-")[0] == str(key).split("-")[0]] or sorted(levels)
+        print(f"No hints for {key!r}. The blanks with hints are: {', '.join(close)}.")
+        return
+    texts = levels[key]
+    if level is None:
+        number = min(_shown.get(key, 1) + 1, len(texts))  # level 1 is already in the error message
+    elif isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= len(texts):
+        number = level
+    else:
+        raise ValueError(f"level must be a whole number from 1 to {len(texts)} for {key!r}, got {level!r}")
+    _shown[key] = max(_shown.get(key, 1), number)
+    last = number == len(texts)
+    more = "" if last else f'  (call hint("{key}") again for a stronger one)'
+    print(f"Hint {number} of {len(texts)} for {key}{' — the answer' if last else ''}:{more}")
+    text = texts[number - 1]
+    if not last:  # prose: wrapped; the answer is code and keeps its lines
+        text = textwrap.fill(text, width=96)
+    print(textwrap.indent(text, "  "))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.hints", description="Build the hint data file from solutions/.")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the data file is stale")
+    args = parser.parse_args(argv)
+    text = write_data(build_levels(REPO / "solutions"))
+    current = DATA.read_text(encoding="utf-8") if DATA.is_file() else None
+    if current == text:
+        print(f"up to date  {DATA.relative_to(REPO)}")
+        return 0
+    if args.check:
+        print(f"OUT OF DATE {DATA.relative_to(REPO)}: run python -m helpers.hints", file=sys.stderr)
+        return 1
+    DATA.parent.mkdir(exist_ok=True)
+    DATA.write_text(text, encoding="utf-8")
+    print(f"wrote       {DATA.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
