@@ -4,13 +4,16 @@ Usage: ``python -m helpers.execute NB [NB ...] [--timeout SECONDS]``.
 
 Solution notebooks are committed with their outputs, so the saved file must be exactly what
 one clean top-to-bottom run produced: the kernel is new, its working directory is the
-notebook's folder, no timing metadata is recorded (re-executions diff cleanly), and a failed
-run leaves the original file untouched.
+notebook's folder, and a failed run leaves the original file untouched. Timestamps are not
+kept (re-executions diff cleanly); the time of each cell that took a second or more is kept,
+rounded up on a 1-2-5 scale, in ``metadata.kit_timing.cell_seconds`` (cell id -> seconds): the
+grader derives its per-cell timeouts from it.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -32,10 +35,40 @@ class NotebookExecutionError(RuntimeError):
     """A cell failed; the message names the notebook, the cell (index, id, first line) and the error."""
 
 
-def _strip_timing(nb: NotebookNode) -> None:
-    """Drop per-cell ``metadata.execution`` blocks (JupyterLab or nbclient timestamps)."""
+TIMING_KEY = "kit_timing"
+
+
+def _bucket(seconds: float) -> float:
+    """Round up to 1, 2, 5, 10, 20, 50, ... so that re-executions rarely change the value."""
+    power = 10 ** math.floor(math.log10(seconds))
+    return float(next(step * power for step in (1, 2, 5, 10) if step * power >= seconds))
+
+
+def _cell_seconds(cell: NotebookNode) -> float | None:
+    from datetime import datetime
+
+    timing = cell.metadata.get("execution", {})
+    try:
+        start = datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+        end = datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (end - start).total_seconds()
+
+
+def _strip_timing(nb: NotebookNode, keep_seconds: bool = False) -> None:
+    """Drop per-cell ``metadata.execution`` blocks (JupyterLab or nbclient timestamps); with
+    ``keep_seconds``, first note each cell of a second or more in ``metadata.kit_timing``."""
+    measured = {}
     for cell in nb.cells:
+        seconds = _cell_seconds(cell) if keep_seconds and cell.get("id") else None
+        if seconds is not None and seconds >= 1.0:
+            measured[cell["id"]] = _bucket(seconds)
         cell.metadata.pop("execution", None)
+    if keep_seconds:
+        nb.metadata.pop(TIMING_KEY, None)
+        if measured:
+            nb.metadata[TIMING_KEY] = {"cell_seconds": measured}
 
 
 def _error_text(cell: NotebookNode) -> str:
@@ -68,7 +101,7 @@ def run_notebook(
         timeout=timeout,
         kernel_name=KERNEL_NAME,
         resources={"metadata": {"path": str(cwd)}},
-        record_timing=False,
+        record_timing=True,
         allow_errors=allow_errors,
         on_cell_start=on_cell_start,
     )
@@ -85,7 +118,7 @@ def run_notebook(
             detail = _error_text(nb.cells[index]) if 0 <= index < len(nb.cells) else ""
             detail = detail or _ANSI.sub("", str(exc))
         raise NotebookExecutionError(f"{where} failed:\n{detail}") from None
-    _strip_timing(nb)
+    _strip_timing(nb, keep_seconds=True)
     return nb
 
 

@@ -1,10 +1,11 @@
 """Command line: grade a folder, check one notebook, or merge shard results.
 
-    python -m helpers.grade SUBMISSIONS --out DIR [--jobs N] [--quick] [--shard i/n] ...
-    python -m helpers.grade check NOTEBOOK [--quick]
+    python -m helpers.grade SUBMISSIONS --out DIR [--jobs N] [--quick] [--shard i/n] [--no-sandbox] ...
+    python -m helpers.grade check NOTEBOOK [--quick] [--no-sandbox]
     python -m helpers.grade merge OUT1 OUT2 ... --out DIR
 
-Exit status: 0 when the batch was graded (whatever the learners scored), 2 for misuse.
+Exit status: 0 when the batch was graded (whatever the learners scored), 2 for misuse or when
+the sandbox (bubblewrap) is unavailable and --no-sandbox was not given.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from helpers.grade import progress as P
 from helpers.grade import rows as R
+from helpers.grade import sandbox
 from helpers.grade.discover import find_submissions
 from helpers.grade.engine import grade_all
 from helpers.grade.errors import GradeUsageError
 from helpers.grade.registry import default_solutions_dir, exercise_names, load_exercises
 from helpers.grade.report import feedback_text, write_reports
-from helpers.grade.run import Limits
+from helpers.grade.registry import Exercise
+from helpers.grade.run import TIMEOUT_MARGIN, Limits, measured_seconds
 from helpers.grade.shard import RUN_FILE, merge, parse_shard, select_shard
 
 
@@ -46,19 +50,42 @@ def _limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solutions", type=Path, default=None,
                         help="folder of executed solution notebooks (default: this kit's solutions/)")
     parser.add_argument("--cell-timeout", type=_positive(float), default=None,
-                        help="seconds per cell (default 120 with --quick, else 900)")
+                        help="seconds for every cell (default: 120 with --quick, else 900, or "
+                             f"{TIMEOUT_MARGIN:g}x the solution's measured time of the cell if more)")
     parser.add_argument("--timeout", type=_positive(float), default=None,
-                        help="seconds per submission (default 300 with --quick, else 3600)")
+                        help="seconds per submission (default: 300 with --quick, else 3600, or "
+                             f"{TIMEOUT_MARGIN:g}x the solution's measured total if more)")
     parser.add_argument("--memory-mb", type=_positive(int), default=8192,
                         help="address-space limit per submission in MB (torch alone maps about 4.5 GB)")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run learner code without the bubblewrap sandbox (unisolated, as your user)")
 
 
-def _limits(args: argparse.Namespace) -> Limits:
+def _limits(args: argparse.Namespace, exercises: dict[str, Exercise]) -> Limits:
+    """Limits for the batch; the sandbox is checked here, so a missing bwrap stops before grading."""
+    if not args.no_sandbox:
+        sandbox.ensure_available()
+    # Cell ids may repeat across exercises: the larger measured time wins (a limit errs long).
+    measured: dict[str, float] = {}
+    totals = [0.0]
+    for exercise in exercises.values():
+        seconds = measured_seconds(exercise.notebook)
+        totals.append(sum(seconds.values()))
+        for cell_id, value in seconds.items():
+            measured[cell_id] = max(value, measured.get(cell_id, 0.0))
+    submission = args.timeout or max(300.0 if args.quick else 3600.0, TIMEOUT_MARGIN * max(totals))
     return Limits(
         cell_timeout=args.cell_timeout or (120.0 if args.quick else 900.0),
-        submission_timeout=args.timeout or (300.0 if args.quick else 3600.0),
+        submission_timeout=submission,
         memory_mb=args.memory_mb,
+        sandbox=not args.no_sandbox,
+        cell_seconds={} if args.cell_timeout else measured,
     )
+
+
+def _sandbox_note(limits: Limits) -> str:
+    return ("sandbox: one bubblewrap sandbox per submission" if limits.sandbox else
+            "sandbox: OFF (--no-sandbox): learner code ran unisolated, as your user, with your files and network")
 
 
 def grade_main(argv: list[str]) -> int:
@@ -87,23 +114,27 @@ def grade_main(argv: list[str]) -> int:
     if shard:
         subs = select_shard(subs, *shard)
     mode = "quick" if args.quick else "full"
-    print(f"Grading {len(subs)} submission(s) in {mode} mode with {args.jobs} job(s) ...", file=sys.stderr)
+    limits = _limits(args, exercises)
+    print(f"Grading {len(subs)} submission(s) in {mode} mode with {args.jobs} job(s); {_sandbox_note(limits)} ...",
+          file=sys.stderr)
     start = time.monotonic()
 
     def progress(sub, graded) -> None:  # type: ignore[no-untyped-def]
         total = graded.rows[-1]
-        print(f"  {sub.rel}: {total.points:g}/{total.max_points:g} ({graded.seconds:.0f} s)", file=sys.stderr)
+        P.finished(f"  {sub.rel}: {total.points:g}/{total.max_points:g} ({graded.seconds:.0f} s)")
 
-    results, plans = grade_all(subs, exercises, _limits(args), quick=args.quick, jobs=args.jobs, progress=progress)
+    with P.Board(len(subs)):
+        results, plans = grade_all(subs, exercises, limits, quick=args.quick, jobs=args.jobs, progress=progress)
     rows = [row for result in results for row in result.rows]
-    settings = {"mode": mode, "shard": args.shard, "jobs": args.jobs, "submissions": len(subs),
+    settings = {"mode": mode, "sandbox": limits.sandbox, "shard": args.shard, "jobs": args.jobs,
+                "submissions": len(subs),
                 "seconds": round(time.monotonic() - start, 1), "exercises": sorted(exercises),
                 "not_graded_in_quick_mode": {name: plan.not_graded for name, plan in plans.items()},
                 "quick_calibration_seconds": {name: round(plan.seconds, 1) for name, plan in plans.items()}}
     write_reports(rows, args.out, settings)
     (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
     print(f"Graded {len(subs)} submission(s) in {settings['seconds']} s: {args.out}/grades.csv, "
-          f"summary.md, feedback/", file=sys.stderr)
+          f"summary.md, feedback/; {_sandbox_note(limits)}", file=sys.stderr)
     return 0
 
 
@@ -124,9 +155,14 @@ def check_main(argv: list[str]) -> int:
         (single / args.notebook.name).write_bytes(args.notebook.read_bytes())
         subs = [dataclasses.replace(s, rel=str(args.notebook)) for s in find_submissions(Path(tmp), names)]
     exercises = load_exercises(solutions, [subs[0].exercise] if subs[0].exercise else None)
-    print(f"Checking {args.notebook} ({'quick' if args.quick else 'full'} mode) ...", file=sys.stderr)
-    results, _ = grade_all(subs, exercises, _limits(args), quick=args.quick)
+    limits = _limits(args, exercises)
+    print(f"Checking {args.notebook} ({'quick' if args.quick else 'full'} mode; {_sandbox_note(limits)}) ...",
+          file=sys.stderr)
+    with P.Board(1):
+        results, _ = grade_all(subs, exercises, limits, quick=args.quick)
     print(feedback_text(results[0].rows))
+    if not limits.sandbox:
+        print(f"\n({_sandbox_note(limits)})")
     return 0
 
 

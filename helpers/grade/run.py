@@ -86,6 +86,18 @@ class RunOutcome:
     sandbox: bool = True  # the run was sandboxed
 
 
+def measured_seconds(solution: nbformat.NotebookNode) -> dict[str, float]:
+    """The solution's recorded time per cell id (``metadata.kit_timing.cell_seconds``, written by
+    helpers.execute); cells without a record are left out (they get the default limit)."""
+    timing = solution.metadata.get("kit_timing", {})
+    found = timing.get("cell_seconds", {}) if isinstance(timing, dict) else {}
+    result = {}
+    for cell_id, value in (found.items() if isinstance(found, dict) else ()):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            result[str(cell_id)] = float(value)
+    return result
+
+
 def _sanitize_file() -> Path | None:
     path = Path(__file__).resolve().parents[2] / "tests" / "nbval_sanitize.cfg"
     return path if path.is_file() else None
