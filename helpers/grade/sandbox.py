@@ -36,6 +36,7 @@ INSTALL_HINT = ("install bubblewrap: `apt-get install bubblewrap` (Debian/Ubuntu
                 "unisolated as your user")
 KIT_INSIDE = "/kit"
 VENV_INSIDE = "/opt/kit-python"
+BASE_INSIDE = "/opt/kit-base-python"
 WORK_INSIDE = "/grade/work"
 REPORT_INSIDE = "/grade/report"
 HOME_INSIDE = "/home/learner"
@@ -113,21 +114,47 @@ class Interpreter:
 
     binds: tuple[tuple[str, str], ...]  # (outside, inside), read-only
     executable: str  # inside
+    venv: bool = False  # a venv: its bin/ and pyvenv.cfg are replaced by generated ones
+    base_executable: str = ""  # inside: the base interpreter's real executable
+    pyvenv_cfg: str = ""  # the host's pyvenv.cfg, to rewrite
 
 
 @functools.lru_cache(maxsize=1)
 def interpreter() -> Interpreter:
-    """The running environment: a venv goes to a neutral path, its base interpreter (shared
-    libraries, stdlib) stays at its own path; a plain or conda interpreter stays where it is."""
+    """The running environment. A venv goes to a neutral path and its base interpreter (shared
+    libraries, stdlib) to another, with a generated ``pyvenv.cfg`` and ``bin/`` pointing there,
+    so no host path (a checkout, a home folder) appears inside. A plain or conda interpreter is
+    bound where it is."""
     prefix, base = Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()
-    exe = Path(sys.executable)
-    try:
-        rel = exe.absolute().relative_to(Path(sys.prefix).absolute())
-    except ValueError:
-        rel = None
-    if prefix != base and rel is not None:
-        return Interpreter(((str(prefix), VENV_INSIDE), (str(base), str(base))), f"{VENV_INSIDE}/{rel.as_posix()}")
-    return Interpreter(((str(prefix), str(prefix)),), str(exe))
+    real = Path(sys.executable).resolve()
+    cfg = prefix / "pyvenv.cfg"
+    if prefix != base and cfg.is_file():
+        try:
+            rel = real.relative_to(base)
+        except ValueError:
+            rel = None
+        if rel is not None:
+            return Interpreter(((str(prefix), VENV_INSIDE), (str(base), BASE_INSIDE)), f"{VENV_INSIDE}/bin/python",
+                               venv=True, base_executable=f"{BASE_INSIDE}/{rel.as_posix()}", pyvenv_cfg=str(cfg))
+    return Interpreter(((str(prefix), str(prefix)),) + (((str(base), str(base)),) if base != prefix else ()),
+                       str(Path(sys.executable).absolute()))
+
+
+def _write_venv_shim(folder: Path) -> None:
+    """``bin/`` (python links to the base interpreter inside) and ``pyvenv.cfg`` for the venv inside."""
+    info = interpreter()
+    (folder / "bin").mkdir(parents=True)
+    for name in ("python", "python3", f"python{sys.version_info.major}.{sys.version_info.minor}"):
+        os.symlink(info.base_executable, folder / "bin" / name)
+    lines = []
+    for line in Path(info.pyvenv_cfg).read_text().splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key == "home":
+            line = f"home = {BASE_INSIDE}/bin"
+        elif key in ("executable", "command"):
+            continue
+        lines.append(line)
+    (folder / "pyvenv.cfg").write_text("\n".join(lines) + "\n")
 
 
 def kit_source() -> Path:
@@ -177,6 +204,8 @@ def sandbox_env(extra: Mapping[str, str]) -> dict[str, str]:
         "JUPYTER_PLATFORM_DIRS": "1", "MPLCONFIGDIR": f"{home}/.config/matplotlib", "XDG_CACHE_HOME": f"{home}/.cache",
         "XDG_CONFIG_HOME": f"{home}/.config", "XDG_DATA_HOME": f"{home}/.local/share",
     }
+    if interpreter().venv:  # the base interpreter's libpython is linked by its host path
+        env["LD_LIBRARY_PATH"] = f"{BASE_INSIDE}/lib"
     env.update({k: os.environ[k] for k in _PASSED_ENV if k in os.environ})
     env.update({k: v for k, v in os.environ.items() if k.startswith("KIT_") and not k.startswith(("KIT_GRADE_", "KIT_QUICK"))})
     env.update(extra)
@@ -199,12 +228,16 @@ class Layout:
     def home(self) -> Path: return self.base / "home"
     @property
     def etc(self) -> Path: return self.base / "etc"
+    @property
+    def venv(self) -> Path: return self.base / "venv"
 
     def create(self, masks: Mapping[str, bytes]) -> None:
         for folder in (self.work, self.report, self.home):
             folder.mkdir()
         stage_kit(self.kit, masks)
         write_identity(self.etc)
+        if interpreter().venv:
+            _write_venv_shim(self.venv)
         for sub in (".ipython", ".jupyter", ".config/matplotlib", ".cache", ".local/share/jupyter/runtime"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         seed = font_cache_seed()
@@ -223,8 +256,12 @@ def bwrap_command(layout: Layout, argv: list[str], env: Mapping[str, str], info_
     for name in ("passwd", "group", "hosts", "hostname"):
         command += ["--ro-bind", str(layout.etc / name), f"/etc/{name}"]
     command += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
-    for outside, inside in interpreter().binds:
+    info = interpreter()
+    for outside, inside in info.binds:
         command += ["--ro-bind", outside, inside]
+    if info.venv:
+        command += ["--ro-bind", str(layout.venv / "bin"), f"{VENV_INSIDE}/bin",
+                    "--ro-bind", str(layout.venv / "pyvenv.cfg"), f"{VENV_INSIDE}/pyvenv.cfg"]
     command += ["--ro-bind", str(layout.kit), KIT_INSIDE,
                 "--bind", str(layout.work), WORK_INSIDE, "--bind", str(layout.report), REPORT_INSIDE,
                 "--bind", str(layout.home), HOME_INSIDE, "--chdir", WORK_INSIDE, "--clearenv"]
@@ -251,6 +288,8 @@ def font_cache_seed() -> tuple[str, bytes] | None:
             folder.mkdir(parents=True)
         stage_kit(layout.kit, {})
         write_identity(layout.etc)
+        if interpreter().venv:
+            _write_venv_shim(layout.venv)
         code = "import matplotlib.font_manager as f; f.findfont('DejaVu Sans')"
         command = bwrap_command(layout, [interpreter().executable, "-c", code], sandbox_env({}))
         subprocess.run(command, capture_output=True, timeout=300, stdin=subprocess.DEVNULL, check=True)
