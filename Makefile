@@ -7,7 +7,7 @@ NO_BROWSER ?=
 PYTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: venv lab test unit solutions starters launch check grade bench clean
+.PHONY: venv lab test colab unit solutions starters launch check grade bench clean
 
 venv:
 	@bash tools/ensure_venv.sh "$(VENV)"
@@ -17,10 +17,18 @@ lab: venv
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(NO_BROWSER),--no-browser,) \
 		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# Unit tests, starter sync, and every solution notebook re-executed under nbval (strict outputs).
+# Unit tests, starter sync, every solution notebook re-executed under nbval (strict outputs),
+# then the Colab-profile lane (`make colab`).
 test: venv
 	$(PY) -m pytest tests solutions --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -n $(JOBS) --dist loadscope $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory colab VENV="$(VENV)"
+
+# The Colab-profile lane: ipywidgets 7.7.1 and Colab's numpy/pandas/sklearn/matplotlib layered over
+# the venv (cached in $$KIT_COLAB_CACHE, default ~/.cache/kit-colab-overlay), the widget and quiz
+# tests, and every solution run top to bottom in quick mode through its Colab setup path.
+colab: venv
+	$(PY) tools/colab_lane.py $(COLAB_ARGS)
 
 unit: venv
 	$(PY) -m pytest tests $(PYTEST_ARGS)
