@@ -264,7 +264,7 @@ def bwrap_command(layout: Layout, argv: list[str], env: Mapping[str, str], info_
                     "--ro-bind", str(layout.venv / "pyvenv.cfg"), f"{VENV_INSIDE}/pyvenv.cfg"]
     command += ["--ro-bind", str(layout.kit), KIT_INSIDE,
                 "--bind", str(layout.work), WORK_INSIDE, "--bind", str(layout.report), REPORT_INSIDE,
-                "--bind", str(layout.home), HOME_INSIDE, "--chdir", WORK_INSIDE, "--clearenv"]
+                "--bind", str(layout.home), HOME_INSIDE, "--remount-ro", "/", "--chdir", WORK_INSIDE, "--clearenv"]
     for key, value in env.items():
         command += ["--setenv", key, value]
     if info_fd is not None:
