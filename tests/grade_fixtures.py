@@ -192,3 +192,124 @@ def build_class(root: Path, solution: NotebookNode) -> dict[str, Path]:
         path.write_bytes(content if isinstance(content, bytes) else nbformat.writes(content).encode())
         paths[rel] = path
     return paths
+
+
+# --------------------------------------------------------------------------- a toy judged by evidence
+
+KIT_TOY = "00_kit_toy"
+
+_KIT_SETUP = '''\
+import math
+
+import torch
+from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
+from torch.optim.lr_scheduler import LambdaLR
+
+from helpers.checks.warmup_cosine import check_configure_optimizers, check_native_schedule, check_warmup_schedule
+from helpers.quiz import check_answers
+from helpers.training import ClassifierModule, course_epochs
+
+num_epochs = course_epochs(100)
+base_lr = 0.1
+'''
+
+KIT_SCHEDULER = '''\
+def make_warmup_scheduler(optimizer, num_epochs):
+    ### BEGIN SOLUTION: pl_bolts' warmup + cosine, a quarter of the epochs warming up
+    return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=int(0.25 * num_epochs), max_epochs=num_epochs,
+                                         warmup_start_lr=0.0)
+    ### END SOLUTION
+'''
+
+KIT_NATIVE = '''\
+def make_native_scheduler(optimizer, num_epochs):
+    warmup_epochs = int(0.25 * num_epochs)
+
+    def factor(epoch):
+        ### BEGIN SOLUTION: the same schedule as a LambdaLR factor
+        if epoch < warmup_epochs:
+            return epoch / max(1, warmup_epochs - 1)
+        return 0.5 * (1 + math.cos(math.pi * (epoch - warmup_epochs) / (num_epochs - warmup_epochs)))
+        ### END SOLUTION
+
+    return LambdaLR(optimizer, factor)
+'''
+
+KIT_MODEL = '''\
+class LightningModel(ClassifierModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.parameters(), lr=self.learning_rate)
+        ### BEGIN SOLUTION: the scheduler over self.num_epochs, per epoch
+        scheduler = make_warmup_scheduler(optimizer, self.num_epochs)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch", "frequency": 1}}
+        ### END SOLUTION
+'''
+
+KIT_ANSWERS = {"q1": "B", "q2": "C", "q3": "D", "q4": 0.0, "q5": 0.03, "q6": "C", "q7": "B", "q8": "A", "q9": "D",
+               "q10": 0.01, "q11": 0.01, "q12": 0.10022, "q13": "D", "q14": "A"}
+
+
+def answers_source(answers: dict[str, object]) -> str:
+    lines = "".join(f"    answers[{k!r}] = {v!r}\n" for k, v in answers.items())
+    return ("def quiz_answers():\n    answers = {}\n    ### BEGIN SOLUTION: one line per question\n"
+            f"{lines}    ### END SOLUTION\n    return answers\n")
+
+
+KIT_CHECKS = {
+    "kit-check-scheduler": "check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs, base_lr=base_lr)\n",
+    "kit-check-native": "check_native_schedule(make_native_scheduler, num_epochs=num_epochs, base_lr=base_lr)\n",
+    "kit-check-configure": "check_configure_optimizers(LightningModel, num_epochs=num_epochs)\n",
+    "kit-check-quiz": "check_answers(quiz_answers)\n",
+}
+
+
+def kit_solution_source() -> NotebookNode:
+    """A toy solution whose checks are the kit's own (judged from evidence), with no training."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kit"] = {"exercise": KIT_TOY, "role": "solution"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        _markdown("kit-intro", "# Kit toy\nThe kit's own checks, judged from evidence."),
+        _code("kit-setup", _KIT_SETUP),
+        _markdown("kit-scheduler-md", "Write the **warmup + cosine** scheduler."),
+        _code("kit-blank-scheduler", KIT_SCHEDULER),
+        _markdown("kit-check-scheduler-md", "Check your scheduler at several lengths:"),
+        _code("kit-check-scheduler", KIT_CHECKS["kit-check-scheduler"], ["check"]),
+        _code("kit-blank-native", KIT_NATIVE),
+        _markdown("kit-check-native-md", "Check the native schedule against pl_bolts."),
+        _code("kit-check-native", KIT_CHECKS["kit-check-native"], ["check"]),
+        _code("kit-blank-model", KIT_MODEL),
+        _code("kit-check-configure", KIT_CHECKS["kit-check-configure"], ["check"]),
+        _code("kit-blank-quiz", answers_source(KIT_ANSWERS)),
+        _markdown("kit-check-quiz-md", "Mark your quiz answers."),
+        _code("kit-check-quiz", KIT_CHECKS["kit-check-quiz"], ["check"]),
+    ]
+    return nb
+
+
+def build_kit_solutions(folder: Path) -> Path:
+    """Execute the kit toy and save it as ``folder/00_kit_toy.ipynb``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = run_notebook(kit_solution_source(), cwd=folder, timeout=300)
+    path = folder / f"{KIT_TOY}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def kit_submission(solution: NotebookNode, **blanks: str) -> NotebookNode:
+    """The kit toy's starter with the solution's blanks filled, except those given here
+    (cell id -> source); ``extra`` cells go in with :func:`with_cell`."""
+    starter = make_starter(solution, f"{KIT_TOY}.ipynb").notebook
+    nb = copy.deepcopy(starter)
+    for cell_id in ("kit-blank-scheduler", "kit-blank-native", "kit-blank-model", "kit-blank-quiz"):
+        _cell(nb, cell_id).source = blanks.get(cell_id.replace("-", "_"), "".join(_cell(solution, cell_id).source))
+    return nb
+
+
+def kit_starter(solution: NotebookNode) -> NotebookNode:
+    return make_starter(solution, f"{KIT_TOY}.ipynb").notebook
+
+
+def with_cell(nb: NotebookNode, anchor: str, cell_id: str, source: str) -> NotebookNode:
+    """``nb`` with a code cell inserted after cell ``anchor``."""
+    return _insert_after(copy.deepcopy(nb), anchor, cell_id, source)

@@ -135,7 +135,7 @@ def test_reports_written(graded) -> None:  # type: ignore[no-untyped-def]
     passed = sum(statuses[0] == P for statuses in EXPECTED.values())
     assert f"| `toy-check-double` | {passed} | {len(EXPECTED)} |" in summary
     feedback = (out / "feedback" / "carol.md").read_text()
-    assert "- ✗ `toy-check-double` (0/1) — failed: ✗ double(3) == 6 — double(3) should be 6" in feedback
+    assert "- ✗ Toy exercise (`toy-check-double`) (0/1) — failed: ✗ double(3) == 6 — double(3) should be 6" in feedback
     assert "**Total: 3 / 5 points**" in feedback
     assert sorted(p.name for p in (out / "feedback").iterdir()) == sorted(
         f"{learner}.md" for learner in {*EXPECTED, "olga", "pat", "quinn", "rita", "sam"}

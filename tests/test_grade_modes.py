@@ -82,9 +82,10 @@ def test_check_command_prints_one_learners_feedback(toy, capsys) -> None:  # typ
     before = notebook.read_bytes()
     assert main(["check", str(notebook), "--solutions", str(toy["solutions"]), "--quick"]) == 0
     printed = capsys.readouterr().out
-    assert "- ✓ `toy-check-double` (1/1)" in printed
+    # Visible checks are named by what the learner sees above them, hidden ones by id.
+    assert "- ✓ Toy exercise (`toy-check-double`) (1/1)" in printed
     assert "- ✗ `toy-hidden-double` (0/1) — failed: ✗ double(-4) == -8 — negative inputs too" in printed
-    assert "- – `toy-check-target`" in printed
+    assert "- – `toy-check-target`" in printed  # no markdown right above it: named by id
     assert "**Total: 3 / 4 points**" in printed
     assert notebook.read_bytes() == before
 

@@ -3,16 +3,24 @@
 Each check drives the learner's scheduler exactly as Lightning would and judges the learning
 rate it produces, criterion by criterion, so that every typical mistake (including the traps of
 pl_bolts 0.7.0) gets its own hint instead of a traceback or a silently worse accuracy.
+
+Every check is split in two: ``collect_*`` turns the learner's live objects into plain data (the
+LR at every epoch or step for several training lengths, what ``configure_optimizers`` returned,
+the trained weights), ``judge_*`` turns that data into the report. In the notebook
+``check_* = judge(collect(...))``; the grader runs only ``collect_*`` in the learner's kernel and
+``judge_*`` in its own process, on the evidence (see :mod:`helpers.evidence`).
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import os
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,6 +28,7 @@ import lightning as L
 import numpy as np
 import torch
 
+from helpers.checks.context import LEARNER_PROBES, JudgeContext, learner_context, lengths_to_record
 from helpers.checks.report import CheckReport
 from helpers.schedules import step_and_record, warmup_cosine_lr
 from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV, RunResult
@@ -40,16 +49,45 @@ def _warmup_epochs(num_epochs: int) -> int:
     return int(WARMUP_FRACTION * num_epochs)
 
 
-def _probe_epochs(num_epochs: int) -> int:
-    """A second training length, to see whether the schedule follows it or is hard-coded."""
-    return 40 if num_epochs != 40 else 60
+@dataclass(frozen=True)
+class SchedulerInfo:
+    """What the hints say about a scheduler (its class and pl_bolts' lengths), as plain data.
+    Only hints use it: verdicts come from the LR values."""
+
+    name: str = ""
+    module: str = ""
+    cosine_only: bool = False
+    warmup_epochs: Any = None
+    max_epochs: Any = None
+    warmup_start_lr: Any = None
+
+    @classmethod
+    def of(cls, scheduler: object) -> SchedulerInfo:
+        def number(attr: str) -> Any:
+            value = getattr(scheduler, attr, None)
+            return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+        return cls(type(scheduler).__name__, str(getattr(type(scheduler), "__module__", "")),
+                   isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR),
+                   number("warmup_epochs"), number("max_epochs"), number("warmup_start_lr"))
+
+    @classmethod
+    def from_data(cls, data: Any) -> SchedulerInfo:
+        if not isinstance(data, Mapping):
+            return cls()
+        num = lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else None  # noqa: E731
+        return cls(str(data.get("name", "")), str(data.get("module", "")), data.get("cosine_only") is True,
+                   num(data.get("warmup_epochs")), num(data.get("max_epochs")), num(data.get("warmup_start_lr")))
+
+    def data(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
-def _is_pl_bolts(scheduler: object) -> bool:
-    return type(scheduler).__name__ == "LinearWarmupCosineAnnealingLR"
+def _is_pl_bolts(scheduler: SchedulerInfo | None) -> bool:
+    return scheduler is not None and scheduler.name == "LinearWarmupCosineAnnealingLR"
 
 
-def _lengths(scheduler: object) -> str:
+def _lengths(scheduler: SchedulerInfo) -> str:
     """``warmup_epochs=.., max_epochs=..`` of a pl_bolts scheduler, for hints."""
     return f"warmup_epochs={scheduler.warmup_epochs!r}, max_epochs={scheduler.max_epochs!r}"
 
@@ -70,6 +108,10 @@ def _check_base_lr(base_lr: object) -> float:
     return float(base_lr)
 
 
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 # --------------------------------------------------------------------------- stepping
 
 
@@ -80,11 +122,35 @@ class _Run:
     per_step: np.ndarray | None = None
     steps_per_epoch: int = 1
     error: str = ""
+    scheduler: SchedulerInfo | None = None
 
     @property
     def per_epoch(self) -> np.ndarray:
         assert self.per_step is not None
         return self.per_step[:: self.steps_per_epoch]
+
+    def data(self) -> dict[str, Any]:
+        """Plain data: per-step LRs as float32 (about 1e-8 of the base LR, far below every tolerance)."""
+        lr = None
+        if self.per_step is not None:
+            lr = self.per_step.astype(np.float32) if self.steps_per_epoch > 1 else self.per_step.astype(np.float64)
+        return {"lr": lr, "steps_per_epoch": self.steps_per_epoch, "error": self.error,
+                "scheduler": self.scheduler.data() if self.scheduler else None}
+
+    @classmethod
+    def from_data(cls, data: Any, epochs: int) -> _Run:
+        """Back from evidence; a run of the wrong length or kind is an error, not a crash."""
+        if not isinstance(data, Mapping):
+            return cls(error="no LR was recorded for this length")
+        info = SchedulerInfo.from_data(data.get("scheduler")) if data.get("scheduler") else None
+        if data.get("error"):
+            return cls(error=str(data["error"])[:400], scheduler=info)
+        spe = data.get("steps_per_epoch")
+        lr = data.get("lr")
+        if not isinstance(spe, int) or spe < 1 or not isinstance(lr, np.ndarray) or len(lr) != epochs * spe \
+                or not np.isfinite(lr).all():
+            return cls(error=f"the LR recorded for {epochs} epochs is incomplete", scheduler=info)
+        return cls(per_step=lr.astype(float), steps_per_epoch=spe, scheduler=info)
 
 
 def _error_hint(exc: BaseException, scheduler: object) -> str:
@@ -92,9 +158,10 @@ def _error_hint(exc: BaseException, scheduler: object) -> str:
     if isinstance(exc, NotImplementedError):
         return f"blank not filled yet: {exc}"
     if isinstance(exc, ZeroDivisionError):
-        if _is_pl_bolts(scheduler) and scheduler.max_epochs == scheduler.warmup_epochs:
+        info = SchedulerInfo.of(scheduler) if scheduler is not None else None
+        if _is_pl_bolts(info) and info.max_epochs == info.warmup_epochs:  # type: ignore[union-attr]
             return (
-                f"max_epochs equals warmup_epochs ({scheduler.warmup_epochs}): pl_bolts divides by "
+                f"max_epochs equals warmup_epochs ({info.warmup_epochs}): pl_bolts divides by "  # type: ignore[union-attr]
                 "max_epochs - warmup_epochs once the warmup is over (ZeroDivisionError). max_epochs is "
                 "the whole training (num_epochs), warmup_epochs a quarter of it"
             )
@@ -112,16 +179,17 @@ def _step_through(
     frequency: int = 1,
 ) -> _Run:
     """:func:`helpers.schedules.step_and_record`, with what went wrong turned into a hint."""
+    info = SchedulerInfo.of(scheduler)
     try:
         lrs = step_and_record(
             scheduler, optimizer, epochs, steps_per_epoch=steps_per_epoch, interval=interval, frequency=frequency
         )
     except Exception as exc:  # noqa: BLE001 - a wrong answer is reported, never raised
-        return _Run(error=_error_hint(exc, scheduler))
-    return _Run(per_step=lrs, steps_per_epoch=steps_per_epoch)
+        return _Run(error=_error_hint(exc, scheduler), scheduler=info)
+    return _Run(per_step=lrs, steps_per_epoch=steps_per_epoch, scheduler=info)
 
 
-def _record_factory(factory: Callable[..., Any], num_epochs: int, base_lr: float) -> tuple[_Run, Any]:
+def _record_factory(factory: Callable[..., Any], num_epochs: int, base_lr: float) -> _Run:
     """Build ``factory(optimizer, num_epochs)`` on a throw-away optimizer and step it per epoch."""
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=base_lr)
     try:
@@ -129,15 +197,21 @@ def _record_factory(factory: Callable[..., Any], num_epochs: int, base_lr: float
             warnings.filterwarnings("ignore", message=r".*lr_scheduler\.step\(\)")
             scheduler = factory(optimizer, num_epochs)
     except Exception as exc:  # noqa: BLE001
-        return _Run(error=_error_hint(exc, None)), None
+        return _Run(error=_error_hint(exc, None))
     if scheduler is None:
-        return _Run(error="the function returns None: end it with `return scheduler`"), None
+        return _Run(error="the function returns None: end it with `return scheduler`")
     if not hasattr(scheduler, "step") or getattr(scheduler, "optimizer", None) is not optimizer:
-        return (
-            _Run(error=f"it returned a {type(scheduler).__name__}, not a scheduler built on the optimizer it was given"),
-            None,
-        )
-    return _step_through(scheduler, optimizer, num_epochs), scheduler
+        return _Run(error=f"it returned a {type(scheduler).__name__}, not a scheduler built on the optimizer it was given")
+    return _step_through(scheduler, optimizer, num_epochs)
+
+
+def _record_lengths(factory: Callable[..., Any], own: int, base_lr: float, probes: Sequence[int]) -> dict[str, Any]:
+    return {str(n): _record_factory(factory, n, base_lr).data() for n in lengths_to_record(own, probes)}
+
+
+def _runs_of(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    runs = data.get("runs")
+    return runs if isinstance(runs, Mapping) else {}
 
 
 # --------------------------------------------------------------------------- the schedule's shape
@@ -160,7 +234,7 @@ def _add_shape_criteria(
     *,
     num_epochs: int,
     base_lr: float,
-    scheduler: object = None,
+    scheduler: SchedulerInfo | None = None,
     tol: float = 1e-6,
     exact: bool = True,
 ) -> bool:
@@ -198,7 +272,7 @@ def _add_shape_criteria(
     if lr[0] <= atol:
         report.add("warmup starts at LR 0 (epoch 0)", True)
     elif lr[0] >= base_lr - atol:
-        if isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
+        if scheduler is not None and scheduler.cosine_only:
             hint = (
                 "no warmup: this is plain CosineAnnealingLR, which starts at the base LR. Build pl_bolts' "
                 "LinearWarmupCosineAnnealingLR here instead"
@@ -224,7 +298,7 @@ def _add_shape_criteria(
             f"warmup longer than training{lengths}: the LR is still rising at the last epoch "
             f"({num_epochs - 1}). warmup_epochs must be a quarter of num_epochs: int(0.25 * {num_epochs}) = {w}",
         ) and ok
-    elif w - 1 - 1e-9 <= top / spe <= w + 1e-9:
+    elif w - 1 - 1e-9 <= top / spe <= max(w, WARMUP_FRACTION * num_epochs) + 1e-9:  # per step: 25 % of the steps
         report.add("warmup ends after 25 % of training", True)
     else:
         lengths = f" ({_lengths(scheduler)})" if bolts else ""
@@ -317,35 +391,61 @@ def _require_function(factory: object, example_call: str) -> None:
         raise TypeError(f"pass your function itself, e.g. {example_call}, not a {type(factory).__name__}")
 
 
+def collect_warmup_schedule(
+    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1, *,
+    probes: Sequence[int] = LEARNER_PROBES, **_: Any,
+) -> dict[str, Any]:
+    """The LR per epoch of ``make_warmup_scheduler(optimizer, n)`` for the learner's length,
+    the course's and every probe length."""
+    _require_function(make_warmup_scheduler, "check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs)")
+    num_epochs = _check_epochs("num_epochs", num_epochs)
+    base_lr = _check_base_lr(base_lr)
+    return {"num_epochs": num_epochs, "base_lr": base_lr,
+            "runs": _record_lengths(make_warmup_scheduler, num_epochs, base_lr, probes)}
+
+
+def _first_failing_probe(runs: Mapping[str, Any], probes: list[int], base_lr: float) -> int | None:
+    for probe in probes:
+        run = _Run.from_data(runs.get(str(probe)), probe)
+        if run.error or not _add_shape_criteria(CheckReport("probe"), run, num_epochs=probe, base_lr=base_lr,
+                                                scheduler=run.scheduler):
+            return probe
+    return None
+
+
+def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
+    """Judge the recorded schedule at the main length (the learner's, or the course's for the
+    grader), then at every probe length: a hard-coded length fails at some probe."""
+    context = context or learner_context()
+    n = context.main_length(int(data["num_epochs"]))
+    base_lr = float(data["base_lr"])
+    runs = _runs_of(data)
+    report = CheckReport(f"Check: make_warmup_scheduler(optimizer, num_epochs={n})")
+    run = _Run.from_data(runs.get(str(n)), n)
+    if not report.add(f"builds a scheduler and steps it through {n} epochs", not run.error, run.error):
+        return report
+    if not _add_shape_criteria(report, run, num_epochs=n, base_lr=base_lr, scheduler=run.scheduler):
+        return report
+    failing = _first_failing_probe(runs, context.probe_lengths(n), base_lr)
+    report.add(
+        "lengths follow num_epochs",
+        failing is None,
+        f"with num_epochs={failing} the schedule is not a 25 % warmup + cosine over {failing} epochs: compute "
+        "warmup_epochs and max_epochs from the num_epochs argument instead of hard-coding them"
+        + (" (and keep warmup_epochs a whole number: int(0.25 * num_epochs))" if failing and failing % 4 else ""),
+    )
+    return report
+
+
 def evaluate_warmup_schedule(
     make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1
 ) -> CheckReport:
     """Judge ``make_warmup_scheduler(optimizer, num_epochs)`` stepped once per epoch.
 
-    It is also built for a second training length to catch lengths hard-coded instead of
-    derived from ``num_epochs``.
+    It is also built for other training lengths to catch lengths hard-coded instead of derived
+    from ``num_epochs`` (one of them with a quarter that is not a whole number).
     """
-    _require_function(make_warmup_scheduler, "check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs)")
-    num_epochs = _check_epochs("num_epochs", num_epochs)
-    base_lr = _check_base_lr(base_lr)
-    report = CheckReport(f"Check: make_warmup_scheduler(optimizer, num_epochs={num_epochs})")
-    run, scheduler = _record_factory(make_warmup_scheduler, num_epochs, base_lr)
-    if not report.add(f"builds a scheduler and steps it through {num_epochs} epochs", not run.error, run.error):
-        return report
-    if not _add_shape_criteria(report, run, num_epochs=num_epochs, base_lr=base_lr, scheduler=scheduler):
-        return report
-    probe = _probe_epochs(num_epochs)
-    probe_run, probe_scheduler = _record_factory(make_warmup_scheduler, probe, base_lr)
-    follows = not probe_run.error and _add_shape_criteria(
-        CheckReport("probe"), probe_run, num_epochs=probe, base_lr=base_lr, scheduler=probe_scheduler
-    )
-    report.add(
-        "lengths follow num_epochs",
-        follows,
-        f"with num_epochs={probe} the schedule is not a 25 % warmup + cosine over {probe} epochs: compute "
-        "warmup_epochs and max_epochs from the num_epochs argument instead of hard-coding them",
-    )
-    return report
+    return judge_warmup_schedule(collect_warmup_schedule(make_warmup_scheduler, num_epochs, base_lr))
 
 
 def check_warmup_schedule(
@@ -407,135 +507,64 @@ def _configure(module: L.LightningModule, num_epochs: int) -> tuple[Any, str]:
         module._trainer = None
 
 
-@dataclass
-class _Parsed:
-    optimizer: Any = None
-    scheduler: Any = None
-    interval: Any = "epoch"
-    frequency: Any = 1
+def _plain_setting(value: Any) -> Any:
+    """An interval or frequency as data: str and int kept, anything else as its repr."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    return {"repr": repr(value)[:100]}
 
 
-def _parse(report: CheckReport, returned: Any) -> _Parsed | None:
-    """Criteria on the form of what ``configure_optimizers`` returned."""
-    if isinstance(returned, torch.optim.Optimizer):
-        report.add("returns an optimizer and a scheduler", False, f"only an optimizer was returned: {_CONFIGURE_HINT}")
-        return None
-    if isinstance(returned, (tuple, list)) and len(returned) == 2 and all(isinstance(x, (list, tuple)) for x in returned):
-        report.add(
-            "returns the Lightning scheduler dict",
-            False,
-            f"the ([optimizer], [scheduler]) form hides the interval; {_CONFIGURE_HINT}",
-        )
-        return None
-    if not isinstance(returned, dict) or "optimizer" not in returned:
-        report.add(
-            "returns an optimizer and a scheduler",
-            False,
-            f"configure_optimizers returned {type(returned).__name__}; {_CONFIGURE_HINT}",
-        )
-        return None
-    config = returned.get("lr_scheduler")
-    if config is None:
-        report.add("returns an optimizer and a scheduler", False, f"the dict has no 'lr_scheduler': {_CONFIGURE_HINT}")
-        return None
-    report.add("returns an optimizer and a scheduler", True)
-    if not isinstance(config, dict):
-        report.add(
-            "returns the Lightning scheduler dict",
-            False,
-            "'lr_scheduler' is a bare scheduler: wrap it as {'scheduler': scheduler, 'interval': 'epoch', "
-            "'frequency': 1} so when it steps is explicit",
-        )
-        return None
-    if "scheduler" not in config:
-        report.add("returns the Lightning scheduler dict", False, "the lr_scheduler dict needs the key 'scheduler'")
-        return None
-    report.add("returns the Lightning scheduler dict", True)
-    parsed = _Parsed(returned["optimizer"], config["scheduler"], config.get("interval", "epoch"), config.get("frequency", 1))
-    if parsed.interval not in ("epoch", "step"):
-        report.add("interval is 'epoch' or 'step'", False, f"interval={parsed.interval!r}; Lightning accepts only 'epoch' or 'step'")
-        return None
-    report.add("interval is 'epoch' or 'step'", True)
-    if not report.add(
-        "frequency is 1",
-        parsed.frequency == 1 and not isinstance(parsed.frequency, bool),
-        f"frequency={parsed.frequency!r} steps the scheduler only every {parsed.frequency!r} intervals, "
-        "stretching the schedule; use 'frequency': 1",
-    ):
-        return None
-    if not report.add(
-        "the scheduler wraps the returned optimizer",
-        getattr(parsed.scheduler, "optimizer", None) is parsed.optimizer,
-        "build the scheduler on the same optimizer you return",
-    ):
-        return None
-    return parsed
+def _shown(value: Any) -> str:
+    return value["repr"] if isinstance(value, Mapping) and "repr" in value else repr(value)
 
 
-def _lengths_match_interval(report: CheckReport, run: _Run, parsed: _Parsed, num_epochs: int) -> bool:
-    """A per-step scheduler with lengths in epochs finishes in the first epoch, and vice versa."""
-    lr = run.per_step
-    assert lr is not None
-    name = "schedule lengths match the interval"
-    first_peak = int(np.argmax(lr >= lr.max() * (1 - 1e-9)))  # later peaks of a periodic LR may be a hair higher
-    # Lengths in epochs put the peak within the first num_epochs steps; lengths in steps put it
-    # about a quarter of num_epochs * STEPS_PER_EPOCH steps in, far beyond (also in quick mode).
-    if parsed.interval == "step" and first_peak < num_epochs:
-        return report.add(
-            name,
-            False,
-            "interval is 'step' but the lengths count epochs: the whole warmup + cosine is over within the "
-            f"first {num_epochs} of the first epoch's {STEPS_PER_EPOCH} batches. Use 'interval': 'epoch', or count in steps "
-            "(warmup = int(0.25 * self.trainer.estimated_stepping_batches), total = "
-            "self.trainer.estimated_stepping_batches)",
-        )
-    max_epochs = getattr(parsed.scheduler, "max_epochs", None) if _is_pl_bolts(parsed.scheduler) else None
-    if parsed.interval == "epoch" and isinstance(max_epochs, (int, float)) and max_epochs >= 10 * num_epochs:
-        return report.add(
-            name,
-            False,
-            f"interval is 'epoch' but max_epochs={max_epochs!r} counts optimizer steps: with lengths in steps "
-            "use 'interval': 'step'",
-        )
-    return report.add(name, True)
-
-
-def _judge_module(report: CheckReport, module: L.LightningModule, num_epochs: int, *, full: bool) -> bool:
-    returned, error = _configure(module, num_epochs)
+def _configured_data(model: Any, num_epochs: int) -> dict[str, Any]:
+    """What ``configure_optimizers`` of a model with ``num_epochs`` returned, and its LR as Lightning steps it."""
+    name = model.__name__ if isinstance(model, type) else type(model).__name__
+    try:
+        module = _build_module(model, num_epochs)
+    except Exception as exc:  # noqa: BLE001 - the learner's __init__
+        return {"build_error": f"{name}(...) raised {type(exc).__name__}: {exc}"}
+    epochs = getattr(module, "num_epochs", None)
+    if not isinstance(epochs, int) or isinstance(epochs, bool):
+        return {"no_epochs": True}
+    out: dict[str, Any] = {"num_epochs": epochs}
+    returned, error = _configure(module, epochs)
     if error:
-        report.add("configure_optimizers runs", False, error)
-        return False
-    parsed = _parse(report, returned)
-    if parsed is None:
-        return False
-    base_lr = float(parsed.optimizer.param_groups[0].get("initial_lr", parsed.optimizer.param_groups[0]["lr"]))
-    wanted = getattr(module, "learning_rate", None)
-    if full and isinstance(wanted, float):
-        report.add(
-            "optimizer uses self.learning_rate",
-            math.isclose(base_lr, wanted, rel_tol=1e-9),
-            f"the optimizer's lr is {base_lr:g} but self.learning_rate is {wanted:g}: pass "
-            "lr=self.learning_rate",
-        )
-    spe = STEPS_PER_EPOCH if parsed.interval == "step" else 1
-    run = _step_through(
-        parsed.scheduler, parsed.optimizer, num_epochs, steps_per_epoch=spe, interval=parsed.interval,
-        frequency=parsed.frequency,
-    )
-    if not report.add(f"scheduler steps through {num_epochs} epochs", not run.error, run.error):
-        return False
-    if not _lengths_match_interval(report, run, parsed, num_epochs):
-        return False
-    return _add_shape_criteria(report, run, num_epochs=num_epochs, base_lr=base_lr, scheduler=parsed.scheduler)
+        out["error"] = error
+        return out
+    if isinstance(returned, torch.optim.Optimizer):
+        out["form"] = "optimizer"
+    elif isinstance(returned, (tuple, list)) and len(returned) == 2 and all(isinstance(x, (list, tuple)) for x in returned):
+        out["form"] = "lists"
+    elif not isinstance(returned, dict) or "optimizer" not in returned:
+        out["form"] = f"other:{type(returned).__name__}"
+    else:
+        config = returned.get("lr_scheduler")
+        out["form"] = "dict"
+        out["config"] = "missing" if config is None else "dict" if isinstance(config, dict) else "bare"
+        if isinstance(config, dict):
+            out["has_scheduler"] = "scheduler" in config
+            optimizer, scheduler = returned["optimizer"], config.get("scheduler")
+            interval, frequency = config.get("interval", "epoch"), config.get("frequency", 1)
+            out["interval"], out["frequency"] = _plain_setting(interval), _plain_setting(frequency)
+            out["wraps"] = scheduler is not None and getattr(scheduler, "optimizer", None) is optimizer
+            out["scheduler"] = SchedulerInfo.of(scheduler).data()
+            if isinstance(optimizer, torch.optim.Optimizer) and optimizer.param_groups:
+                group = optimizer.param_groups[0]
+                out["base_lr"] = _number(group.get("initial_lr", group.get("lr")))
+            out["learning_rate"] = _number(getattr(module, "learning_rate", None))
+            if out["wraps"] and interval in ("epoch", "step") and frequency == 1 and out.get("base_lr"):
+                spe = STEPS_PER_EPOCH if interval == "step" else 1
+                out["run"] = _step_through(scheduler, optimizer, epochs, steps_per_epoch=spe, interval=interval,
+                                           frequency=1).data()
+    return out
 
 
-def evaluate_configure_optimizers(model: Any, num_epochs: int | None = None) -> CheckReport:
-    """Judge ``configure_optimizers`` of a ``LightningModule`` class or instance.
-
-    The scheduler is stepped as Lightning would step it (per epoch or per batch, from the
-    dict's interval) on a copy of the module; a second copy with another ``num_epochs`` shows
-    whether ``max_epochs`` follows ``self.num_epochs`` or is hard-coded.
-    """
+def collect_configure_optimizers(model: Any, num_epochs: int | None = None, *,
+                                 probes: Sequence[int] = LEARNER_PROBES, **_: Any) -> dict[str, Any]:
+    """``configure_optimizers`` of copies of the model built for the learner's length, the
+    course's and every probe length: its returned structure and the LR it gives."""
     is_class = isinstance(model, type) and issubclass(model, L.LightningModule)
     if not is_class and not isinstance(model, L.LightningModule):
         raise TypeError(
@@ -545,30 +574,169 @@ def evaluate_configure_optimizers(model: Any, num_epochs: int | None = None) -> 
     if num_epochs is not None:
         num_epochs = _check_epochs("num_epochs", num_epochs)
     name = model.__name__ if is_class else type(model).__name__
-    report = CheckReport(f"Check: {name}.configure_optimizers")
-    try:
-        module = _build_module(model, num_epochs)
-    except Exception as exc:  # noqa: BLE001 - the learner's __init__
-        report.add("the model can be built", False, f"{name}(...) raised {type(exc).__name__}: {exc}")
-        return report
-    epochs = getattr(module, "num_epochs", None)
-    if not isinstance(epochs, int):
+    own = _configured_data(model, num_epochs)
+    data: dict[str, Any] = {"name": name, "own": own}
+    if isinstance(own.get("num_epochs"), int):
+        data["num_epochs"] = own["num_epochs"]
+        data["runs"] = {str(n): own if n == own["num_epochs"] else _configured_data(model, n)
+                        for n in lengths_to_record(own["num_epochs"], probes)}
+    return data
+
+
+def _parse(report: CheckReport, got: Mapping[str, Any]) -> bool:
+    """Criteria on the form of what ``configure_optimizers`` returned."""
+    form = got.get("form")
+    if form == "optimizer":
+        report.add("returns an optimizer and a scheduler", False, f"only an optimizer was returned: {_CONFIGURE_HINT}")
+        return False
+    if form == "lists":
+        report.add(
+            "returns the Lightning scheduler dict",
+            False,
+            f"the ([optimizer], [scheduler]) form hides the interval; {_CONFIGURE_HINT}",
+        )
+        return False
+    if form != "dict":
+        kind = str(form).split(":", 1)[-1]
+        report.add("returns an optimizer and a scheduler", False, f"configure_optimizers returned {kind}; {_CONFIGURE_HINT}")
+        return False
+    if got.get("config") == "missing":
+        report.add("returns an optimizer and a scheduler", False, f"the dict has no 'lr_scheduler': {_CONFIGURE_HINT}")
+        return False
+    report.add("returns an optimizer and a scheduler", True)
+    if got.get("config") != "dict":
+        report.add(
+            "returns the Lightning scheduler dict",
+            False,
+            "'lr_scheduler' is a bare scheduler: wrap it as {'scheduler': scheduler, 'interval': 'epoch', "
+            "'frequency': 1} so when it steps is explicit",
+        )
+        return False
+    if not got.get("has_scheduler"):
+        report.add("returns the Lightning scheduler dict", False, "the lr_scheduler dict needs the key 'scheduler'")
+        return False
+    report.add("returns the Lightning scheduler dict", True)
+    interval, frequency = got.get("interval"), got.get("frequency")
+    if interval not in ("epoch", "step"):
+        report.add("interval is 'epoch' or 'step'", False, f"interval={_shown(interval)}; Lightning accepts only 'epoch' or 'step'")
+        return False
+    report.add("interval is 'epoch' or 'step'", True)
+    if not report.add(
+        "frequency is 1",
+        frequency == 1 and isinstance(frequency, int),
+        f"frequency={_shown(frequency)} steps the scheduler only every {_shown(frequency)} intervals, "
+        "stretching the schedule; use 'frequency': 1",
+    ):
+        return False
+    return report.add(
+        "the scheduler wraps the returned optimizer",
+        got.get("wraps") is True,
+        "build the scheduler on the same optimizer you return",
+    )
+
+
+def _lengths_match_interval(report: CheckReport, run: _Run, interval: str, info: SchedulerInfo | None,
+                            num_epochs: int) -> bool:
+    """A per-step scheduler with lengths in epochs finishes in the first epoch, and vice versa."""
+    lr = run.per_step
+    assert lr is not None
+    name = "schedule lengths match the interval"
+    first_peak = int(np.argmax(lr >= lr.max() * (1 - 1e-6)))  # later peaks of a periodic LR may be a hair higher
+    # Lengths in epochs put the peak within the first num_epochs steps; lengths in steps put it
+    # about a quarter of num_epochs * STEPS_PER_EPOCH steps in, far beyond (also in quick mode).
+    if interval == "step" and first_peak < num_epochs:
+        return report.add(
+            name,
+            False,
+            "interval is 'step' but the lengths count epochs: the whole warmup + cosine is over within the "
+            f"first {num_epochs} of the first epoch's {STEPS_PER_EPOCH} batches. Use 'interval': 'epoch', or count in steps "
+            "(warmup = int(0.25 * self.trainer.estimated_stepping_batches), total = "
+            "self.trainer.estimated_stepping_batches)",
+        )
+    max_epochs = info.max_epochs if _is_pl_bolts(info) else None  # type: ignore[union-attr]
+    if interval == "epoch" and isinstance(max_epochs, (int, float)) and max_epochs >= 10 * num_epochs:
+        return report.add(
+            name,
+            False,
+            f"interval is 'epoch' but max_epochs={max_epochs!r} counts optimizer steps: with lengths in steps "
+            "use 'interval': 'step'",
+        )
+    return report.add(name, True)
+
+
+def _judge_configured(report: CheckReport, got: Any, num_epochs: int, *, full: bool) -> bool:
+    if not isinstance(got, Mapping):
+        report.add("configure_optimizers runs", False, f"nothing was recorded for num_epochs={num_epochs}")
+        return False
+    if got.get("build_error"):
+        report.add("the model can be built", False, str(got["build_error"])[:400])
+        return False
+    if got.get("no_epochs"):
         report.add("the model knows its num_epochs", False, "keep ClassifierModule's __init__, which stores self.num_epochs")
+        return False
+    if got.get("error"):
+        report.add("configure_optimizers runs", False, str(got["error"])[:400])
+        return False
+    if not _parse(report, got):
+        return False
+    base_lr = _number(got.get("base_lr"))
+    wanted = _number(got.get("learning_rate"))
+    if full and wanted is not None and base_lr is not None:
+        report.add(
+            "optimizer uses self.learning_rate",
+            math.isclose(base_lr, wanted, rel_tol=1e-9),
+            f"the optimizer's lr is {base_lr:g} but self.learning_rate is {wanted:g}: pass "
+            "lr=self.learning_rate",
+        )
+    interval = str(got.get("interval"))
+    run_data = got.get("run")
+    if base_lr is None or base_lr <= 0:
+        report.add(f"scheduler steps through {num_epochs} epochs", False, "the returned optimizer has no positive lr")
+        return False
+    spe = STEPS_PER_EPOCH if interval == "step" else 1
+    if not isinstance(run_data, Mapping) or run_data.get("steps_per_epoch") != spe:
+        run = _Run(error="the LR was not recorded as Lightning steps this interval")
+    else:
+        run = _Run.from_data(run_data, num_epochs)
+    if not report.add(f"scheduler steps through {num_epochs} epochs", not run.error, run.error):
+        return False
+    info = SchedulerInfo.from_data(got.get("scheduler"))
+    if not _lengths_match_interval(report, run, interval, info, num_epochs):
+        return False
+    return _add_shape_criteria(report, run, num_epochs=num_epochs, base_lr=base_lr, scheduler=info)
+
+
+def judge_configure_optimizers(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
+    """Judge the recorded ``configure_optimizers`` at the main length, then at the probes."""
+    context = context or learner_context()
+    report = CheckReport(f"Check: {str(data.get('name', 'the model'))[:80]}.configure_optimizers")
+    own = data.get("own")
+    if not isinstance(data.get("num_epochs"), int):
+        _judge_configured(report, own, 0, full=True)
         return report
-    if not _judge_module(report, module, epochs, full=True):
+    n = context.main_length(data["num_epochs"])
+    runs = _runs_of(data)
+    if not _judge_configured(report, runs.get(str(n)), n, full=True):
         return report
-    probe = _probe_epochs(epochs)
-    try:
-        follows = _judge_module(CheckReport("probe"), _build_module(model, probe), probe, full=False)
-    except Exception:  # noqa: BLE001
-        follows = False
+    failing = next((p for p in context.probe_lengths(n)
+                    if not _judge_configured(CheckReport("probe"), runs.get(str(p)), p, full=False)), None)
     report.add(
         "max_epochs follows self.num_epochs",
-        follows,
-        f"a model with num_epochs={probe} does not get a 25 % warmup + cosine over {probe} epochs: derive the "
+        failing is None,
+        f"a model with num_epochs={failing} does not get a 25 % warmup + cosine over {failing} epochs: derive the "
         "lengths from self.num_epochs (or self.trainer.estimated_stepping_batches) instead of hard-coding them",
     )
     return report
+
+
+def evaluate_configure_optimizers(model: Any, num_epochs: int | None = None) -> CheckReport:
+    """Judge ``configure_optimizers`` of a ``LightningModule`` class or instance.
+
+    The scheduler is stepped as Lightning would step it (per epoch or per batch, from the
+    dict's interval) on a copy of the module; copies with other ``num_epochs`` show whether
+    ``max_epochs`` follows ``self.num_epochs`` or is hard-coded.
+    """
+    return judge_configure_optimizers(collect_configure_optimizers(model, num_epochs))
 
 
 def check_configure_optimizers(model: Any, num_epochs: int | None = None) -> None:
@@ -579,44 +747,83 @@ def check_configure_optimizers(model: Any, num_epochs: int | None = None) -> Non
 # --------------------------------------------------------------------------- blank (c): torch-native schedule
 
 
+def collect_native_schedule(
+    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1, *,
+    probes: Sequence[int] = LEARNER_PROBES, **_: Any,
+) -> dict[str, Any]:
+    """The LR per epoch of the torch-only scheduler for the learner's, the course's and the probe lengths."""
+    _require_function(make_native_scheduler, "check_native_schedule(make_native_scheduler, num_epochs=num_epochs)")
+    num_epochs = _check_epochs("num_epochs", num_epochs)
+    base_lr = _check_base_lr(base_lr)
+    return {"num_epochs": num_epochs, "base_lr": base_lr,
+            "runs": _record_lengths(make_native_scheduler, num_epochs, base_lr, probes)}
+
+
+def _bolts_reference(num_epochs: int, base_lr: float) -> np.ndarray:
+    """pl_bolts' own LR per epoch (the kit's library, run by whoever judges, never learner code)."""
+    from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
+
+    w = _warmup_epochs(num_epochs)
+    run = _record_factory(
+        lambda opt, n: LinearWarmupCosineAnnealingLR(opt, warmup_epochs=w, max_epochs=n, warmup_start_lr=0.0),
+        num_epochs, base_lr,
+    )
+    assert run.per_step is not None
+    return run.per_step
+
+
+def judge_native_schedule(data: Mapping[str, Any], context: JudgeContext | None = None, tol: float = 1e-9) -> CheckReport:
+    """Judge the native schedule against pl_bolts epoch by epoch, at the main and the probe lengths."""
+    context = context or learner_context()
+    n = context.main_length(int(data["num_epochs"]))
+    base_lr = float(data["base_lr"])
+    runs = _runs_of(data)
+    report = CheckReport(f"Check: make_native_scheduler(optimizer, num_epochs={n})")
+    run = _Run.from_data(runs.get(str(n)), n)
+    if not report.add(f"builds a scheduler and steps it through {n} epochs", not run.error, run.error):
+        return report
+    module = run.scheduler.module if run.scheduler else ""
+    name = run.scheduler.name if run.scheduler else "?"
+    report.add(
+        "uses torch alone",
+        module.startswith("torch."),
+        f"{name} comes from {module}; use torch.optim.lr_scheduler (LambdaLR or SequentialLR)",
+    )
+    if n < MIN_EPOCHS:
+        report.skip("equals pl_bolts at every epoch", f"only {n} epochs")
+        return report
+    assert run.per_step is not None
+    gap = np.abs(run.per_step - _bolts_reference(n, base_lr))
+    worst = int(np.argmax(gap))
+    w = _warmup_epochs(n)
+    if not report.add(
+        f"equals pl_bolts at every epoch (max |difference| < {tol:g})",
+        gap[worst] < tol,
+        f"epoch {worst}: yours {run.per_step[worst]:.6g}, pl_bolts {_bolts_reference(n, base_lr)[worst]:.6g}. Remember "
+        f"pl_bolts reaches the peak at epoch W-1 = {w - 1} (it divides by W-1) and holds it at epoch W",
+    ):
+        return report
+    failing = None
+    for probe in context.probe_lengths(n):
+        other = _Run.from_data(runs.get(str(probe)), probe)
+        if other.error or other.per_step is None or \
+                np.abs(other.per_step - _bolts_reference(probe, base_lr)).max() >= tol:
+            failing = probe
+            break
+    report.add(
+        "lengths follow num_epochs",
+        failing is None,
+        f"with num_epochs={failing} your schedule differs from pl_bolts': compute the warmup and the cosine "
+        "from num_epochs (warmup_epochs = int(0.25 * num_epochs)) instead of hard-coding lengths",
+    )
+    return report
+
+
 def evaluate_native_schedule(
     make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1, tol: float = 1e-9
 ) -> CheckReport:
     """Judge a torch-only scheduler against pl_bolts' ``LinearWarmupCosineAnnealingLR`` epoch by epoch."""
-    _require_function(make_native_scheduler, "check_native_schedule(make_native_scheduler, num_epochs=num_epochs)")
-    num_epochs = _check_epochs("num_epochs", num_epochs)
-    base_lr = _check_base_lr(base_lr)
-    from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
-
-    report = CheckReport(f"Check: make_native_scheduler(optimizer, num_epochs={num_epochs})")
-    run, scheduler = _record_factory(make_native_scheduler, num_epochs, base_lr)
-    if not report.add(f"builds a scheduler and steps it through {num_epochs} epochs", not run.error, run.error):
-        return report
-    module = getattr(type(scheduler), "__module__", "")
-    report.add(
-        "uses torch alone",
-        module.startswith("torch."),
-        f"{type(scheduler).__name__} comes from {module}; use torch.optim.lr_scheduler (LambdaLR or SequentialLR)",
-    )
-    if num_epochs < MIN_EPOCHS:
-        report.skip("equals pl_bolts at every epoch", f"only {num_epochs} epochs")
-        return report
-    w = _warmup_epochs(num_epochs)
-    bolts, _ = _record_factory(
-        lambda opt, n: LinearWarmupCosineAnnealingLR(opt, warmup_epochs=w, max_epochs=n, warmup_start_lr=0.0),
-        num_epochs,
-        base_lr,
-    )
-    assert bolts.per_step is not None and run.per_step is not None
-    gap = np.abs(run.per_step - bolts.per_step)
-    worst = int(np.argmax(gap))
-    report.add(
-        f"equals pl_bolts at every epoch (max |difference| < {tol:g})",
-        gap[worst] < tol,
-        f"epoch {worst}: yours {run.per_step[worst]:.6g}, pl_bolts {bolts.per_step[worst]:.6g}. Remember "
-        f"pl_bolts reaches the peak at epoch W-1 = {w - 1} (it divides by W-1) and holds it at epoch W",
-    )
-    return report
+    return judge_native_schedule(collect_native_schedule(make_native_scheduler, num_epochs, base_lr), tol=tol)
 
 
 def check_native_schedule(
@@ -629,68 +836,164 @@ def check_native_schedule(
 # --------------------------------------------------------------------------- the training run
 
 
-def evaluate_training_result(
-    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = 0.1
-) -> CheckReport:
-    """Judge a finished run: its length, the LR it actually logged per epoch, and its test accuracy
-    (against ``threshold``; ``None`` for a variant the course gives no target for)."""
+def _caller_namespace(depth: int = 3) -> dict[str, Any]:
+    """The notebook's namespace when a check is called from a cell (to find the trained model)."""
+    try:
+        return sys._getframe(depth).f_globals
+    except ValueError:
+        return {}
+
+
+def find_trained_model(result: RunResult, namespace: Mapping[str, Any]) -> L.LightningModule | None:
+    """The module of ``namespace`` whose trainer logged to ``result.log_dir`` (the run's model)."""
+    for value in list(namespace.values()):
+        if isinstance(value, L.LightningModule):
+            trainer = getattr(value, "_trainer", None)
+            log_dir = getattr(getattr(trainer, "logger", None), "log_dir", None)
+            if log_dir is not None and Path(log_dir) == Path(result.log_dir):
+                return value
+    return None
+
+
+@lru_cache(maxsize=1)
+def _test_split() -> tuple[torch.Tensor, torch.Tensor]:
+    from helpers.data import make_course_splits
+
+    splits = make_course_splits()
+    return splits.x_test, splits.y_test
+
+
+def course_test_accuracy(weights: Mapping[str, torch.Tensor]) -> float:
+    """Test accuracy of the course MLP with ``weights`` (a ClassifierModule's state dict), computed
+    here from the course data; raises ValueError when the weights are not the course MLP's."""
+    from helpers.models import PyTorchMLP
+
+    mlp = PyTorchMLP()
+    inner = {k[len("model."):]: v for k, v in weights.items() if k.startswith("model.")}
+    try:
+        mlp.load_state_dict(inner, strict=True)
+    except (RuntimeError, KeyError) as exc:
+        raise ValueError(f"the trained weights are not the course MLP's ({str(exc).splitlines()[0][:200]})") from None
+    x, y = _test_split()
+    mlp.eval()
+    with torch.no_grad():
+        predictions = mlp(x).argmax(dim=1)
+    return float((predictions == y).float().mean())
+
+
+def collect_training_result(
+    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = 0.1, *,
+    namespace: Mapping[str, Any] | None = None, **_: Any,
+) -> dict[str, Any]:
+    """The run's length and logged LR per epoch, and the trained model's weights."""
+    from helpers.evidence import Tensors
+
     if not isinstance(result, RunResult):
         raise TypeError(f"pass the RunResult that fit_and_test returned, not a {type(result).__name__}")
     if threshold is not None and (not isinstance(threshold, (int, float)) or isinstance(threshold, bool)):
         raise TypeError(f"threshold must be a number such as 0.885, or None, got {type(threshold).__name__}")
     num_epochs = _check_epochs("num_epochs", num_epochs)
     base_lr = _check_base_lr(base_lr)
-    report = CheckReport("Check: training run")
-    quick = os.environ.get(QUICK_EPOCHS_ENV) is not None
-    if quick:
-        report.skip(f"num_epochs is the course's {COURSE_EPOCHS}", f"quick mode ({QUICK_EPOCHS_ENV} is set)")
-    else:
-        report.add(
-            f"num_epochs is the course's {COURSE_EPOCHS}",
-            num_epochs == COURSE_EPOCHS,
-            f"num_epochs is {num_epochs}: keep num_epochs = course_epochs({COURSE_EPOCHS}) so your result compares "
-            "with the course's",
-        )
+    data: dict[str, Any] = {"num_epochs": num_epochs, "threshold": threshold, "base_lr": base_lr,
+                            "reported_test_acc": _number(result.test_acc)}
     try:
         metrics = result.metrics
+        data["epochs_logged"] = len(metrics)
+        if "lr" in metrics.columns and metrics["lr"].notna().all():
+            data["lr"] = metrics["lr"].to_numpy(dtype=float)
     except (FileNotFoundError, ValueError) as exc:
-        report.add("the run's log can be read", False, f"{exc}; run the training cell again")
+        data["log_error"] = str(exc)[:300]
+    model = find_trained_model(result, namespace if namespace is not None else _caller_namespace())
+    data["weights"] = Tensors(model.state_dict()) if model is not None else None
+    return data
+
+
+def judge_training_result(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
+    """Judge a finished run: its length, the LR it logged per epoch, and the test accuracy of its
+    weights, computed by the judge from the course data (against ``threshold``)."""
+    context = context or learner_context()
+    n = int(data["num_epochs"])
+    threshold = _number(data.get("threshold"))
+    base_lr = float(data["base_lr"])
+    quick = context.quick
+    report = CheckReport("Check: training run")
+    by_hand = False
+    name = f"num_epochs is the course's {COURSE_EPOCHS}"
+    if quick is not None and n == min(COURSE_EPOCHS, quick):
+        report.skip(name, f"quick mode ({QUICK_EPOCHS_ENV} is set)")
+    else:
+        by_hand = quick is not None
+        report.add(
+            name,
+            n == COURSE_EPOCHS and quick is None,
+            f"num_epochs is {n}" + (" (set by hand: quick mode would have shortened course_epochs(100))" if by_hand else "")
+            + f": keep num_epochs = course_epochs({COURSE_EPOCHS}) so your result compares with the course's",
+        )
+    if data.get("log_error"):
+        report.add("the run's log can be read", False, f"{data['log_error']}; run the training cell again")
         return report
-    trained = len(metrics)
+    trained = data.get("epochs_logged")
+    expected = min(n, quick) if quick is not None else n
     if not report.add(
-        f"trained for all {num_epochs} epochs",
-        trained == num_epochs,
+        f"trained for all {expected} epochs",
+        trained == expected,
         f"the log has {trained} epochs: the model was trained for a different length than num_epochs, or the "
         "run was interrupted; run the cells from the top again",
     ):
         return report
-    if "lr" in metrics.columns and metrics["lr"].notna().all():
-        run = _Run(per_step=metrics["lr"].to_numpy(dtype=float))
+    lr = data.get("lr")
+    if by_hand:
+        report.skip("the logged LR follows warmup + cosine", "num_epochs was set by hand and quick mode cut the run short")
+    elif isinstance(lr, np.ndarray) and len(lr) == expected:
         sub = CheckReport("lr")
-        fine = _add_shape_criteria(sub, run, num_epochs=num_epochs, base_lr=base_lr, tol=1e-5, exact=False)
-        report.add(
-            "the logged LR follows warmup + cosine",
-            fine,
-            "; ".join(c.name + ": " + c.hint for c in sub.failed()),
-        )
+        fine = _add_shape_criteria(sub, _Run(per_step=lr.astype(float)), num_epochs=expected, base_lr=base_lr,
+                                   tol=1e-5, exact=False)
+        report.add("the logged LR follows warmup + cosine", fine, "; ".join(c.name + ": " + c.hint for c in sub.failed()))
     else:
         report.skip("the logged LR follows warmup + cosine", "no 'lr' column in the run's metrics")
     if threshold is None:
         report.skip("test accuracy", "no target accuracy for this variant")
-    elif quick:
-        report.skip(f"test accuracy ≥ {threshold}", f"quick mode trains only {num_epochs} epochs")
-    else:
-        report.add(
-            f"test accuracy ≥ {threshold}",
-            result.test_acc >= threshold,
-            f"test accuracy {result.test_acc:.4f}; with warmup + cosine over {COURSE_EPOCHS} epochs the course "
-            "reaches about 0.89: compare your schedule with the checks above",
-        )
+        return report
+    name = f"test accuracy ≥ {threshold}"
+    if quick is not None:
+        report.skip(name, f"quick mode trains only {expected} epochs")
+        return report
+    weights = data.get("weights")
+    accuracy = _number(data.get("reported_test_acc")) if weights is None and not context.grader else None
+    if isinstance(weights, Mapping):
+        try:
+            accuracy = course_test_accuracy(weights)
+        except ValueError as exc:
+            report.add(name, False, str(exc))
+            return report
+    if accuracy is None:
+        report.add(name, False, "the trained model was not found: keep the model you trained in a variable "
+                                "(model = ...; result = fit_and_test(model))")
+        return report
+    report.add(
+        name,
+        accuracy >= threshold,
+        f"test accuracy {accuracy:.4f}; with warmup + cosine over {COURSE_EPOCHS} epochs the course "
+        "reaches about 0.89: compare your schedule with the checks above",
+    )
     return report
+
+
+def evaluate_training_result(
+    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = 0.1,
+    namespace: Mapping[str, Any] | None = None,
+) -> CheckReport:
+    """Judge a finished run: its length, the LR it actually logged per epoch, and its test accuracy
+    (against ``threshold``; ``None`` for a variant the course gives no target for)."""
+    namespace = namespace if namespace is not None else _caller_namespace(2)
+    return judge_training_result(
+        collect_training_result(result, num_epochs, threshold, base_lr, namespace=namespace)
+    )
 
 
 def check_training_result(
     result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = 0.1
 ) -> None:
     """Print one ✓/✗ line per criterion for the training run."""
-    evaluate_training_result(result, num_epochs, threshold=threshold, base_lr=base_lr).show()
+    evaluate_training_result(result, num_epochs, threshold=threshold, base_lr=base_lr,
+                             namespace=_caller_namespace(2)).show()

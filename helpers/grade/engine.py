@@ -7,11 +7,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from helpers.grade import rows as R
+from helpers.grade import verdicts as V
 from helpers.grade.assemble import build_graded_copy
 from helpers.grade.discover import Submission
-from helpers.grade.registry import Exercise
+from helpers.grade.registry import Check, Exercise
+from helpers.grade.report import remember_titles
 from helpers.grade.progress import submission as progress_scope
+from helpers.grade.run import QUICK_EPOCHS as RUN_QUICK_EPOCHS
 from helpers.grade.run import CellResult, Limits, RunOutcome, run_graded_copy
+from helpers.training import COURSE_EPOCHS
 
 _LEARNER_TROUBLE = ("exception", "timeout", "kernel-died")
 
@@ -71,6 +75,15 @@ def _earlier_trouble(cell_ids: list[str], results: dict[str, CellResult], check_
     return causes[-1] if causes else (trouble[0] if trouble else None)
 
 
+def _context(trouble: CellResult | None, limits: Limits) -> str:
+    """`` (earlier, cell 'x' raised ...)``: the learner cell most likely behind a check's failure."""
+    if trouble is None:
+        return ""
+    what = {"exception": f"raised {trouble.error}" if trouble.error else "raised an exception",
+            "timeout": f"ran longer than {limits.cell_timeout:g} s", "kernel-died": "stopped the kernel"}
+    return f" (earlier, cell {trouble.cell_id!r} {what[trouble.kind]})"
+
+
 def _verdict(result: CellResult | None, outcome: RunOutcome, limits: Limits,
              trouble: CellResult | None) -> tuple[str, str]:
     if outcome.killed:
@@ -78,11 +91,7 @@ def _verdict(result: CellResult | None, outcome: RunOutcome, limits: Limits,
     if result is None:
         last = outcome.stderr_tail.strip().splitlines()[-1:] or ["no output"]
         return R.GRADER_ERROR, f"the grading process left no result for this check ({last[0][:200]})"
-    context = ""
-    if trouble is not None:
-        what = {"exception": f"raised {trouble.error}" if trouble.error else "raised an exception",
-                "timeout": f"ran longer than {limits.cell_timeout:g} s", "kernel-died": "stopped the kernel"}
-        context = f" (earlier, cell {trouble.cell_id!r} {what[trouble.kind]})"
+    context = _context(trouble, limits)
     if result.kind == "passed":
         return R.PASSED, ""
     if result.kind == "differs":  # the ✗ lines carry their own hints
@@ -112,32 +121,62 @@ def problem_rows(sub: Submission, exercises: dict[str, Exercise]) -> list[R.Row]
 
 @dataclass(frozen=True)
 class QuickPlan:
-    """Quick mode for one exercise: the solution's own quick-mode output of each check (the
-    reference learners are compared with) and the checks that cannot be graded, with why."""
+    """One exercise's plan for a grading run (the name is historical: full mode has one too).
+
+    ``references``: the solution's own quick-mode output of each check graded by printed output
+    (quick mode only); ``not_graded``: checks that cannot be graded in this mode, with why;
+    ``evidence``: the judged checks, the probe seed and the instructor's keys."""
 
     exercise: str
     references: dict[str, str]
     not_graded: dict[str, str]
     seconds: float
+    evidence: V.EvidencePlan | None = None
+    quick: bool = True
 
 
 REFERENCE_OUTPUT = 10_000_000  # characters of check output kept when recording references
 
 
-def calibrate_quick(exercise: Exercise, limits: Limits) -> QuickPlan:
-    """Run the solution itself in quick mode and take its check outputs as quick-mode references.
+def _quick_length() -> int:
+    return RUN_QUICK_EPOCHS
 
-    The checks know about quick mode (they print ``– … (not checked: quick mode)`` for what needs
-    full training), so the solution's quick output is what a correct learner's quick run prints.
-    Not graded in quick mode: checks tagged ``needs-training``, checks that do not run or that
-    print a ✗ line for the solution itself, and checks with no ✓ line left to compare.
+
+def _run(graded, limits: Limits, quick: bool, max_output: int | None = None) -> RunOutcome:  # type: ignore[no-untyped-def]
+    """One run of a graded copy; the quiz files' answer hashes are masked inside it."""
+    return run_graded_copy(graded, limits, quick=quick, max_output=max_output, masks=V.quiz_masks())
+
+
+def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = None) -> QuickPlan:
+    """Run the solution itself once (in quick mode: trainings are short) and plan the exercise.
+
+    Judged checks (see :mod:`helpers.grade.verdicts`) take the instructor's key from the
+    solution's evidence; in quick mode a judged check the solution fails, or a check graded by
+    output that the solution does not pass or that has no ✓ line left, is not graded. In full
+    mode the solution is run only when a judged check needs its key.
     """
-    not_graded = {c.id: "tagged needs-training" for c in exercise.checks if c.needs_training}
-    graded = build_graded_copy(exercise.notebook, exercise, skip=frozenset(not_graded))
-    outcome = run_graded_copy(graded, limits, quick=True, max_output=REFERENCE_OUTPUT)
+    plan = V.EvidencePlan(judged=V.judged_checks(exercise), seed=V.new_probe_seed() if seed is None else seed)
+    needs_run = quick or any(set(names) & V.NEEDS_KEY for names in plan.judged.values())
+    not_graded = {c.id: "tagged needs-training" for c in exercise.checks if quick and c.needs_training}
+    if not needs_run:
+        return QuickPlan(exercise.name, {}, not_graded, 0.0, plan, quick=False)
+    graded = build_graded_copy(exercise.notebook, exercise, skip=frozenset(not_graded), evidence=plan.cells(exercise))
+    outcome = _run(graded, limits, quick=True, max_output=REFERENCE_OUTPUT)
+    plan.keys, missing = V.keys_from_reference(exercise, outcome.evidence)
     references = {}
     for check in exercise.checks:
         if check.id in not_graded:
+            continue
+        if check.id in plan.judged:
+            verdict = V.judge_evidence(check, plan.judged[check.id], outcome.evidence,
+                                       plan.context(check.id, _quick_length()))
+            if check.id in missing:
+                not_graded[check.id] = missing[check.id]
+            elif quick and (verdict is None or verdict.status != R.PASSED):
+                why = "no evidence" if verdict is None else verdict.message or verdict.status
+                not_graded[check.id] = _clip(f"the solution itself does not pass it in quick mode ({why})", 300)
+            continue
+        if not quick:
             continue
         result = outcome.cells.get(check.id)
         lines = [line.strip() for line in result.output.splitlines()] if result is not None else []
@@ -149,30 +188,84 @@ def calibrate_quick(exercise: Exercise, limits: Limits) -> QuickPlan:
             not_graded[check.id] = "nothing of it can be checked after shortened training"
         else:
             references[check.id] = result.output
-    return QuickPlan(exercise.name, references, not_graded, outcome.seconds)
+    plan.not_graded = dict(not_graded)
+    return QuickPlan(exercise.name, references, not_graded, outcome.seconds, plan, quick=quick)
+
+
+def calibrate_quick(exercise: Exercise, limits: Limits) -> QuickPlan:
+    """The quick-mode plan (kept for callers of the old name)."""
+    return prepare(exercise, limits, quick=True)
+
+
+def _hand_set_note(epochs: set[int], quick: bool) -> str:
+    """Feedback for a notebook that sets its epoch count by hand instead of course_epochs(...)."""
+    allowed = {COURSE_EPOCHS} | ({_quick_length()} if quick else set())
+    odd = sorted(e for e in epochs if e not in allowed)
+    if not odd:
+        return ""
+    note = (f"num_epochs is set by hand ({', '.join(map(str, odd))}) instead of num_epochs = "
+            f"course_epochs({COURSE_EPOCHS}); the schedule checks judged the course length {COURSE_EPOCHS} "
+            "and the probe lengths")
+    return note + (f", and quick mode capped the trainings at {_quick_length()} epochs" if quick else "")
+
+
+def _judged_row(sub: Submission, exercise: Exercise, check: Check, plan: QuickPlan, outcome: RunOutcome,
+                limits: Limits, trouble: CellResult | None, restored: str) -> tuple[R.Row, V.Verdict | None]:
+    assert plan.evidence is not None
+    context = plan.evidence.context(check.id, _quick_length() if plan.quick else None)
+    verdict = V.judge_evidence(check, plan.evidence.judged[check.id], outcome.evidence, context)
+    if verdict is not None:
+        status, message = verdict.status, verdict.message
+    else:
+        result = outcome.cells.get(check.id)
+        status, message = _verdict(result, outcome, limits, trouble)
+        if status in (R.PASSED, R.FAILED):  # the cell ran, yet no usable evidence
+            status, message = R.FAILED, _clip("no usable evidence was written for this check (its cell ran, but a "
+                                              "learner cell may have replaced or broken the kit's evidence writer)"
+                                              + _context(trouble, limits), 300)
+    if restored:
+        note = "check cell was deleted" if restored == "missing" else "check cell was edited"
+        message = f"{note}; the original check was run" + (f"; {message}" if message else "")
+    passed = status == R.PASSED
+    fraction = 1.0 if passed else (verdict.fraction if verdict is not None else 0.0)
+    points = round(check.points * fraction, 4)
+    return R.Row(sub.learner, exercise.name, sub.rel, check.id, status, int(passed), points, check.points,
+                 restored, message), verdict
 
 
 def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
                      quick: QuickPlan | None = None) -> Graded:
-    """Re-execute one readable submission with the instructor's checks and turn nbval's verdicts into rows.
+    """Re-execute one readable submission and turn its evidence (judged checks) and nbval's
+    results (checks graded by output) into rows.
 
-    ``quick`` (from :func:`calibrate_quick`) switches to quick mode and says which checks to skip.
+    ``quick`` is the exercise's plan (from :func:`prepare`); a plan made in quick mode switches
+    to quick mode. Without a plan, one is made for full mode.
     """
     assert sub.notebook is not None
-    skip = frozenset(quick.not_graded) if quick is not None else frozenset()
-    graded = build_graded_copy(sub.notebook, exercise, skip=skip, references=quick.references if quick else None)
-    outcome = run_graded_copy(graded, limits, quick=quick is not None)
+    plan = quick if quick is not None else prepare(exercise, limits, quick=False)
+    in_quick = plan.quick
+    skip = frozenset(c for c in plan.not_graded if plan.evidence is None or c not in plan.evidence.judged)
+    evidence = plan.evidence.cells(exercise) if plan.evidence is not None else {}
+    graded = build_graded_copy(sub.notebook, exercise, skip=skip, references=plan.references if in_quick else None,
+                               evidence=evidence)
+    outcome = _run(graded, limits, quick=in_quick)
     cell_ids = graded.code_cell_ids()
     check_ids = {c.id for c in exercise.checks}
     rows = []
+    epochs: set[int] = set()
     for check in exercise.checks:
         restored = graded.restored.get(check.id, "")
-        if check.id in graded.skipped:
-            reason = quick.not_graded[check.id] if quick is not None else ""
+        if check.id in plan.not_graded:
+            reason = plan.not_graded[check.id]
             rows.append(R.Row(sub.learner, exercise.name, sub.rel, check.id, R.NOT_GRADED_QUICK, 0, 0, 0, restored,
                               f"not graded in quick mode: {reason} (worth {check.points:g} in a full run)"))
             continue
         trouble = _earlier_trouble(cell_ids, outcome.cells, check.id, check_ids)
+        if check.id in evidence:
+            row, verdict = _judged_row(sub, exercise, check, plan, outcome, limits, trouble, restored)
+            epochs |= set(verdict.learner_epochs) if verdict is not None else set()
+            rows.append(row)
+            continue
         status, message = _verdict(outcome.cells.get(check.id), outcome, limits, trouble)
         if restored:
             note = "check cell was deleted" if restored == "missing" else "check cell was edited"
@@ -180,8 +273,10 @@ def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
         passed = status == R.PASSED
         rows.append(R.Row(sub.learner, exercise.name, sub.rel, check.id, status, int(passed),
                           check.points if passed else 0, check.points, restored, message))
-    skipped = len(graded.skipped)
+    skipped = sum(r.status == R.NOT_GRADED_QUICK for r in rows)
     note = f"graded in {outcome.seconds:.0f} s" + (f"; {skipped} check(s) not graded in quick mode" if skipped else "")
+    hand_set = _hand_set_note(epochs, in_quick)
+    note += f"; {hand_set}" if hand_set else ""
     trouble_note = _learner_trouble(cell_ids, outcome.cells, check_ids)
     note += f"; {trouble_note}" if trouble_note else ""
     return Graded(rows + [R.total_row(rows, message=note)], outcome.seconds)
@@ -196,15 +291,16 @@ def _map(function: Callable, items: list, jobs: int) -> list:  # type: ignore[ty
 
 def grade_all(subs: list[Submission], exercises: dict[str, Exercise], limits: Limits, quick: bool = False,
               jobs: int = 1, progress: Callable[[Submission, Graded], None] | None = None,
-              ) -> tuple[list[Graded], dict[str, QuickPlan]]:
+              probe_seed: int | None = None) -> tuple[list[Graded], dict[str, QuickPlan]]:
     """Grade every submission (``jobs`` child processes at a time); results in input order.
 
-    In quick mode each exercise that has submissions is calibrated first (one solution run each).
+    Each exercise that has submissions is planned first (:func:`prepare`: in quick mode, or when
+    a judged check needs the instructor's key, one solution run each). ``probe_seed`` fixes the
+    probe lengths (drawn at random per run otherwise; the plans keep the seed).
     """
-    plans: dict[str, QuickPlan] = {}
-    if quick:
-        needed = sorted({s.exercise for s in subs if s.problem is None and s.exercise in exercises})
-        plans = {p.exercise: p for p in _map(lambda name: calibrate_quick(exercises[name], limits), needed, jobs)}
+    needed = sorted({s.exercise for s in subs if s.problem is None and s.exercise in exercises})
+    plans = {p.exercise: p for p in _map(lambda name: prepare(exercises[name], limits, quick, probe_seed), needed, jobs)}
+    remember_titles({(name, check): title for name in exercises for check, title in V.check_titles(exercises[name]).items()})
 
     def one(sub: Submission) -> Graded:
         if sub.problem is not None or sub.exercise not in exercises:

@@ -9,6 +9,19 @@ from pathlib import Path
 from helpers.grade import rows as R
 
 SYMBOL = {R.PASSED: "✓", R.NOT_GRADED_QUICK: "–"}
+# (exercise, check id) -> what the learner sees above the check; filled by the engine from the
+# solutions, so that feedback names a check as the learner knows it (rows keep the id).
+_TITLES: dict[tuple[str, str], str] = {}
+
+
+def remember_titles(titles: dict[tuple[str, str], str]) -> None:
+    """Titles for feedback (see :func:`helpers.grade.verdicts.check_titles`)."""
+    _TITLES.update(titles)
+
+
+def _name(row: R.Row) -> str:
+    title = _TITLES.get((row.exercise, row.check))
+    return f"{title} (`{row.check}`)" if title else f"`{row.check}`"
 
 
 def _fmt(value: float) -> str:
@@ -39,7 +52,7 @@ def feedback_text(rows: list[R.Row]) -> str:
                 detail = f" — {row.message}"
             else:
                 detail = f" — {row.status}: {row.message}" if row.message else f" — {row.status}"
-            out.append(f"- {mark} `{row.check}` ({_fmt(row.points)}/{_fmt(row.max_points)}){detail}")
+            out.append(f"- {mark} {_name(row)} ({_fmt(row.points)}/{_fmt(row.max_points)}){detail}")
         if total is not None:
             out.append(f"\n**Total: {_fmt(total.points)} / {_fmt(total.max_points)} points** ({total.message})\n")
     return "\n".join(out) + "\n"

@@ -1,0 +1,80 @@
+"""Where a criterion is judged: in the learner's notebook, or by the grader from evidence.
+
+The same ``judge_*`` function serves both; only this context differs. In the notebook the
+schedule is judged at the learner's own ``num_epochs`` plus fixed probe lengths; the grader
+judges at the course length plus probe lengths it draws for each run (:func:`draw_probes`), in
+quick and full mode alike, so a hard-coded number cannot happen to be right.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV
+
+# Lengths a hard-coded schedule is often right at: 25 % of them is a common hard-coded warmup
+# (5, 10, 20, 25, 50) or they are a common hard-coded total. Probes avoid them.
+_FRIENDLY_WARMUPS = {5, 10, 20, 25, 50}
+_FRIENDLY_TOTALS = {20, 40, 50, 60, 100, 200}
+PROBE_RANGE = (30, 400)
+# The notebook's own probes: one where 25 % is not whole, one where it is, both unusual.
+LEARNER_PROBES = (37, 152)
+
+
+def unfriendly(length: int, course: int = COURSE_EPOCHS) -> bool:
+    """True for a probe length at which no common hard-coded value is right by accident."""
+    return length != course and length not in _FRIENDLY_TOTALS and int(0.25 * length) not in _FRIENDLY_WARMUPS
+
+
+def draw_probes(seed: int, course: int = COURSE_EPOCHS) -> tuple[int, ...]:
+    """Three probe lengths for one grading run: below the course length with 25 % not whole,
+    above it with 25 % not whole, and above it with 25 % whole."""
+    rng = random.Random(seed)
+    low, high = PROBE_RANGE
+
+    def pick(lo: int, hi: int, whole_quarter: bool) -> int:
+        options = [n for n in range(lo, hi + 1) if unfriendly(n, course) and (n % 4 == 0) == whole_quarter]
+        return rng.choice(options)
+
+    return pick(low, course - 1, False), pick(course + 1, high, False), pick(course + 1, high, True)
+
+
+def quick_epochs() -> int | None:
+    """The grader's quick-mode length, if this kernel runs in quick mode."""
+    value = os.environ.get(QUICK_EPOCHS_ENV)
+    return int(value) if value is not None and value.isdigit() and int(value) > 0 else None
+
+
+@dataclass(frozen=True)
+class JudgeContext:
+    """How to judge: ``grader`` contexts use the course length as the main length; ``quick``
+    is the quick-mode training length (None in full mode); ``key`` holds instructor data such
+    as the quiz's answers."""
+
+    probes: tuple[int, ...] = LEARNER_PROBES
+    grader: bool = False
+    quick: int | None = None
+    course_epochs: int = COURSE_EPOCHS
+    key: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+
+    def main_length(self, learners: int) -> int:
+        """The length the schedule is judged at: the course's for the grader, else the learner's."""
+        return self.course_epochs if self.grader else learners
+
+    def probe_lengths(self, main: int) -> list[int]:
+        return [p for p in dict.fromkeys(self.probes) if p != main]
+
+
+def learner_context() -> JudgeContext:
+    """The context of a check called in the notebook (quick mode read from the environment)."""
+    return JudgeContext(quick=quick_epochs())
+
+
+def lengths_to_record(own: int, probes: Sequence[int], course: int = COURSE_EPOCHS) -> list[int]:
+    """Every length a collector records: the learner's, the course's and the probes."""
+    return sorted({own, course, *probes})

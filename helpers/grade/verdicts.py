@@ -1,0 +1,254 @@
+"""Verdicts from evidence: the grader's side of a judged check.
+
+A check cell made only of calls to kit check functions (``helpers.checks.registry.JUDGED``) is
+*judged*: in the graded copy it is replaced by an evidence cell that only collects plain data in
+the learner's kernel (:mod:`helpers.evidence`), and its verdict is computed here, in the grader's
+process, by the same ``judge_*`` functions the learner-side checks use. Learner code is never
+imported or run here: evidence is JSON, ``.npy`` (no pickles) and ``.pt`` loaded with
+``weights_only=True``. Whatever the learner's kernel did to the kit's objects, only the values
+it wrote count, judged at lengths and tables drawn for this run.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import secrets
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpers.checks.context import JudgeContext, draw_probes
+from helpers.checks.registry import JUDGED, judge
+from helpers.checks.report import CheckReport
+from helpers.evidence import EvidenceError, load_record
+from helpers.grade import rows as R
+from helpers.grade.registry import Check, Exercise
+
+PARTIAL = {"check_answers"}  # judged per criterion: partial points
+NEEDS_KEY = {"check_answers"}  # judged against the solution's own evidence
+MAX_MESSAGE = 600
+_MARKERS = {"NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"}
+
+
+def check_source(check: Check) -> str:
+    """The check cell's code without nbval markers."""
+    lines = "".join(check.cell.source).splitlines()
+    return "\n".join(line for line in lines if line.strip().lstrip("#").strip() not in _MARKERS)
+
+
+def judged_calls(check: Check) -> list[str] | None:
+    """The check functions a judged check cell calls, in order; None for a cell graded by output."""
+    try:
+        body = ast.parse(check_source(check)).body
+    except SyntaxError:
+        return None
+    names = []
+    for statement in body:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.func.id not in JUDGED:
+            return None
+        names.append(call.func.id)
+    return names or None
+
+
+def judged_checks(exercise: Exercise) -> dict[str, list[str]]:
+    return {c.id: names for c in exercise.checks if (names := judged_calls(c)) is not None}
+
+
+def evidence_cell_source(check: Check, options: Mapping[str, Any]) -> str:
+    """The cell that replaces a judged check in the graded copy: it collects, never judges."""
+    return (
+        "# NBVAL_IGNORE_OUTPUT\n"
+        "import helpers.evidence as _kit_evidence\n"
+        f"_kit_evidence.record_cell({check.id!r}, {check_source(check)!r}, globals(), {dict(options)!r})\n"
+    )
+
+
+def new_probe_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
+def collect_options(seed: int) -> dict[str, Any]:
+    """What every collector is given: the probe lengths drawn for this run."""
+    return {"probes": list(draw_probes(seed))}
+
+
+# --------------------------------------------------------------------------- judging
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judged check's row fields; ``fraction`` of the points for checks judged per criterion."""
+
+    status: str
+    message: str
+    fraction: float = 0.0
+    learner_epochs: tuple[int, ...] = ()
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _failed_lines(reports: list[CheckReport]) -> str:
+    """The criteria's own ✗ lines; failures sharing one hint (e.g. an unfilled blank) share a line."""
+    groups: list[tuple[list[str], str]] = []
+    for c in (c for report in reports for c in report.failed()):
+        if groups and groups[-1][1] == c.hint:
+            groups[-1][0].append(c.name)
+        else:
+            groups.append(([c.name], c.hint))
+    lines = [_clip(f"✗ {', '.join(names)} — {hint}" if hint else f"✗ {', '.join(names)}", 240)
+             for names, hint in groups]
+    return _clip("; ".join(lines), MAX_MESSAGE)
+
+
+def _epochs_of(data: Any) -> list[int]:
+    value = data.get("num_epochs") if isinstance(data, Mapping) else None
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else []
+
+
+def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
+                   context: JudgeContext) -> Verdict | None:
+    """The verdict from this check's evidence; None when there is no usable evidence (the caller
+    then explains with what happened to the cell). Never raises on bad evidence."""
+    try:
+        calls = load_record(files, check.id)
+    except EvidenceError:
+        return None
+    if [c.get("function") for c in calls] != names:
+        return Verdict(R.FAILED, "the evidence recorded for this check does not match the check's calls")
+    reports: list[CheckReport] = []
+    epochs: list[int] = []
+    for name, call in zip(names, calls):
+        if "raised" in call:
+            return Verdict(R.ERROR, _clip(f"the check raised {call['raised']}", 300))
+        data = call.get("data")
+        if not isinstance(data, Mapping):
+            return Verdict(R.FAILED, "the evidence for this check is not in the grader's format")
+        epochs += _epochs_of(data)
+        try:
+            reports.append(judge(name)(data, context))
+        except Exception as exc:  # noqa: BLE001 - garbled or forged evidence fails, never crashes
+            return Verdict(R.FAILED, _clip(f"the evidence for this check cannot be judged ({type(exc).__name__}: "
+                                           f"{exc})", 300))
+    checked = [c for r in reports for c in r.criteria if c.passed is not None]
+    right = sum(bool(c.passed) for c in checked)
+    if all(r.passed for r in reports):
+        if not checked:
+            return Verdict(R.FAILED, "nothing of this check could be judged", 0.0, tuple(epochs))
+        return Verdict(R.PASSED, "", 1.0, tuple(epochs))
+    fraction = right / len(checked) if checked and set(names) <= PARTIAL else 0.0
+    message = _failed_lines(reports)
+    if set(names) <= PARTIAL:
+        message = _clip(f"{right}/{len(checked)} right; {message}", MAX_MESSAGE)
+    return Verdict(R.FAILED, message, fraction, tuple(epochs))
+
+
+# --------------------------------------------------------------------------- the instructor's key
+
+
+def keys_from_reference(exercise: Exercise, files: Mapping[str, bytes]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Per judged check that needs one, the instructor's key from the solution's own evidence;
+    and the checks for which the solution's evidence gives none (with why)."""
+    from helpers.checks.quiz_answers import key_from
+
+    keys: dict[str, dict[str, Any]] = {}
+    missing: dict[str, str] = {}
+    for check_id, names in judged_checks(exercise).items():
+        if not set(names) & NEEDS_KEY:
+            continue
+        try:
+            calls = load_record(files, check_id)
+            keys[check_id] = key_from(calls[0]["data"])
+        except (EvidenceError, KeyError, IndexError, TypeError, ValueError) as exc:
+            missing[check_id] = f"the solution's run gave no key ({exc})"
+    return keys, missing
+
+
+# --------------------------------------------------------------------------- masks
+
+
+def quiz_masks(seed: int | None = None) -> dict[str, bytes]:
+    """Quiz files as the learner's code sees them in grading: every answer hash replaced by a
+    decoy (a valid hash of a random option or number), so no key can be recovered from them."""
+    from helpers.quiz import QUIZ_DIR, answer_hash
+
+    rng = __import__("random").Random(seed if seed is not None else secrets.randbits(64))
+    masks: dict[str, bytes] = {}
+    for path in sorted(QUIZ_DIR.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            questions = data["questions"]
+            for q in questions:
+                if q.get("kind") == "choice":
+                    letter = rng.choice(string.ascii_uppercase[: len(q.get("options", [])) or 1])
+                    q["answer_hash"] = answer_hash(data["salt"], q["id"], letter)
+                else:
+                    q["answer_hash"] = hashlib.sha256(rng.randbytes(32)).hexdigest()
+            data["graded_by_instructor"] = True
+            data["about"] = ("In grading the answer hashes are decoys: the instructor's grader marks the quiz "
+                             "against its own key, outside this sandbox.")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # not a quiz file this grader knows: left as it is
+        masks[f"helpers/quiz_data/{path.name}"] = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+    return masks
+
+
+# --------------------------------------------------------------------------- titles
+
+
+def _sentence(markdown: str) -> str:
+    text = " ".join(line.strip().lstrip("#").strip() for line in markdown.strip().splitlines() if line.strip())
+    text = text.replace("**", "").replace("`", "")
+    for end in (". ", ": ", "? "):
+        if end in text:
+            text = text.split(end, 1)[0] + end.strip()
+            break
+    return _clip(text.strip(), 90)
+
+
+def check_titles(exercise: Exercise) -> dict[str, str]:
+    """What the learner sees above each visible check: the markdown just before it (at most
+    three code cells up); hidden checks, which the learner never sees, get none."""
+    titles: dict[str, str] = {}
+    cells = exercise.notebook.cells
+    for check in exercise.checks:
+        if check.hidden:
+            continue
+        above = cells[check.position - 1] if check.position else None
+        if above is not None and above.cell_type == "markdown":
+            titles[check.id] = _sentence("".join(above.source))
+            continue
+        for index in range(check.position - 2, max(-1, check.position - 4), -1):
+            source = "".join(cells[index].source).strip()
+            if cells[index].cell_type == "markdown" and source.startswith("#"):
+                titles[check.id] = _clip(source.splitlines()[0].lstrip("#").strip().replace("`", ""), 90)
+                break
+    return titles
+
+
+@dataclass
+class EvidencePlan:
+    """One exercise's judged checks for a grading run: probe seed, keys, and what cannot be graded."""
+
+    judged: dict[str, list[str]]
+    seed: int
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    not_graded: dict[str, str] = field(default_factory=dict)
+
+    def context(self, check_id: str, quick: int | None) -> JudgeContext:
+        return JudgeContext(probes=draw_probes(self.seed), grader=True, quick=quick,
+                            key=self.keys.get(check_id, {}), seed=self.seed)
+
+    def cells(self, exercise: Exercise) -> dict[str, str]:
+        options = collect_options(self.seed)
+        return {c.id: evidence_cell_source(c, options) for c in exercise.checks if c.id in self.judged}
+
+
+def kit_relative(path: Path) -> str:
+    return path.resolve().relative_to(Path(__file__).resolve().parents[2]).as_posix()
