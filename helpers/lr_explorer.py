@@ -7,6 +7,12 @@ swapped into one ``ipywidgets.Output`` in a single state update (its ``outputs``
 JupyterLab, Notebook 7, Lightning Studio and Colab's widget manager all render from), so figures
 never stack, flicker or stay open in pyplot, and no kernel is needed to test it. Impossible settings show the reason (from :mod:`helpers.schedule_families`) instead of a plot.
 
+The learner's scheduler follows the sliders its factory takes (``warmup_epochs``, ``total_epochs``
+or ``num_epochs``, ``total_steps``; see :func:`lr_explorer`). Stepped per batch, a scheduler whose
+lengths are counted in epochs runs its whole schedule in the first few batches: the explorer says
+so in one sentence and draws it readably (sampled once per epoch, plus epoch 0 batch by batch)
+instead of a solid block of oscillation.
+
     from helpers.lr_explorer import lr_explorer
     lr_explorer("linear_warmup_cosine", warmup_epochs=10, total_epochs=100, compare=make_scheduler)
 """
@@ -14,7 +20,9 @@ never stack, flicker or stay open in pyplot, and no kernel is needed to test it.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
+import inspect
 import io
 from typing import Any
 
@@ -29,12 +37,24 @@ from helpers.schedule_families import (
     WARMUP_FAMILIES,
     ScheduleConfig,
     closed_form_curve,
+    closed_form_values,
 )
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
 from helpers.widgets_compat import mimebundle
 
 _WIDE = {"description_width": "initial"}
 _NUMBER_BOX = {"width": "230px"}
+_SLIDER = {"width": "430px"}  # ~1.2 px per epoch over the 300-epoch range
+_TYPED_BOX = {"width": "70px"}
+TOTAL_EPOCHS_MAX = 300  # the course trains 100 epochs; the slider reaches a few hundred
+# Keyword parameters a compare factory may take after the optimizer, and what the explorer passes.
+COMPARE_PARAMETERS = {
+    "warmup_epochs": "the warmup slider, in epochs",
+    "total_epochs": "the total-epochs slider",
+    "num_epochs": "the total-epochs slider (same as total_epochs)",
+    "total_steps": "scheduler steps in the run: total epochs (per epoch) or total epochs x steps per epoch (per step)",
+}
+_CACHE_LIMIT = 16
 _CONFIG_CONTROLS = (
     "family",
     "base_lr",
@@ -63,6 +83,42 @@ def _lr_at_epoch(curve: LRCurve, epoch: int) -> float | None:
 
 def _x_axis(curve: LRCurve) -> np.ndarray:
     return curve.epoch_axis if curve.steps_per_epoch > 1 else np.arange(len(curve.per_step), dtype=float)
+
+
+def compare_parameters(compare: object) -> tuple[str, ...]:
+    """The slider values a compare factory takes (its parameters after the optimizer), checked."""
+    try:
+        parameters = list(inspect.signature(compare).parameters.values())  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ()
+    if not parameters:
+        raise TypeError("compare must take the optimizer as its first argument (optimizer -> scheduler)")
+    names = []
+    for parameter in parameters[1:]:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        if parameter.name in COMPARE_PARAMETERS:
+            names.append(parameter.name)
+        elif parameter.default is parameter.empty:
+            known = ", ".join(COMPARE_PARAMETERS)
+            raise TypeError(
+                f"compare takes a parameter {parameter.name!r} the explorer cannot fill: after the optimizer it may "
+                f"take {known} (e.g. lambda optimizer, total_epochs: make_scheduler(optimizer, total_epochs))"
+            )
+    return tuple(names)
+
+
+class _NoScheduler(TypeError):
+    """The learner's factory returned something that is not a scheduler (often: no ``return``)."""
+
+
+def _describe_failure(label: str, error: Exception) -> str:
+    if isinstance(error, _NoScheduler):
+        return str(error)
+    text = f"{type(error).__name__}: {error}"
+    if "NoneType" in str(error):
+        text += " — a function of yours returned None: is a return line missing?"
+    return f"Your scheduler could not be recorded ({text})"
 
 
 class LRExplorer:
@@ -117,6 +173,9 @@ class LRExplorer:
         self.steps_per_epoch = steps_per_epoch
         self.compare = compare
         self.compare_label = compare_label
+        self.compare_params = compare_parameters(compare) if compare is not None and not isinstance(compare, LRCurve) else ()
+        self.mismatch = False  # the last draw found the compared lengths counted in epochs but stepped per batch
+        self.last_compare_per_epoch: LRCurve | None = None
         self.last_curve: LRCurve | None = None
         self.last_compare: LRCurve | None = None
         self.figure: Figure | None = None
@@ -125,7 +184,7 @@ class LRExplorer:
         self._compare_cache: dict[tuple, LRCurve] = {}
         self._busy = False
 
-        slider_max = max(300, total_epochs, warmup_epochs)
+        total_max = max(TOTAL_EPOCHS_MAX, total_epochs)
         batch_note = f" (batch size {batch_size})" if batch_size else ""
         self.controls: dict[str, widgets.Widget] = {
             "family": widgets.Dropdown(
@@ -139,19 +198,31 @@ class LRExplorer:
             "base_lr": widgets.FloatText(value=base_lr, step=0.01, description="base LR", style=_WIDE, layout=_NUMBER_BOX),
             "warmup_start_lr": widgets.FloatText(value=warmup_start_lr, step=0.001, description="warmup start LR", style=_WIDE, layout=_NUMBER_BOX),
             "eta_min": widgets.FloatText(value=eta_min, step=0.001, description="eta_min", style=_WIDE, layout=_NUMBER_BOX),
+            # warmup within the run: its maximum follows the total (see _sync_controls)
             "warmup_epochs": widgets.IntSlider(
-                value=warmup_epochs, min=0, max=slider_max, description="warmup epochs", continuous_update=False, style=_WIDE
+                value=warmup_epochs, min=0, max=max(total_epochs, warmup_epochs), description="warmup epochs",
+                continuous_update=False, readout=False, style=_WIDE, layout=_SLIDER,
             ),
             "total_epochs": widgets.IntSlider(
-                value=total_epochs, min=1, max=slider_max, description="total epochs", continuous_update=False, style=_WIDE
+                value=total_epochs, min=1, max=total_max, description="total epochs", continuous_update=False,
+                readout=False, style=_WIDE, layout=_SLIDER,
             ),
             "step_size": widgets.IntText(value=step_size, description="decay every (epochs)", style=_WIDE, layout=_NUMBER_BOX),
             "gamma": widgets.FloatText(value=gamma, step=0.05, description="gamma", style=_WIDE, layout=_NUMBER_BOX),
             "epoch": widgets.IntSlider(
                 value=0 if epoch is None else epoch, min=0, max=max(total_epochs - 1, 0), description="LR at epoch",
-                continuous_update=False, style=_WIDE,
+                continuous_update=False, readout=False, style=_WIDE, layout=_SLIDER,
             ),
         }
+        # A typed value box beside each slider (two-way linked; the slider is the one observed).
+        self.typed: dict[str, widgets.BoundedIntText] = {}
+        for name in ("warmup_epochs", "total_epochs", "epoch"):
+            slider = self.controls[name]
+            box = widgets.BoundedIntText(value=slider.value, min=slider.min, max=slider.max, layout=_TYPED_BOX)
+            box.add_class(f"lr-explorer-{name.replace('_', '-')}-box")
+            widgets.dlink((slider, "max"), (box, "max"))
+            widgets.link((slider, "value"), (box, "value"))
+            self.typed[name] = box
         self.steps_label = widgets.Label(f"{steps_per_epoch} steps per epoch{batch_note}")
         self.readout = widgets.Label("")
         self.message_box = widgets.HTML("")
@@ -162,9 +233,10 @@ class LRExplorer:
             [
                 widgets.HBox([c["family"], c["interval"], self.steps_label]),
                 widgets.HBox([c["base_lr"], c["warmup_start_lr"], c["eta_min"]]),
-                widgets.HBox([c["warmup_epochs"], c["total_epochs"]]),
+                widgets.HBox([c["warmup_epochs"], self.typed["warmup_epochs"]]),
+                widgets.HBox([c["total_epochs"], self.typed["total_epochs"]]),
                 self.step_box,
-                widgets.HBox([c["epoch"], self.readout]),
+                widgets.HBox([c["epoch"], self.typed["epoch"], self.readout]),
                 self.message_box,
                 self.output,
             ]
@@ -176,7 +248,11 @@ class LRExplorer:
             c["epoch"].value = min(warmup_epochs, total_epochs - 1) if warmup_epochs > 0 else 0
         for control in c.values():
             control.observe(self._on_change, names="value")
-        self._sync_controls()
+        self._busy = True
+        try:
+            self._sync_controls()
+        finally:
+            self._busy = False
         self.refresh()
 
     # --- state -------------------------------------------------------------------------------
@@ -222,6 +298,8 @@ class LRExplorer:
         c["eta_min"].disabled = family not in COSINE_FAMILIES
         self.step_box.layout.display = None if family == "step" else "none"
         c["epoch"].max = max(c["total_epochs"].value - 1, 0)
+        # warmup within the run; a warmup as long as the run stays possible, so the reason is shown
+        c["warmup_epochs"].max = c["total_epochs"].value
 
     # --- drawing -----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -235,6 +313,9 @@ class LRExplorer:
         curve = closed_form_curve(config)
         compare, compare_problem = self._compare_curve(config)
         self.last_curve, self.last_compare = curve, compare
+        self.mismatch, self.last_compare_per_epoch = False, None
+        if compare is not None and not compare_problem and config.interval == "step" and not isinstance(self.compare, LRCurve):
+            compare_problem = self._mismatch_sentence(config, curve, compare)
         epoch = self.controls["epoch"].value
         self.figure = self._draw(config, curve, compare, epoch)
         self._set_message(compare_problem, severity="warning" if compare_problem else "")
@@ -255,31 +336,91 @@ class LRExplorer:
             f'<div style="color:{colour};font-weight:600">⚠ {html.escape(text)}</div>' if text else ""
         )
 
+    def _compare_kwargs(self, config: ScheduleConfig, interval: str) -> dict[str, int]:
+        units = config.steps_per_epoch if interval == "step" else 1
+        values = {
+            "warmup_epochs": config.warmup_epochs,
+            "total_epochs": config.total_epochs,
+            "num_epochs": config.total_epochs,
+            "total_steps": config.total_epochs * units,
+        }
+        return {name: values[name] for name in self.compare_params}
+
+    def _record_compare(self, config: ScheduleConfig, interval: str) -> LRCurve:
+        """The learner's factory, given the sliders it takes, stepped at ``interval`` (cached)."""
+        kwargs = self._compare_kwargs(config, interval)
+        units = config.steps_per_epoch if interval == "step" else 1
+        key = (config.total_epochs, units, interval, config.base_lr, tuple(sorted(kwargs.items())))
+        if key not in self._compare_cache:
+            factory, label = self.compare, self.compare_label
+
+            def make(optimizer: Any) -> object:
+                scheduler = factory(optimizer, **kwargs)  # type: ignore[misc, operator]
+                if scheduler is None:
+                    raise _NoScheduler(f"{label} returned None instead of a scheduler: is its return line missing?")
+                return scheduler
+
+            if len(self._compare_cache) >= _CACHE_LIMIT:
+                self._compare_cache.clear()
+            self._compare_cache[key] = record_lr(
+                make, config.total_epochs, steps_per_epoch=units, interval=interval, base_lr=config.base_lr
+            )
+        return self._compare_cache[key]
+
     def _compare_curve(self, config: ScheduleConfig) -> tuple[LRCurve | None, str]:
         """The learner's curve: given as an LRCurve, or recorded from their factory (cached)."""
         if self.compare is None or isinstance(self.compare, LRCurve):
             return self.compare, ""
-        key = (config.total_epochs, config.units_per_epoch, config.interval, config.base_lr)
-        if key not in self._compare_cache:
-            try:
-                self._compare_cache[key] = record_lr(
-                    self.compare,
-                    config.total_epochs,
-                    steps_per_epoch=config.units_per_epoch,
-                    interval=config.interval,
-                    base_lr=config.base_lr,
-                )
-            except Exception as error:  # the learner's code: report it, keep the reference visible
-                return None, f"Your scheduler could not be recorded ({type(error).__name__}: {error})"
-        return self._compare_cache[key], ""
+        try:
+            return self._record_compare(config, config.interval), ""
+        except Exception as error:  # the learner's code: report it, keep the reference visible
+            return None, _describe_failure(self.compare_label, error)
+
+    def _mismatch_sentence(self, config: ScheduleConfig, curve: LRCurve, compare: LRCurve) -> str:
+        """One sentence when the learner's lengths are counted in epochs but it is stepped per batch.
+
+        Signs: its first ``total_epochs`` batches replay, value for value, the schedule it gives when
+        stepped once per epoch (so its lengths did not scale with the stepping), that schedule is
+        not flat, and it matches the per-epoch reference better than its per-batch curve matches
+        the per-batch reference.
+        """
+        try:
+            per_epoch = self._record_compare(config, "epoch")
+        except Exception:  # noqa: BLE001 - already recorded per step, so this is not expected
+            return ""
+        n = config.total_epochs
+        first, whole = compare.per_step[:n], per_epoch.per_step
+        scale = max(float(np.max(np.abs(whole))), 1e-12)
+        if len(first) < n or np.ptp(whole) <= 1e-9 * scale or not np.allclose(first, whole, rtol=1e-6, atol=1e-9 * scale):
+            return ""
+        reference_epoch = closed_form_values(dataclasses.replace(config, interval="epoch"))
+        fits_epochs = float(np.mean(np.abs(whole - reference_epoch)))
+        fits_steps = float(np.mean(np.abs(compare.per_step - curve.per_step)))
+        if fits_epochs >= fits_steps:
+            return ""
+        self.mismatch, self.last_compare_per_epoch = True, per_epoch
+        total = n * config.steps_per_epoch
+        return (
+            f"{self.compare_label} counts its lengths in epochs but is stepped after every batch here, so its whole "
+            f"schedule runs in the first {n} of {total:,} steps (left: sampled once per epoch; right: epoch 0 batch "
+            f"by batch); count warmup and total in optimizer steps (epochs × {config.steps_per_epoch}) for per-step stepping."
+        )
 
     def _draw(self, config: ScheduleConfig, curve: LRCurve, compare: LRCurve | None, epoch: int) -> Figure:
-        fig = Figure(figsize=(8.8, 3.6), dpi=96)
-        ax = fig.subplots()
+        fig = Figure(figsize=(8.8, 3.9), dpi=96)
+        if self.mismatch:
+            ax, zoom = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
+        else:
+            ax, zoom = fig.subplots(), None
         x = _x_axis(curve)
         style = {"marker": ".", "markersize": 3} if curve.steps_per_epoch == 1 else {}
         ax.plot(x, curve.per_step, label=f"reference: {FAMILIES[config.family]}", color="tab:blue", **style)
-        if compare is not None:
+        if compare is not None and self.mismatch:
+            # one value per epoch (each epoch's first batch) instead of an unreadable block of oscillation
+            sampled = compare.per_step[:: compare.steps_per_epoch]
+            ax.plot(np.arange(len(sampled)), sampled, "--", color="tab:orange", marker="x", markersize=3,
+                    label=f"{self.compare_label} (sampled once per epoch)")
+        elif compare is not None:
             compare_style = {"marker": "x", "markersize": 3} if compare.steps_per_epoch == 1 else {}
             ax.plot(_x_axis(compare), compare.per_step, "--", color="tab:orange", label=self.compare_label, **compare_style)
         if config.has_warmup:
@@ -296,8 +437,20 @@ class LRExplorer:
         ax.set_xlim(-0.5, config.total_epochs)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
-        fig.subplots_adjust(left=0.085, right=0.70, top=0.9, bottom=0.14)  # fixed: tight_layout doubles the cost
+        if zoom is not None and compare is not None:
+            steps = min(config.steps_per_epoch, len(compare.per_step))
+            zoom.plot(np.arange(steps), curve.per_step[:steps], color="tab:blue")
+            zoom.plot(np.arange(steps), compare.per_step[:steps], "--", color="tab:orange")
+            zoom.axvline(config.total_epochs, color="tab:gray", linestyle=":", linewidth=1)
+            zoom.set_title("epoch 0, batch by batch", fontsize=10)
+            zoom.set_xlabel(f"batch of epoch 0 (dotted: batch {config.total_epochs})", fontsize=9)
+            zoom.set_xlim(0, steps)
+            zoom.set_ylim(bottom=0)
+            zoom.grid(alpha=0.3)
+        # legend below the axes, inside the figure (never clipped at the right edge)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5 if zoom is None else 0.72, -0.2), ncol=3,
+                  frameon=False, borderaxespad=0)
+        fig.subplots_adjust(left=0.085, right=0.97, top=0.91, bottom=0.32, wspace=0.22)  # fixed: tight_layout doubles the cost
         return fig
 
     @staticmethod

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -276,3 +278,159 @@ def test_displays_as_the_widget(explorer: LRExplorer) -> None:
     assert view["model_id"] == explorer.widget.model_id
     assert bundle["text/plain"] == "LR schedule explorer (LR at epoch 10: 0.1)"
     assert isinstance(explorer.last_curve, LRCurve)
+
+
+# --- issue 15 item 3: the explorer explains the per-step mistake, follows the learner's sliders -------
+
+
+def bolts_factory(optimizer: torch.optim.Optimizer, length: int) -> LinearWarmupCosineAnnealingLR:
+    """The learner's make_warmup_scheduler of Exercise 1: a 25 % warmup of ``length`` scheduler steps."""
+    return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=int(0.25 * length), max_epochs=length, warmup_start_lr=0.0)
+
+
+def epoch_counted(optimizer, total_epochs):  # type: ignore[no-untyped-def]
+    return bolts_factory(optimizer, total_epochs)
+
+
+def step_counted(optimizer, total_steps):  # type: ignore[no-untyped-def]
+    return bolts_factory(optimizer, total_steps)
+
+
+def test_per_step_with_lengths_in_epochs_is_explained_and_drawn_readably() -> None:
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=40, steps_per_epoch=SPE, compare=epoch_counted,
+                           compare_label="make_warmup_scheduler")
+    assert not explorer.mismatch and explorer.message == ""  # per epoch the lengths fit
+    explorer.controls["interval"].value = "step"
+    assert explorer.mismatch
+    assert explorer.message == (
+        f"make_warmup_scheduler counts its lengths in epochs but is stepped after every batch here, so its whole "
+        f"schedule runs in the first 40 of {40 * SPE} steps (left: sampled once per epoch; right: epoch 0 batch by batch); "
+        f"count warmup and total in optimizer steps (epochs × {SPE}) for per-step stepping."
+    )
+    assert explorer.message.count(". ") == 0  # one sentence
+    assert "⚠" in explorer.message_box.value
+    x, y = plotted(explorer, "make_warmup_scheduler (sampled once per epoch)")
+    np.testing.assert_array_equal(x, np.arange(40))  # one value per epoch, not 240 oscillating ones
+    np.testing.assert_allclose(y, explorer.last_compare.per_step[::SPE])
+    main, zoom = explorer.figure.axes
+    assert zoom.get_title() == "epoch 0, batch by batch"
+    assert all(len(line.get_xdata()) == SPE for line in zoom.lines if line.get_linestyle() != ":")
+    explorer.controls["interval"].value = "epoch"
+    assert not explorer.mismatch and len(explorer.figure.axes) == 1
+
+
+def test_the_course_case_at_450_steps_per_epoch() -> None:
+    """The issue's picture: Exercise 1's scheduler over 100 epochs stepped per batch (45,000 steps)."""
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, interval="step", compare=epoch_counted,
+                           compare_label="make_warmup_scheduler")
+    assert explorer.mismatch and "the first 100 of 45,000 steps" in explorer.message
+
+
+def test_per_step_with_lengths_in_steps_is_not_flagged() -> None:
+    explorer = lr_explorer(warmup_epochs=10, total_epochs=40, interval="step", steps_per_epoch=SPE, compare=step_counted)
+    assert not explorer.mismatch and explorer.message == ""
+    _, mine = plotted(explorer, "your schedule")
+    np.testing.assert_allclose(mine, explorer.last_curve.per_step, atol=1e-12)  # it matches the reference
+    assert len(explorer.figure.axes) == 1
+    # hard-coded step lengths that fit the run are not "counted in epochs" either
+    fixed = lr_explorer(warmup_epochs=10, total_epochs=40, interval="step", steps_per_epoch=SPE,
+                        compare=lambda optimizer: bolts_factory(optimizer, 40 * SPE))
+    assert not fixed.mismatch and fixed.message == ""
+
+
+def test_a_flat_schedule_is_never_a_mismatch() -> None:
+    explorer = lr_explorer("constant", warmup_epochs=3, total_epochs=20, interval="step", steps_per_epoch=SPE,
+                           compare=lambda optimizer: torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0))
+    assert not explorer.mismatch and explorer.message == ""
+
+
+def linear_warmup(epoch: int, warmup_epochs: int = 5) -> float:
+    return min((epoch + 1) / warmup_epochs, 1.0)
+
+
+def lambda_compare(optimizer, warmup_epochs):  # type: ignore[no-untyped-def]
+    """Notebook 00's explorer cell: the learner's linear_warmup at the slider's warmup."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: linear_warmup(epoch, warmup_epochs))
+
+
+def test_the_learner_curve_follows_the_warmup_slider_in_notebook_00() -> None:
+    explorer = lr_explorer("constant", warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=lambda_compare,
+                           compare_label="your linear_warmup")
+    _, mine = plotted(explorer, "your linear_warmup")
+    np.testing.assert_allclose(mine[:6], 0.1 * np.array([0.2, 0.4, 0.6, 0.8, 1, 1]))
+    explorer.controls["warmup_epochs"].value = 8
+    _, mine = plotted(explorer, "your linear_warmup")
+    np.testing.assert_allclose(mine[:9], 0.1 * np.minimum((np.arange(9) + 1) / 8, 1))
+    explorer.controls["interval"].value = "step"  # the LambdaLR counts epochs but is stepped per batch
+    assert explorer.mismatch and explorer.message.startswith("your linear_warmup counts its lengths in epochs")
+
+
+def test_the_learner_curve_follows_the_total_slider() -> None:
+    explorer = lr_explorer(warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=epoch_counted)
+    explorer.controls["total_epochs"].value = 60
+    _, mine = plotted(explorer, "your schedule")
+    np.testing.assert_allclose(mine, record_lr(lambda o: bolts_factory(o, 60), 60).per_step, atol=1e-12)
+    alias = lr_explorer(warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE,
+                        compare=lambda optimizer, num_epochs: bolts_factory(optimizer, num_epochs))
+    alias.controls["total_epochs"].value = 60
+    np.testing.assert_allclose(plotted(alias, "your schedule")[1], mine)
+
+
+def test_a_compare_factory_with_parameters_the_explorer_cannot_fill_is_misuse() -> None:
+    with pytest.raises(TypeError, match="compare takes a parameter 'epochs' the explorer cannot fill"):
+        lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs: bolts_factory(optimizer, epochs))
+    explorer = lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs=40: bolts_factory(optimizer, epochs))
+    assert explorer.message == ""  # a defaulted parameter is simply left at its default
+
+
+def test_a_factory_without_return_is_named() -> None:
+    def make_warmup_scheduler(optimizer):  # type: ignore[no-untyped-def]
+        bolts_factory(optimizer, 100)  # the return is missing
+
+    explorer = lr_explorer(steps_per_epoch=SPE, compare=make_warmup_scheduler, compare_label="make_warmup_scheduler")
+    assert explorer.message == "make_warmup_scheduler returned None instead of a scheduler: is its return line missing?"
+    plotted(explorer, "reference")
+
+    def factor(epoch):  # type: ignore[no-untyped-def]
+        min((epoch + 1) / 5, 1.0)
+
+    lam = lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer: torch.optim.lr_scheduler.LambdaLR(optimizer, factor))
+    assert "a function of yours returned None: is a return line missing?" in lam.message
+
+
+def test_slider_ranges_fit_the_course_and_have_typed_boxes(explorer: LRExplorer) -> None:
+    c = explorer.controls
+    assert c["total_epochs"].max == 300 and c["warmup_epochs"].max == c["total_epochs"].value == 100
+    c["total_epochs"].value = 40
+    assert c["warmup_epochs"].max == 40  # the warmup stays within the run
+    explorer.typed["warmup_epochs"].value = 12  # typed into the box beside the slider
+    assert c["warmup_epochs"].value == 12 and "warmup ends (epoch 12)" in [l.get_label() for l in explorer.figure.axes[0].lines]
+    c["total_epochs"].value = 8  # shorter than the warmup: clamped to the run, and the reason is shown
+    assert c["warmup_epochs"].value == 8 and explorer.typed["warmup_epochs"].value == 8
+    assert "must end before training does" in explorer.message
+    assert explorer.typed["total_epochs"].max == 300 and explorer.typed["epoch"].max == 7
+    for name in ("warmup_epochs", "total_epochs", "epoch"):
+        assert c[name].layout.width == "430px" and c[name].readout is False  # the box is the readout
+
+
+@pytest.mark.parametrize("mode", ["epoch", "step-mismatch", "step-correct"])
+def test_the_legend_and_labels_stay_inside_the_figure(mode: str) -> None:
+    factory = step_counted if mode == "step-correct" else epoch_counted
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=factory,
+                           interval="epoch" if mode == "epoch" else "step", compare_label="make_warmup_scheduler")
+    assert explorer.mismatch is (mode == "step-mismatch")
+    fig = explorer.figure
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = fig.bbox
+    texts = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + [t for ax in fig.axes for t in (ax.title, ax.xaxis.label, ax.yaxis.label)]
+    assert texts[0] is not None and len(texts[0].get_texts()) >= 4
+    for artist in texts:
+        extent = artist.get_window_extent(renderer)
+        assert extent.x0 >= box.x0 - 1 and extent.x1 <= box.x1 + 1 and extent.y0 >= box.y0 - 1 and extent.y1 <= box.y1 + 1, artist
+    legend = texts[0].get_window_extent(renderer)
+    for ax in fig.axes:  # below the plots, not over the curves
+        assert legend.y1 <= ax.get_window_extent(renderer).y0 + 1
+        label = ax.xaxis.label.get_window_extent(renderer)  # nor over an axis label
+        assert legend.y1 <= label.y0 + 1 or legend.x1 <= label.x0 or legend.x0 >= label.x1, ax.xaxis.label
