@@ -68,3 +68,73 @@ class EpochProgress(L.Callback):
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not _in_notebook() and sys.stderr.isatty():
             print(file=sys.stderr)
+
+
+class EpochReporter(EpochProgress):
+    """``EpochProgress`` that hands each epoch's numbers to ``send`` instead of drawing them.
+
+    Used inside a sweep (possibly in a worker process): the sweep's one display draws them.
+    """
+
+    def __init__(self, send: Any, keys: tuple[str, ...] = ("val_acc",)) -> None:
+        super().__init__(keys)
+        self._send = send
+
+    def _report(self, trainer: L.Trainer, epochs_done: int) -> None:
+        metrics = trainer.callback_metrics
+        shown = {k: float(metrics[k]) for k in self.keys if k in metrics}
+        self._send(("epoch", epochs_done, trainer.max_epochs, shown))
+
+
+class RunsProgress:
+    """One line for several trainings (a sweep), running one after another or side by side.
+
+    ``update(label, ...)`` records a run's latest epoch; the line shows how many runs are done,
+    the ones in progress and the elapsed time. In a notebook it is one display updated in place
+    (at most a few times a second), in a terminal a line rewritten with a carriage return, and
+    elsewhere only the final line is written.
+    """
+
+    def __init__(self, total: int, min_interval: float = 0.25) -> None:
+        self.total = total
+        self.min_interval = min_interval
+        self._running: dict[str, str] = {}
+        self._finished = 0
+        self._start = time.perf_counter()
+        self._last = -float("inf")
+        self._handle: Any = None
+
+    def update(self, label: str, epochs_done: int, max_epochs: int, metrics: dict[str, float]) -> None:
+        shown = "".join(f" {k} {v:.4f}" for k, v in metrics.items())
+        self._running[label] = f"{label} epoch {epochs_done}/{max_epochs}{shown}"
+        self._draw()
+
+    def finish(self, label: str) -> None:
+        self._running.pop(label, None)
+        self._finished += 1
+        self._draw(force=self._finished == self.total)
+
+    def text(self) -> str:
+        parts = [f"{self._finished}/{self.total} trained"]
+        if self._running:
+            parts.append(" | ".join(self._running.values()))
+        parts.append(f"{time.perf_counter() - self._start:.0f} s")
+        return " · ".join(parts)
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last < self.min_interval:
+            return
+        self._last = now
+        text = self.text()
+        if _in_notebook():
+            from IPython.display import display
+
+            if self._handle is None:
+                self._handle = display({"text/plain": text}, raw=True, display_id=True)
+            else:
+                self._handle.update({"text/plain": text}, raw=True)
+        elif sys.stderr.isatty():
+            print(f"\r{text}\x1b[K", end="\n" if force else "", file=sys.stderr, flush=True)
+        elif force:
+            print(text, file=sys.stderr, flush=True)

@@ -2,7 +2,10 @@
 
 Every run starts from the same seed *before* the model is built, so the runs differ only in
 their weight decay (``fit_and_test`` seeds the trainer, but the weights are initialised
-earlier, when the module is constructed). One progress line serves the whole sweep.
+earlier, when the module is constructed). Because every run seeds itself, the runs are
+independent: they train side by side in worker processes, one per core (``helpers.parallel``),
+and give exactly the numbers they give one after another. One progress line serves the whole
+sweep.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from typing import Any
 
 import lightning as L
 import pandas as pd
+import torch
 from torch import nn
 
-from helpers.progress import EpochProgress
-from helpers.training import COURSE_SEED, RunResult, fit_and_test
+from helpers.parallel import run_jobs, worker_plan
+from helpers.progress import EpochReporter, RunsProgress
+from helpers.training import COURSE_SEED, RunResult, _fail_early_on_blank, announce_log_dir, fit_and_test
 
 SWEEP_COLUMNS = ("val_acc", "test_acc", "train_acc", "gap", "epochs", "seconds")
 
@@ -48,27 +53,31 @@ def train_seeded(
     return fit_and_test(module, seed=seed, **fit_kwargs)
 
 
-class _SweepProgress(EpochProgress):
-    """``EpochProgress`` that keeps one display across all runs, prefixed with the current run."""
-
-    def __init__(self, total: int) -> None:
-        super().__init__()
-        self.total = total
-        self.prefix = ""
-
-    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._start = time.perf_counter()  # keep self._handle: the same line is updated
-
-    def _show(self, text: str, final: bool = False) -> None:
-        super()._show(f"{self.prefix} · {text}", final)
-
-
 @dataclass
 class WeightDecaySweep:
-    """The runs of a sweep by weight decay, and the wall time the whole sweep took."""
+    """The runs of a sweep by weight decay, the wall time the whole sweep took, and the
+    baseline run trained alongside (if one was asked for)."""
 
     runs: dict[float, RunResult] = field(default_factory=dict)
     seconds: float = 0.0
+    baseline: RunResult | None = None
+    workers: int = 1
+    serial_reason: str = ""
+
+    @property
+    def training_seconds(self) -> float:
+        """The trainings' own seconds, summed: more than ``seconds`` when they ran side by side."""
+        runs = [*self.runs.values(), *([self.baseline] if self.baseline is not None else [])]
+        return sum(run.seconds for run in runs)
+
+    @property
+    def summary(self) -> str:
+        """E.g. ``sweep: 6 trainings, 212 s of training in 118 s wall``."""
+        count = len(self.runs) + (self.baseline is not None)
+        text = f"sweep: {count} trainings, {self.training_seconds:.0f} s of training in {self.seconds:.0f} s wall"
+        if self.workers == 1 and self.serial_reason:
+            text += f" (one after another: {self.serial_reason})"
+        return text
 
     @property
     def table(self) -> pd.DataFrame:
@@ -104,6 +113,16 @@ def _weight_decays(values: Sequence[float]) -> list[float]:
     return cleaned
 
 
+def _preflight(make: Callable[[], Any], what: str) -> None:
+    """Build one model here and call its ``configure_optimizers``, so an unfinished blank or a
+    wrong factory stops with the same message as a serial run, before any worker starts."""
+    with torch.random.fork_rng(devices=[]):
+        module = make()
+    if not isinstance(module, L.LightningModule):
+        raise TypeError(f"{what} returned {type(module).__name__}, not a LightningModule")
+    _fail_early_on_blank(module)
+
+
 def sweep_weight_decay(
     make_model: Callable[[float], L.LightningModule],
     weight_decays: Sequence[float],
@@ -111,29 +130,66 @@ def sweep_weight_decay(
     seed: int = COURSE_SEED,
     run_name: str = "wd",
     progress: bool = True,
+    baseline: Callable[[], L.LightningModule] | None = None,
+    baseline_name: str = "baseline",
     **fit_kwargs: Any,
 ) -> WeightDecaySweep:
-    """Train ``make_model(weight_decay)`` once per value, each from the same seed.
+    """Train ``make_model(weight_decay)`` once per value, each from the same seed, side by side.
 
-    Returns every ``RunResult`` (so the chosen run can be reused rather than retrained) and
-    a table to choose from. Extra keyword arguments go to ``fit_and_test``.
+    ``baseline`` (a class or function building a reference model, e.g. the Adam template) is
+    trained in the same batch under ``baseline_name``, so its run shares the cores too. Returns
+    every ``RunResult`` (so the chosen run can be reused rather than retrained) and a table to
+    choose from. Extra keyword arguments go to ``fit_and_test``; callbacks passed there run in
+    the worker processes, so changes they make to themselves stay there.
     """
     _require_factory(make_model, "a function (or class) taking a weight decay and returning a LightningModule")
+    if baseline is not None:
+        _require_factory(baseline, "a function (or class) returning a LightningModule")
     values = _weight_decays(weight_decays)
     callbacks = list(fit_kwargs.pop("callbacks", []))
-    tracker = _SweepProgress(len(values)) if progress else None
-    sweep = WeightDecaySweep()
+    fit_kwargs.pop("progress", None)
+    _preflight(lambda: make_model(values[0]), f"make_model({values[0]:g})")
+    if baseline is not None:
+        _preflight(baseline, "baseline()")
+
+    plan: list[tuple[str, str, Callable[[], L.LightningModule]]] = []  # (label, run name, factory)
+    if baseline is not None:
+        plan.append((baseline_name, baseline_name, baseline))
+    for weight_decay in values:
+        plan.append((f"weight_decay={weight_decay:g}", f"{run_name}_{weight_decay:g}", lambda wd=weight_decay: make_model(wd)))
+
+    def job(name: str, factory: Callable[[], L.LightningModule]) -> Callable[[Callable[[Any], None]], RunResult]:
+        def train(send: Callable[[Any], None]) -> RunResult:
+            result = train_seeded(
+                factory, seed=seed, run_name=name, progress=False,
+                callbacks=[*callbacks, EpochReporter(send)], **fit_kwargs,
+            )
+            send(("done",))
+            return result
+
+        return train
+
+    tracker = RunsProgress(len(plan)) if progress else None
+
+    def on_event(index: int, event: Any) -> None:
+        if tracker is None:
+            return
+        if event[0] == "epoch":
+            tracker.update(plan[index][0], *event[1:])
+        elif event[0] == "done":
+            tracker.finish(plan[index][0])
+
+    workers, reason = worker_plan(len(plan))
+    announce_log_dir(fit_kwargs.get("log_dir", "logs"))  # once, here: not from every worker
     start = time.perf_counter()
-    for number, weight_decay in enumerate(values, start=1):
-        if tracker is not None:
-            tracker.prefix = f"run {number}/{len(values)}, weight_decay={weight_decay:g}"
-        sweep.runs[weight_decay] = train_seeded(
-            lambda: make_model(weight_decay),
-            seed=seed,
-            run_name=f"{run_name}_{weight_decay:g}",
-            progress=False,
-            callbacks=[*callbacks, *([tracker] if tracker is not None else [])],
-            **fit_kwargs,
-        )
-    sweep.seconds = time.perf_counter() - start
+    results, used = run_jobs(
+        [job(name, factory) for _, name, factory in plan],
+        labels=[label for label, _, _ in plan], on_event=on_event, workers=workers,
+    )
+    if used == 1 and workers > 1:
+        reason = "worker processes could not start"
+    sweep = WeightDecaySweep(seconds=time.perf_counter() - start, workers=used, serial_reason=reason)
+    if baseline is not None:
+        sweep.baseline = results.pop(0)
+    sweep.runs = dict(zip(values, results))
     return sweep

@@ -6,6 +6,7 @@ the optimizer and the scheduler are the part of the exercise the learner owns.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass
@@ -22,12 +23,13 @@ from torch import nn
 
 from helpers.data import CourseDataModule
 from helpers.models import PyTorchMLP
-from helpers.progress import EpochProgress
+from helpers.progress import EpochProgress, _in_notebook
 from helpers.quiet import quiet_lightning_logs
 
 COURSE_SEED = 123
 COURSE_EPOCHS = 100
 QUICK_EPOCHS_ENV = "KIT_QUICK_EPOCHS"
+TRAINING_LOG_ENV = "KIT_TRAINING_LOG"  # benchmarks: a JSON-lines file every training appends to
 
 
 def course_epochs(default: int = COURSE_EPOCHS) -> int:
@@ -254,6 +256,39 @@ def _fail_early_on_blank(module: L.LightningModule) -> None:
         pass
 
 
+_announced_log_dirs: set[str] = set()
+
+
+def announce_log_dir(log_dir: str | os.PathLike = "logs") -> None:
+    """Say once per notebook kernel where training logs are written, so that the folder does not
+    appear beside the learner's notebooks unexplained (scripts and tests stay silent).
+
+    A relative folder is named as it is (``logs/``, beside the notebook); an absolute one by its
+    last part only, since notebooks never print machine paths.
+    """
+    key = os.path.normpath(os.fspath(log_dir))
+    if key in _announced_log_dirs or not _in_notebook():
+        return
+    _announced_log_dirs.add(key)
+    where = f"{key}/ beside this notebook" if not os.path.isabs(key) else f"{os.path.basename(key)}/ (the log_dir given)"
+    print(f"Training logs (one metrics.csv per run) go to {where}; delete the folder whenever you like.")
+
+
+def _append_training_log(run_name: str, seconds: float, cpu_seconds: float, epochs: int) -> None:
+    """One JSON line per finished training in ``$KIT_TRAINING_LOG`` (unset: nothing is written).
+
+    The wait benchmark sums these to tell training time from the rest of a notebook's run. A
+    line is one ``write`` in append mode, so concurrent workers do not interleave.
+    """
+    path = os.environ.get(TRAINING_LOG_ENV)
+    if not path:
+        return
+    entry = dict(run=run_name, seconds=round(seconds, 3), cpu_seconds=round(cpu_seconds, 3), epochs=epochs, pid=os.getpid())
+    line = json.dumps(entry) + "\n"
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(line)
+
+
 def fit_and_test(
     module: L.LightningModule,
     datamodule: L.LightningDataModule | None = None,
@@ -266,11 +301,14 @@ def fit_and_test(
         raise TypeError(f"module must be a LightningModule, got {type(module).__name__}")
     epochs = max_epochs if max_epochs is not None else getattr(module, "num_epochs", COURSE_EPOCHS)
     _fail_early_on_blank(module)
+    announce_log_dir(trainer_kwargs.get("log_dir", "logs"))
     datamodule = datamodule if datamodule is not None else CourseDataModule()
     trainer = make_trainer(epochs, **trainer_kwargs)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     trainer.fit(module, datamodule=datamodule)
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
+    _append_training_log(str(trainer_kwargs.get("run_name", "run")), seconds, cpu_seconds, trainer.current_epoch)
     last_epoch = {k: float(v) for k, v in trainer.callback_metrics.items()}
     tested = trainer.test(module, datamodule=datamodule, verbose=False)[0]
     return RunResult(

@@ -304,3 +304,35 @@ def test_progress_is_silent_in_a_non_tty_terminal(log_dir: Path, capsys) -> None
     fit_and_test(SGDModule(num_epochs=1), log_dir=log_dir, **FEW_BATCHES)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_training_log_gets_one_line_per_training(log_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    import json
+    import os
+
+    from helpers.training import TRAINING_LOG_ENV
+
+    record = tmp_path / "trainings.jsonl"
+    monkeypatch.setenv(TRAINING_LOG_ENV, str(record))
+    first = fit_and_test(SGDModule(num_epochs=1), log_dir=log_dir, run_name="one", progress=False, **FEW_BATCHES)
+    fit_and_test(SGDModule(num_epochs=2), log_dir=log_dir, run_name="two", progress=False, **FEW_BATCHES)
+    entries = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [(e["run"], e["epochs"], e["pid"]) for e in entries] == [("one", 1, os.getpid()), ("two", 2, os.getpid())]
+    assert entries[0]["seconds"] == round(first.seconds, 3) and entries[0]["cpu_seconds"] > 0
+    monkeypatch.delenv(TRAINING_LOG_ENV)
+    fit_and_test(SGDModule(num_epochs=1), log_dir=log_dir, progress=False, **FEW_BATCHES)
+    assert len(record.read_text().splitlines()) == 2  # unset: nothing written
+
+
+def test_the_log_folder_is_named_once_per_notebook_kernel(log_dir: Path, monkeypatch, capsys) -> None:
+    from helpers import training
+
+    monkeypatch.setattr(training, "_announced_log_dirs", set())
+    monkeypatch.setattr(training, "_in_notebook", lambda: True)
+    monkeypatch.chdir(log_dir.parent)
+    for _ in range(2):
+        fit_and_test(SGDModule(num_epochs=1), progress=False, **FEW_BATCHES)
+    out = capsys.readouterr().out
+    assert out == "Training logs (one metrics.csv per run) go to logs/ beside this notebook; delete the folder whenever you like.\n"
+    training.announce_log_dir(log_dir.parent / "elsewhere")  # an absolute folder: named, never its full path
+    assert capsys.readouterr().out.startswith("Training logs (one metrics.csv per run) go to elsewhere/ (the log_dir given)")

@@ -1,0 +1,158 @@
+"""How long a learner waits: each solution notebook executed top to bottom, timed.
+
+Usage::
+
+    python benchmarks/notebook_wait.py [--quick [EPOCHS]] [--serial | --compare] [NOTEBOOK ...]
+
+Every notebook is copied into a fresh temporary folder and executed there in a new kernel (as
+``make solutions`` does, but the copy is thrown away: ``solutions/`` is never written). Per run
+it prints the wall seconds of the whole notebook, the seconds spent in training (the sum of every
+training's own ``fit`` time, which ``helpers.training`` appends to ``$KIT_TRAINING_LOG``), the
+number of trainings, and the 1-minute load average before and after.
+
+``--serial`` forces the one-process path (``KIT_WORKERS=1``: the sweep trains one configuration
+after another); ``--compare`` runs each notebook both ways, serial first, and prints the ratio,
+so the parallel path is measured against the serial one in the same session. ``--quick`` sets
+``KIT_QUICK_EPOCHS`` (default 5 epochs per training) for a short look.
+
+This is a benchmark, not a test: on a shared machine the figures move with the load, which is
+why it is printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from helpers import notebooks  # noqa: E402
+from helpers.execute import run_notebook  # noqa: E402
+from helpers.training import QUICK_EPOCHS_ENV, TRAINING_LOG_ENV  # noqa: E402
+
+WORKERS_ENV = "KIT_WORKERS"  # helpers.sweep: the most worker processes a sweep may use
+DEFAULT_NOTEBOOKS = sorted(str(p.relative_to(REPO)) for p in (REPO / "solutions").glob("*.ipynb"))
+TIMEOUT = 3600
+
+
+@dataclass
+class Wait:
+    notebook: str
+    path: str  # "serial" or "parallel"
+    wall: float
+    trainings: list[dict] = field(default_factory=list)
+    load_before: float = 0.0
+    load_after: float = 0.0
+
+    @property
+    def training_seconds(self) -> float:
+        return sum(float(t["seconds"]) for t in self.trainings)
+
+    @property
+    def training_cpu_seconds(self) -> float:
+        return sum(float(t.get("cpu_seconds", "nan")) for t in self.trainings)
+
+
+def run_once(notebook: str, path: str, quick: int | None) -> Wait:
+    """Execute a temporary copy of ``notebook`` in a new kernel; ``path`` picks serial or parallel."""
+    nb = notebooks.read(REPO / notebook)
+    saved = {k: os.environ.get(k) for k in (TRAINING_LOG_ENV, WORKERS_ENV, QUICK_EPOCHS_ENV)}
+    with tempfile.TemporaryDirectory(prefix="nb-wait-") as work:
+        log = Path(work) / "trainings.jsonl"
+        os.environ[TRAINING_LOG_ENV] = str(log)  # the kernel inherits this environment
+        if path == "serial":
+            os.environ[WORKERS_ENV] = "1"
+        else:
+            os.environ.pop(WORKERS_ENV, None)
+        if quick:
+            os.environ[QUICK_EPOCHS_ENV] = str(quick)
+        else:
+            os.environ.pop(QUICK_EPOCHS_ENV, None)
+        try:
+            load_before = os.getloadavg()[0]
+            start = time.perf_counter()
+            run_notebook(nb, cwd=work, timeout=TIMEOUT)
+            wall = time.perf_counter() - start
+            load_after = os.getloadavg()[0]
+            trainings = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return Wait(notebook, path, wall, trainings, load_before, load_after)
+
+
+def table(waits: list[Wait]) -> str:
+    lines = [
+        f"{'notebook':<30}{'path':<10}{'wall s':>8}{'training s':>12}{'(CPU s)':>9}{'trainings':>11}{'load before/after':>20}",
+    ]
+    for w in waits:
+        lines.append(
+            f"{Path(w.notebook).name:<30}{w.path:<10}{w.wall:>8.1f}{w.training_seconds:>12.1f}{w.training_cpu_seconds:>9.1f}"
+            f"{len(w.trainings):>11}{w.load_before:>12.2f} / {w.load_after:.2f}"
+        )
+    by_notebook: dict[str, dict[str, Wait]] = {}
+    for w in waits:
+        by_notebook.setdefault(w.notebook, {})[w.path] = w
+    ratios = [(nb, p) for nb, p in by_notebook.items() if {"serial", "parallel"} <= p.keys()]
+    if ratios:
+        lines.append("")
+        for nb, p in ratios:
+            lines.append(f"{Path(nb).name}: parallel / serial wall = {p['parallel'].wall / p['serial'].wall:.2f}")
+    lines.append("")
+    lines.append("trainings (fit seconds each, wall/CPU, in the order they finished):")
+    for w in waits:
+        runs = ", ".join(f"{t['run']} {float(t['seconds']):.1f}/{float(t.get('cpu_seconds', 'nan')):.1f}" for t in w.trainings)
+        lines.append(f"  {Path(w.notebook).name} [{w.path}]: {runs or '(none)'}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Wall time of each solution notebook, executed top to bottom.")
+    parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="default: every solutions/*.ipynb")
+    parser.add_argument(
+        "--quick", nargs="?", type=int, const=5, default=None, metavar="EPOCHS",
+        help="train EPOCHS epochs per training (KIT_QUICK_EPOCHS; default 5)",
+    )
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--serial", action="store_true", help="force the serial path (KIT_WORKERS=1)")
+    how.add_argument("--compare", action="store_true", help="run each notebook serial, then parallel; print the ratio")
+    args = parser.parse_args(argv)
+    if args.quick is not None and args.quick < 1:
+        parser.error(f"--quick takes a positive number of epochs, got {args.quick}")
+    args.notebooks = args.notebooks or DEFAULT_NOTEBOOKS
+    for name in args.notebooks:
+        if not (REPO / name).is_file() or not name.endswith(".ipynb"):
+            parser.error(f"no notebook at {name} (paths are relative to the repository, e.g. solutions/02_adamw_weight_decay.ipynb)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    paths = ["serial", "parallel"] if args.compare else ["serial"] if args.serial else ["parallel"]
+    cores = len(os.sched_getaffinity(0))
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    waits: list[Wait] = []
+    for notebook in args.notebooks:
+        for path in paths:
+            print(f"executing {notebook} ({path}) ...", file=sys.stderr, flush=True)
+            waits.append(run_once(notebook, path, args.quick))
+            print(f"  {waits[-1].wall:.1f} s", file=sys.stderr, flush=True)
+    epochs = f"KIT_QUICK_EPOCHS={args.quick}" if args.quick else "full length (no KIT_QUICK_EPOCHS)"
+    print(f"notebook wait, {started}, {cores} usable cores, {epochs}")
+    print(table(waits))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
