@@ -45,6 +45,7 @@ from helpers.widgets_compat import mimebundle
 _WIDE = {"description_width": "initial"}
 _NUMBER_BOX = {"width": "230px"}
 _SLIDER = {"width": "430px"}  # ~1.2 px per epoch over the 300-epoch range
+_SLIDER_STYLE = {"description_width": "100px"}  # the three sliders' tracks start at the same x
 _TYPED_BOX = {"width": "70px"}
 TOTAL_EPOCHS_MAX = 300  # the course trains 100 epochs; the slider reaches a few hundred
 # Keyword parameters a compare factory may take after the optimizer, and what the explorer passes.
@@ -201,17 +202,17 @@ class LRExplorer:
             # warmup within the run: its maximum follows the total (see _sync_controls)
             "warmup_epochs": widgets.IntSlider(
                 value=warmup_epochs, min=0, max=max(total_epochs, warmup_epochs), description="warmup epochs",
-                continuous_update=False, readout=False, style=_WIDE, layout=_SLIDER,
+                continuous_update=False, readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
             ),
             "total_epochs": widgets.IntSlider(
                 value=total_epochs, min=1, max=total_max, description="total epochs", continuous_update=False,
-                readout=False, style=_WIDE, layout=_SLIDER,
+                readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
             ),
             "step_size": widgets.IntText(value=step_size, description="decay every (epochs)", style=_WIDE, layout=_NUMBER_BOX),
             "gamma": widgets.FloatText(value=gamma, step=0.05, description="gamma", style=_WIDE, layout=_NUMBER_BOX),
             "epoch": widgets.IntSlider(
                 value=0 if epoch is None else epoch, min=0, max=max(total_epochs - 1, 0), description="LR at epoch",
-                continuous_update=False, readout=False, style=_WIDE, layout=_SLIDER,
+                continuous_update=False, readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
             ),
         }
         # A typed value box beside each slider (two-way linked; the slider is the one observed).
