@@ -11,15 +11,21 @@ than source text, so a comment mentioning "test" is no crime and a renamed colum
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
-from collections.abc import Callable
+import random
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
+from helpers.checks.context import JudgeContext, quick_epochs
 from helpers.checks.report import CheckReport
+from helpers.schedules import step_and_record
 from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV
 
 TEMPLATE_LR = 0.005
@@ -37,8 +43,13 @@ ChoiceLike = Callable[[pd.DataFrame], Any] | float
 # configure_optimizers
 # ---------------------------------------------------------------------------------------------
 
+BEHAVIOUR_STEPS = 3
+BEHAVIOUR_ELEMENTS = 8  # recorded per parameter tensor: the update rules act element by element
 
-def _quick_mode() -> bool:
+
+def _quick_mode(context: JudgeContext | None = None) -> bool:
+    if context is not None:
+        return context.quick is not None
     return os.environ.get(QUICK_EPOCHS_ENV) is not None
 
 
@@ -63,70 +74,224 @@ def _unpack(returned: Any) -> tuple[Any, Any, str]:
     return optimizer, scheduler, interval
 
 
-def _configure(model_class: type, weight_decay: float, report: CheckReport) -> tuple[Any, Any, str, Any] | None:
-    """Build ``model_class(weight_decay=...)`` and call ``configure_optimizers``; a failure is
-    recorded as one ✗ line and returns None."""
+def _configured(model_class: type, weight_decay: float) -> tuple[dict[str, Any], Any]:
+    """Build ``model_class(weight_decay=...)`` and call ``configure_optimizers``: (facts, returned)."""
     try:
         model = model_class(weight_decay=weight_decay)
     except NotImplementedError as exc:
-        report.add("blank filled in", False, f"blank not filled yet: {exc}")
-        return None
+        return {"blank": str(exc)[:300]}, None
     except Exception as exc:  # noqa: BLE001 - any failure is the learner's to fix, reported not raised
-        report.add(
-            f"{model_class.__name__}(weight_decay=...) can be built",
-            False,
-            f"{type(exc).__name__}: {exc} — keep the template's __init__, which takes weight_decay",
-        )
-        return None
+        return {"build_error": f"{type(exc).__name__}: {str(exc)[:300]}"}, None
+    facts: dict[str, Any] = {"num_epochs": getattr(model, "num_epochs", None),
+                             "learning_rate": _as_float(getattr(model, "learning_rate", None))}
+    if not isinstance(facts["num_epochs"], int) or isinstance(facts["num_epochs"], bool):
+        facts["num_epochs"] = repr(facts["num_epochs"])[:50]
     try:
         returned = model.configure_optimizers()
     except NotImplementedError as exc:
-        report.add("blank filled in", False, f"blank not filled yet: {exc}")
-        return None
+        return {"blank": str(exc)[:300]}, None
     except Exception as exc:  # noqa: BLE001
-        report.add("configure_optimizers runs", False, f"it raised {type(exc).__name__}: {exc}")
-        return None
+        return {**facts, "configure_error": f"{type(exc).__name__}: {str(exc)[:300]}"}, None
     optimizer, scheduler, interval = _unpack(returned)
     if not isinstance(optimizer, torch.optim.Optimizer):
-        report.add(
-            "configure_optimizers returns an optimizer",
-            False,
-            f"it returned {type(returned).__name__}; return {{'optimizer': ..., 'lr_scheduler': ...}} as the template does",
+        return {**facts, "not_optimizer": type(returned).__name__}, None
+    return facts, (optimizer, scheduler, interval)
+
+
+def _start_and_grads(seed: int, param: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The fixed start values and gradients of one parameter's recorded elements."""
+    rng = np.random.default_rng([seed, param])
+    start = rng.standard_normal(BEHAVIOUR_ELEMENTS)
+    grads = [rng.standard_normal(BEHAVIOUR_ELEMENTS) for _ in range(BEHAVIOUR_STEPS)]
+    return start, grads
+
+
+def _hyper(group: Mapping[str, Any]) -> dict[str, Any]:
+    betas = group.get("betas")
+    return {
+        "lr": _as_float(group.get("initial_lr", group.get("lr"))),
+        "weight_decay": _as_float(group.get("weight_decay", 0.0)),
+        "betas": [_as_float(b) for b in betas] if isinstance(betas, (tuple, list)) and len(betas) == 2 else None,
+        "eps": _as_float(group.get("eps")),
+        "momentum": _as_float(group.get("momentum")),
+        "decoupled": bool(group.get("decoupled_weight_decay", False)),
+        "amsgrad": bool(group.get("amsgrad", False)),
+    }
+
+
+def _behaviour(optimizer: torch.optim.Optimizer, seed: int) -> dict[str, Any]:
+    """Parameters after a few steps on fixed gradients from fixed start values, per group: the
+    evidence of which update rule (and which weight decay) the optimizer really applies."""
+    groups = []
+    index = 0
+    with torch.no_grad():
+        for group in optimizer.param_groups:
+            params = []
+            for p in group["params"]:
+                k = min(BEHAVIOUR_ELEMENTS, p.numel())
+                start, grads = _start_and_grads(seed, index)
+                p.view(-1).zero_()
+                p.view(-1)[:k] = torch.as_tensor(start[:k], dtype=p.dtype)
+                params.append((p, k, index, grads))
+                index += 1
+            groups.append((group, params))
+    for step in range(BEHAVIOUR_STEPS):
+        for _, params in groups:
+            for p, k, _, grads in params:
+                grad = torch.zeros_like(p)
+                grad.view(-1)[:k] = torch.as_tensor(grads[step][:k], dtype=p.dtype)
+                p.grad = grad
+        optimizer.step()
+    return {"name": type(optimizer).__name__, "groups": [
+        {"hyper": _hyper(group), "params": [{"index": i, "after": p.detach().view(-1)[:k].double().numpy().copy()}
+                                            for p, k, i, _ in params]}
+        for group, params in groups
+    ]}
+
+
+def _schedule(model_class: type, weight_decay: float) -> dict[str, Any]:
+    """The returned scheduler's LR per epoch (as Lightning steps it), on a fresh model."""
+    facts, configured = _configured(model_class, weight_decay)
+    if configured is None:
+        return {}
+    optimizer, scheduler, interval = configured
+    out: dict[str, Any] = {"present": scheduler is not None, "interval": str(interval)[:20],
+                           "name": type(scheduler).__name__, "t_max": _as_float(getattr(scheduler, "T_max", None))}
+    epochs = facts.get("num_epochs")
+    if scheduler is not None and interval == "epoch" and isinstance(epochs, int) and 0 < epochs <= 10_000:
+        try:
+            out["lr"] = step_and_record(scheduler, optimizer, epochs)
+        except Exception as exc:  # noqa: BLE001
+            out["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    return out
+
+
+def collect_optimizer(model_class: type, *, weight_decay: float | None = None, num_epochs: int | None = None,
+                      seed: int = 0, **_: Any) -> dict[str, Any]:
+    """What ``configure_optimizers`` of fresh ``model_class(weight_decay=...)`` instances does, as data:
+    for the chosen (or a probe) weight decay and for the probe value, the optimizer's behaviour on
+    fixed gradients, and the scheduler's LR per epoch."""
+    if not isinstance(model_class, type):
+        raise TypeError(
+            f"pass the class itself, e.g. check_optimizer(LightningModel), not a {type(model_class).__name__}"
         )
+    if weight_decay is not None and (not isinstance(weight_decay, (int, float)) or isinstance(weight_decay, bool)):
+        raise TypeError(f"weight_decay must be a number, got {type(weight_decay).__name__}")
+    if num_epochs is not None and (not isinstance(num_epochs, int) or isinstance(num_epochs, bool)):
+        raise TypeError(f"num_epochs must be an int (the notebook's num_epochs), got {type(num_epochs).__name__}")
+    main_wd = PROBE_WEIGHT_DECAY if weight_decay is None else float(weight_decay)
+    runs = {}
+    for wd in dict.fromkeys([main_wd, PROBE_WEIGHT_DECAY]):
+        facts, configured = _configured(model_class, wd)
+        if configured is not None:
+            with torch.random.fork_rng():
+                facts["behaviour"] = _behaviour(configured[0], seed)
+        runs[repr(wd)] = {"weight_decay": wd, **facts}
+    return {"name": model_class.__name__, "weight_decay": weight_decay, "num_epochs": num_epochs,
+            "main": repr(main_wd), "probe": repr(PROBE_WEIGHT_DECAY), "runs": runs,
+            "schedule": _schedule(model_class, main_wd)}
+
+
+def _simulate(rule: str, hyper: Mapping[str, Any], start: np.ndarray, grads: list[np.ndarray]) -> np.ndarray | None:
+    """The elements after the steps under one update rule with the recorded hyperparameters."""
+    lr, wd = hyper.get("lr"), hyper.get("weight_decay") or 0.0
+    if not isinstance(lr, float):
         return None
-    return model, optimizer, interval, scheduler
+    theta = start.astype(float).copy()
+    if rule in ("adamw", "adam"):
+        betas, eps = hyper.get("betas"), hyper.get("eps")
+        if not betas or None in betas or not isinstance(eps, float) or hyper.get("amsgrad"):
+            return None
+        b1, b2 = betas
+        m = np.zeros_like(theta)
+        v = np.zeros_like(theta)
+        for t, g in enumerate(grads, start=1):
+            g = g.copy()
+            if rule == "adamw":
+                theta = theta * (1 - lr * wd)
+            else:
+                g = g + wd * theta
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            theta = theta - (lr / (1 - b1**t)) * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + eps)
+        return theta
+    if rule == "sgd":
+        momentum = hyper.get("momentum") or 0.0
+        buffer = None
+        for g in grads:
+            g = g + wd * theta
+            buffer = g if buffer is None else momentum * buffer + g
+            theta = theta - lr * (buffer if momentum else g)
+        return theta
+    return None
 
 
-def _weight_decays(optimizer: torch.optim.Optimizer) -> list[float]:
-    return [float(group.get("weight_decay", 0.0)) for group in optimizer.param_groups]
+def _rule(behaviour: Any, seed: int) -> tuple[str | None, dict[str, Any]]:
+    """Which update rule, with the recorded hyperparameters, reproduces every recorded element:
+    'adamw', 'adam' (L2 in the gradient) or 'sgd'; None if none does."""
+    if not isinstance(behaviour, Mapping) or not isinstance(behaviour.get("groups"), list) or not behaviour["groups"]:
+        return None, {}
+    for rule in ("adamw", "adam", "sgd"):
+        ok = True
+        for group in behaviour["groups"]:
+            hyper = group.get("hyper") if isinstance(group, Mapping) else None
+            params = group.get("params") if isinstance(group, Mapping) else None
+            if not isinstance(hyper, Mapping) or not isinstance(params, list) or not params:
+                return None, {}
+            for param in params:
+                after = param.get("after") if isinstance(param, Mapping) else None
+                index = param.get("index") if isinstance(param, Mapping) else None
+                if not isinstance(after, np.ndarray) or not isinstance(index, int) or not 0 < len(after) <= BEHAVIOUR_ELEMENTS:
+                    return None, {}
+                start, grads = _start_and_grads(seed, index)
+                k = len(after)
+                expected = _simulate(rule, hyper, start[:k], [g[:k] for g in grads])
+                if expected is None or not np.allclose(after, expected, rtol=1e-4, atol=1e-6):
+                    ok = False
+                    break
+            if not ok:
+                break
+        if ok:
+            return rule, dict(behaviour["groups"][0]["hyper"])
+    return None, dict(behaviour["groups"][0].get("hyper") or {}) if isinstance(behaviour["groups"][0], Mapping) else {}
 
 
-def _check_type(report: CheckReport, optimizer: torch.optim.Optimizer) -> None:
-    name = type(optimizer).__name__
-    decoupled = isinstance(optimizer, torch.optim.Adam) and all(
-        group.get("decoupled_weight_decay", False) for group in optimizer.param_groups
-    )
-    if decoupled:
-        report.add("optimizer is AdamW (decoupled weight decay)", True)
-    elif isinstance(optimizer, torch.optim.Adam) and max(_weight_decays(optimizer)) > 0:
+def _config_failure(report: CheckReport, run: Mapping[str, Any], name: str) -> bool:
+    """The ✗ line of a model that cannot be built or configured; True if there was one."""
+    if "blank" in run:
+        report.add("blank filled in", False, f"blank not filled yet: {run['blank']}")
+    elif "build_error" in run:
+        report.add(f"{name}(weight_decay=...) can be built", False,
+                   f"{run['build_error']} — keep the template's __init__, which takes weight_decay")
+    elif "configure_error" in run:
+        report.add("configure_optimizers runs", False, f"it raised {run['configure_error']}")
+    elif "not_optimizer" in run:
+        report.add("configure_optimizers returns an optimizer", False,
+                   f"it returned {run['not_optimizer']}; return {{'optimizer': ..., 'lr_scheduler': ...}} as the template does")
+    else:
+        return False
+    return True
+
+
+def _check_type(report: CheckReport, rule: str | None, hyper: Mapping[str, Any], name: str) -> None:
+    label = "optimizer is AdamW (decoupled weight decay)"
+    wd = hyper.get("weight_decay") or 0.0
+    if rule == "adamw" and (wd > 0 or name == "AdamW" or hyper.get("decoupled")):
+        report.add(label, True)
+    elif rule == "adam" and wd > 0:
         report.add(
-            "optimizer is AdamW (decoupled weight decay)",
+            label,
             False,
             "this is Adam with weight_decay, the common mistake: Adam adds weight_decay·θ to the gradient "
             "(L2), which its adaptive denominator then rescales; use torch.optim.AdamW",
         )
-    elif isinstance(optimizer, torch.optim.Adam):
-        report.add(
-            "optimizer is AdamW (decoupled weight decay)",
-            False,
-            "still the template's torch.optim.Adam; replace it with torch.optim.AdamW",
-        )
+    elif rule in ("adamw", "adam"):
+        report.add(label, False, "still the template's torch.optim.Adam; replace it with torch.optim.AdamW")
+    elif rule == "sgd" or name not in ("Adam", "AdamW"):
+        report.add(label, False, f"found torch.optim.{name}; this exercise uses torch.optim.AdamW")
     else:
-        report.add(
-            "optimizer is AdamW (decoupled weight decay)",
-            False,
-            f"found torch.optim.{name}; this exercise uses torch.optim.AdamW",
-        )
+        report.add(label, False, f"the optimizer's updates follow neither AdamW's rule nor Adam's (found {name}); "
+                                 "use torch.optim.AdamW(self.parameters(), ...) with its defaults")
 
 
 def _check_value(report: CheckReport, name: str, value: float) -> None:
@@ -143,37 +308,42 @@ def _check_value(report: CheckReport, name: str, value: float) -> None:
         report.add(name, True)
 
 
-def _check_follows_argument(report: CheckReport, model_class: type) -> None:
-    probe = _configure(model_class, PROBE_WEIGHT_DECAY, CheckReport("probe"))
+def _check_follows_argument(report: CheckReport, probe: Mapping[str, Any] | None, model_name: str, seed: int) -> None:
     name = "weight_decay is the one you pass, not AdamW's default 0.01"
-    if probe is None:
-        report.add(name, False, f"{model_class.__name__}(weight_decay={PROBE_WEIGHT_DECAY}) failed to configure")
+    if not isinstance(probe, Mapping) or "behaviour" not in probe:
+        report.add(name, False, f"{model_name}(weight_decay={PROBE_WEIGHT_DECAY}) failed to configure")
         return
-    found = _weight_decays(probe[1])
-    if any(math.isclose(wd, PROBE_WEIGHT_DECAY) for wd in found):
+    rule, hyper = _rule(probe["behaviour"], seed)
+    found = [g["hyper"].get("weight_decay") or 0.0 for g in probe["behaviour"]["groups"]]
+    if rule is not None and all(math.isclose(wd, PROBE_WEIGHT_DECAY) for wd in found):
         report.add(name, True)
-    elif all(math.isclose(wd, ADAMW_DEFAULT_WEIGHT_DECAY) for wd in found):
+    elif rule is not None and all(math.isclose(wd, ADAMW_DEFAULT_WEIGHT_DECAY) for wd in found):
         report.add(
             name,
             False,
-            f"{model_class.__name__}(weight_decay={PROBE_WEIGHT_DECAY}) still decays with 0.01, AdamW's default: "
+            f"{model_name}(weight_decay={PROBE_WEIGHT_DECAY}) still decays with 0.01, AdamW's default: "
             "pass weight_decay=self.weight_decay to the optimizer",
         )
+    elif rule is None:
+        report.add(name, False, f"{model_name}(weight_decay={PROBE_WEIGHT_DECAY})'s optimizer does not update its "
+                                "parameters by a known rule: pass weight_decay=self.weight_decay to torch.optim.AdamW")
     else:
         report.add(
             name,
             False,
-            f"{model_class.__name__}(weight_decay={PROBE_WEIGHT_DECAY}) gave an optimizer with weight_decay "
+            f"{model_name}(weight_decay={PROBE_WEIGHT_DECAY}) gave an optimizer with weight_decay "
             f"{', '.join(f'{wd:g}' for wd in found)}: pass weight_decay=self.weight_decay",
         )
 
 
-def _check_learning_rate(report: CheckReport, model: Any, optimizer: torch.optim.Optimizer) -> None:
+def _check_learning_rate(report: CheckReport, run: Mapping[str, Any], hyper: Mapping[str, Any], verified: bool) -> None:
     name = f"learning rate left at the template's {TEMPLATE_LR} (self.learning_rate)"
-    group = optimizer.param_groups[0]
-    lr = float(group.get("initial_lr", group["lr"]))  # schedulers record the starting lr here
-    own = getattr(model, "learning_rate", None)
-    if own is not None and not math.isclose(lr, own):
+    lr = hyper.get("lr")
+    own = run.get("learning_rate")
+    if not verified or not isinstance(lr, float):
+        report.add(name, False, "the optimizer's updates do not show its learning rate: use torch.optim.AdamW with "
+                                "lr=self.learning_rate")
+    elif own is not None and not math.isclose(lr, own):
         report.add(
             name,
             False,
@@ -191,27 +361,41 @@ def _check_learning_rate(report: CheckReport, model: Any, optimizer: torch.optim
         report.add(name, True)
 
 
-def _check_scheduler(report: CheckReport, model: Any, scheduler: Any, interval: str) -> None:
+def _check_scheduler(report: CheckReport, schedule: Mapping[str, Any], epochs: Any, lr0: Any) -> None:
     name = "scheduler left as the template's CosineAnnealingLR(T_max=num_epochs), per epoch"
-    epochs = getattr(model, "num_epochs", None)
-    if scheduler is None:
+    if not schedule or not schedule.get("present"):
         report.add(name, False, "no scheduler is returned; keep the template's CosineAnnealingLR and its lr_scheduler dict")
-    elif not isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR):
-        report.add(name, False, f"found {type(scheduler).__name__}; keep the template's CosineAnnealingLR")
-    elif scheduler.T_max != epochs:
-        report.add(name, False, f"T_max is {scheduler.T_max} but num_epochs is {epochs}; keep T_max=self.num_epochs")
-    elif interval != "epoch":
-        report.add(
-            name, False, f"the scheduler steps every {interval!r}; T_max counts epochs, so keep \"interval\": \"epoch\""
-        )
-    else:
+        return
+    if schedule.get("interval") != "epoch":
+        report.add(name, False,
+                   f"the scheduler steps every {schedule.get('interval')!r}; T_max counts epochs, so keep \"interval\": \"epoch\"")
+        return
+    lr = schedule.get("lr")
+    right = False
+    if isinstance(epochs, int) and isinstance(lr0, float) and isinstance(lr, np.ndarray) and len(lr) == epochs:
+        expected = np.array([lr0 * (1 + math.cos(math.pi * e / epochs)) / 2 for e in range(epochs)])
+        right = bool(np.allclose(lr, expected, rtol=1e-6, atol=1e-9 * lr0))
+    if right:
         report.add(name, True)
+    elif schedule.get("name") != "CosineAnnealingLR":
+        report.add(name, False, f"found {schedule.get('name')}; keep the template's CosineAnnealingLR")
+    elif schedule.get("t_max") is not None and schedule.get("t_max") != epochs:
+        report.add(name, False, f"T_max is {schedule['t_max']:g} but num_epochs is {epochs}; keep T_max=self.num_epochs")
+    else:
+        report.add(name, False, "the LR per epoch is not the template's cosine from the base LR to 0 over num_epochs")
 
 
-def _check_epochs(report: CheckReport, epochs: list[tuple[str, Any]]) -> None:
+def _check_epochs(report: CheckReport, epochs: list[tuple[str, Any]], context: JudgeContext | None = None) -> None:
     name = f"num_epochs is the course's {COURSE_EPOCHS}"
-    if _quick_mode():
-        report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set")
+    quick = context.quick if context is not None else quick_epochs()
+    if quick is not None:
+        odd = [(label, v) for label, v in epochs if v != min(COURSE_EPOCHS, quick)]
+        if context is not None and context.grader and odd:
+            label, value = odd[0]
+            report.add(name, False, f"{label} is {value}, set by hand: write num_epochs = course_epochs({COURSE_EPOCHS}) "
+                                    "(quick mode shortens it; a number typed in is never shortened)")
+        else:
+            report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set")
         return
     for label, value in epochs:
         if value != COURSE_EPOCHS:
@@ -225,6 +409,32 @@ def _check_epochs(report: CheckReport, epochs: list[tuple[str, Any]]) -> None:
     report.add(name, True)
 
 
+def judge_optimizer(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
+    """The criteria of :func:`check_optimizer` on recorded behaviour: which update rule the
+    optimizer follows (AdamW's decoupled decay, Adam's L2, SGD), with which learning rate and
+    weight decay, and the scheduler's LR per epoch."""
+    seed = context.seed if context is not None else 0
+    model_name = str(data.get("name", "LightningModel"))[:60]
+    report = CheckReport(f"Checking {model_name}.configure_optimizers")
+    runs = data["runs"]
+    main = runs[data["main"]]
+    if _config_failure(report, main, model_name):
+        return report
+    rule, hyper = _rule(main.get("behaviour"), seed)
+    _check_type(report, rule, hyper, str(main["behaviour"].get("name", "?"))[:40])
+    weight_decay = data.get("weight_decay")
+    if weight_decay is not None:
+        _check_value(report, f"weight decay {weight_decay:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}", float(weight_decay))
+    _check_follows_argument(report, runs.get(data["probe"]), model_name, seed)
+    _check_learning_rate(report, main, hyper, rule is not None)
+    _check_scheduler(report, data.get("schedule") or {}, main.get("num_epochs"), hyper.get("lr"))
+    epochs = [("the model's num_epochs", main.get("num_epochs"))]
+    if data.get("num_epochs") is not None:
+        epochs.insert(0, ("num_epochs", data["num_epochs"]))
+    _check_epochs(report, epochs, context)
+    return report
+
+
 def evaluate_optimizer(
     model_class: type,
     *,
@@ -232,31 +442,7 @@ def evaluate_optimizer(
     num_epochs: int | None = None,
 ) -> CheckReport:
     """The report behind :func:`check_optimizer`."""
-    if not isinstance(model_class, type):
-        raise TypeError(
-            f"pass the class itself, e.g. check_optimizer(LightningModel), not a {type(model_class).__name__}"
-        )
-    if weight_decay is not None and (not isinstance(weight_decay, (int, float)) or isinstance(weight_decay, bool)):
-        raise TypeError(f"weight_decay must be a number, got {type(weight_decay).__name__}")
-    if num_epochs is not None and (not isinstance(num_epochs, int) or isinstance(num_epochs, bool)):
-        raise TypeError(f"num_epochs must be an int (the notebook's num_epochs), got {type(num_epochs).__name__}")
-
-    report = CheckReport(f"Checking {model_class.__name__}.configure_optimizers")
-    configured = _configure(model_class, PROBE_WEIGHT_DECAY if weight_decay is None else weight_decay, report)
-    if configured is None:
-        return report
-    model, optimizer, interval, scheduler = configured
-    _check_type(report, optimizer)
-    if weight_decay is not None:
-        _check_value(report, f"weight decay {weight_decay:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}", float(weight_decay))
-    _check_follows_argument(report, model_class)
-    _check_learning_rate(report, model, optimizer)
-    _check_scheduler(report, model, scheduler, interval)
-    epochs = [("the model's num_epochs", getattr(model, "num_epochs", None))]
-    if num_epochs is not None:
-        epochs.insert(0, ("num_epochs", num_epochs))
-    _check_epochs(report, epochs)
-    return report
+    return judge_optimizer(collect_optimizer(model_class, weight_decay=weight_decay, num_epochs=num_epochs))
 
 
 def check_optimizer(model_class: type, *, weight_decay: float | None = None, num_epochs: int | None = None) -> None:
@@ -325,7 +511,7 @@ def _crafted(table: pd.DataFrame, val_at: int, test_at: int, train_at: int) -> p
     return crafted
 
 
-def _check_sweep(report: CheckReport, table: pd.DataFrame) -> None:
+def _check_sweep(report: CheckReport, table: pd.DataFrame, context: JudgeContext | None = None) -> None:
     values = sorted(float(v) for v in table.index)
     low, high = SWEEP_SPAN
     name = f"sweep tried ≥ {MIN_SWEEP_VALUES} weight decays spanning {low}–{high}"
@@ -336,7 +522,7 @@ def _check_sweep(report: CheckReport, table: pd.DataFrame) -> None:
     else:
         report.add(name, True)
     name = f"every sweep run trained the course's {COURSE_EPOCHS} epochs"
-    if _quick_mode():
+    if _quick_mode(context):
         report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set")
     elif "epochs" not in table.columns:
         report.skip(name, "the table has no 'epochs' column")
@@ -347,7 +533,18 @@ def _check_sweep(report: CheckReport, table: pd.DataFrame) -> None:
         report.add(name, True)
 
 
-def _check_by_validation(report: CheckReport, choose: Callable[[pd.DataFrame], Any], table: pd.DataFrame) -> None:
+def _layouts(n: int, seed: int) -> list[tuple[int, int, int]]:
+    """Rows where the altered tables put the best validation, test and training accuracy: two
+    fixed layouts and two drawn from ``seed`` (the grader draws a new seed per run)."""
+    layouts = [(0, n - 1, n // 2), (n - 1, 0, 1 if n >= 4 else n // 2)]
+    rng = random.Random(seed)
+    for _ in range(2):
+        layouts.append(tuple(rng.sample(range(n), 3)))  # type: ignore[arg-type]
+    return layouts
+
+
+def _check_by_validation(report: CheckReport, choose: Callable[[pd.DataFrame], Any], table: pd.DataFrame,
+                         seed: int = 0) -> None:
     name = "chosen by validation accuracy, not test accuracy"
     test_columns = [c for c in table.columns if str(c).startswith("test")]
     if test_columns:
@@ -364,9 +561,8 @@ def _check_by_validation(report: CheckReport, choose: Callable[[pd.DataFrame], A
     if n < 3:
         report.skip(name, "needs a sweep of 3 or more values to tell the columns apart")
         return
-    # Two altered tables, with validation, test and training accuracy best at different rows.
-    layouts = [(0, n - 1, n // 2), (n - 1, 0, 1 if n >= 4 else n // 2)]
-    tables = [_crafted(table, *layout) for layout in layouts]
+    # Altered tables, with validation, test and training accuracy best at different rows.
+    tables = [_crafted(table, *layout) for layout in _layouts(n, seed)]
     answers, expected = [], []
     for crafted in tables:
         answer, error = _call(choose, crafted, reraise_blank=False)
@@ -425,23 +621,8 @@ def example_sweep_table() -> pd.DataFrame:
     )
 
 
-def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None) -> CheckReport:
-    """The report behind :func:`check_weight_decay_choice`."""
-    example = sweep_table is None
-    if example and not callable(choice):
-        raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, sweep_table)")
-    table = example_sweep_table() if example else _validate_table(sweep_table)
-    if callable(choice):
-        choose = choice
-        label = getattr(choice, "__name__", "your selection")
-    elif isinstance(choice, (int, float)) and not isinstance(choice, bool):
-        choose = None
-        label = "weight decay"
-    else:
-        raise TypeError(
-            "choice must be your selection function (e.g. choose_weight_decay) or the chosen number, "
-            f"got {type(choice).__name__}"
-        )
+def _judge_choice(choice: Any, choose: Callable[[pd.DataFrame], Any] | None, table: pd.DataFrame, example: bool,
+                  label: str, seed: int, context: JudgeContext | None = None) -> CheckReport:
     report = CheckReport(f"Checking {label}" + (" on an example sweep table" if example else ""))
     if choose is None:
         value: float | None = float(choice)  # type: ignore[arg-type]
@@ -455,7 +636,7 @@ def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame |
             report.add(f"{label} runs on the sweep table", False, f"it raised {type(error).__name__}: {error}")
             return report
     if not example:
-        _check_sweep(report, table)
+        _check_sweep(report, table, context)
     swept = {float(v) for v in table.index}
     if value is None or not any(math.isclose(value, v) for v in swept):
         report.add(
@@ -475,7 +656,7 @@ def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame |
             hint += " — 0.01 is AdamW's default, not a choice"
         report.add("choice has the sweep's best validation accuracy", False, hint)
     if choose is not None:
-        _check_by_validation(report, choose, table)
+        _check_by_validation(report, choose, table, seed)
     else:
         name = "chosen by validation accuracy, not test accuracy"
         test_best = _best(table, "test_acc") if "test_acc" in table.columns else set()
@@ -486,6 +667,99 @@ def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame |
         else:
             report.add(name, False, "pick the weight decay with the highest sweep_table['val_acc']")
     return report
+
+
+def _fingerprint(table: pd.DataFrame) -> str:
+    """The table's content as data (so the judge's rebuilt copy has the same fingerprint)."""
+    return hashlib.sha256(json.dumps(_table_data(table), sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _presented(table: pd.DataFrame, seed: int) -> list[pd.DataFrame]:
+    """Every table the judge shows the selection: the table, without its test columns, altered."""
+    tables = [table]
+    test_columns = [c for c in table.columns if str(c).startswith("test")]
+    if test_columns:
+        tables.append(table.drop(columns=test_columns))
+    if len(table) >= 3:
+        tables += [_crafted(table, *layout) for layout in _layouts(len(table), seed)]
+    return tables
+
+
+def _table_data(table: pd.DataFrame) -> dict[str, Any]:
+    return {"index": [float(v) for v in table.index], "index_name": table.index.name,
+            "columns": {str(c): [(_as_float(v) if _as_float(v) is not None else None) for v in table[c]]
+                        for c in table.columns}}
+
+
+def _table_from(data: Mapping[str, Any]) -> pd.DataFrame:
+    return _validate_table(pd.DataFrame(dict(data["columns"]), index=pd.Index(
+        [float(v) for v in data["index"]], name=data.get("index_name"))))
+
+
+class _Replay:
+    """A stand-in for the learner's selection that answers from the recorded answers."""
+
+    def __init__(self, answers: Mapping[str, Any], name: str) -> None:
+        self.answers, self.__name__ = answers, name
+
+    def __call__(self, table: pd.DataFrame) -> Any:
+        entry = self.answers.get(_fingerprint(table))
+        if not isinstance(entry, Mapping):
+            raise LookupError("no answer was recorded for this table")
+        if entry.get("blank"):
+            raise NotImplementedError(str(entry.get("error", "")))
+        if entry.get("error"):
+            kind, _, text = str(entry["error"]).partition(": ")
+            raise type(kind if kind.isidentifier() else "Error", (Exception,), {})(text)
+        return entry.get("value")
+
+
+def collect_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None, *, seed: int = 0,
+                                **_: Any) -> dict[str, Any]:
+    """The selection's answer on every table the judge will show it (or the chosen number),
+    and the sweep table as data."""
+    example = sweep_table is None
+    if example and not callable(choice):
+        raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, sweep_table)")
+    table = example_sweep_table() if example else _validate_table(sweep_table)
+    data: dict[str, Any] = {"example": example, "table": None if example else _table_data(table)}
+    if callable(choice):
+        data["label"] = str(getattr(choice, "__name__", "your selection"))[:60]
+        answers = {}
+        for shown in _presented(table, seed):
+            try:
+                answers[_fingerprint(shown)] = {"value": _as_float(choice(shown.copy()))}
+            except NotImplementedError as exc:
+                answers[_fingerprint(shown)] = {"blank": True, "error": str(exc)[:300]}
+            except Exception as exc:  # noqa: BLE001 - reported as the learner's to fix
+                answers[_fingerprint(shown)] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        data["answers"] = answers
+    elif isinstance(choice, (int, float)) and not isinstance(choice, bool):
+        data["number"] = float(choice)
+    else:
+        raise TypeError(
+            "choice must be your selection function (e.g. choose_weight_decay) or the chosen number, "
+            f"got {type(choice).__name__}"
+        )
+    return data
+
+
+def judge_weight_decay_choice(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
+    """The criteria of :func:`check_weight_decay_choice` on recorded answers (the example table is
+    the judge's own; tables are altered with the context's seed)."""
+    seed = context.seed if context is not None else 0
+    example = data.get("example") is True
+    table = example_sweep_table() if example else _table_from(data["table"])
+    if "number" in data:
+        return _judge_choice(float(data["number"]), None, table, example, "weight decay", seed, context)
+    label = str(data.get("label", "your selection"))
+    replay = _Replay(data.get("answers") or {}, label)
+    return _judge_choice(replay, replay, table, example, label, seed, context)
+
+
+def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None) -> CheckReport:
+    """The report behind :func:`check_weight_decay_choice`."""
+    return judge_weight_decay_choice(collect_weight_decay_choice(choice, sweep_table))
 
 
 def check_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None) -> None:

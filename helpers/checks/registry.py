@@ -19,6 +19,11 @@ JUDGED: dict[str, tuple[str, str, str]] = {
     "check_native_schedule": ("helpers.checks.warmup_cosine", "collect_native_schedule", "judge_native_schedule"),
     "check_training_result": ("helpers.checks.warmup_cosine", "collect_training_result", "judge_training_result"),
     "check_answers": ("helpers.checks.quiz_answers", "collect_answers", "judge_answers"),
+    "check_optimizer": ("helpers.checks.adamw", "collect_optimizer", "judge_optimizer"),
+    "check_weight_decay_choice": ("helpers.checks.adamw", "collect_weight_decay_choice", "judge_weight_decay_choice"),
+    "check_linear_warmup": ("helpers.checks.warmup_lambdas", "collect_linear_warmup", "judge_linear_warmup"),
+    "check_exponential_warmup": ("helpers.checks.warmup_lambdas", "collect_exponential_warmup",
+                                 "judge_exponential_warmup"),
 }
 
 

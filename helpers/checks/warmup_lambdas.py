@@ -10,7 +10,8 @@ epoch W-1 on, never above 1, and — per strategy — equal steps (linear) or a 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from helpers.checks.report import CheckReport
 
@@ -29,33 +30,50 @@ def _validate(lr_lambda: object, warmup_epochs: object, minimum_warmup: int) -> 
     return warmup_epochs
 
 
-def _factors(report: CheckReport, name: str, lr_lambda: LrLambda, epochs: int) -> list[float] | None:
-    """Call ``lr_lambda`` for every epoch; report the first problem (blank, exception, non-number)."""
+def collect_factors(lr_lambda: LrLambda, epochs: int) -> dict[str, Any]:
+    """Call ``lr_lambda`` for every epoch; the factors, or the first problem (blank, exception,
+    non-number), as plain data."""
     values: list[float] = []
     for epoch in range(epochs):
         try:
             value = lr_lambda(epoch)
         except NotImplementedError as exc:
-            report.add(f"{name} is filled in", False, f"blank not filled yet: {exc}" if str(exc) else "blank not filled yet")
-            return None
+            return {"problem": "blank", "text": str(exc)[:300]}
         except Exception as exc:  # noqa: BLE001 - any error in learner code becomes a ✗ line
-            report.add(
-                f"{name} runs for every epoch",
-                False,
-                f"{name}({epoch}) raised {type(exc).__name__}: {exc}",
-            )
-            return None
+            return {"problem": "raised", "epoch": epoch, "text": f"{type(exc).__name__}: {str(exc)[:300]}"}
         number = _as_float(value)
         if number is None:
-            report.add(
-                f"{name} returns a number",
-                False,
-                f"{name}({epoch}) returned {value!r} ({type(value).__name__}); return a float factor such as 0.2",
-            )
-            return None
+            return {"problem": "not-a-number", "epoch": epoch, "text": f"{value!r}"[:100],
+                    "type": type(value).__name__}
         values.append(number)
+    return {"factors": values}
+
+
+def _factors(report: CheckReport, name: str, data: Mapping[str, Any], epochs: int) -> list[float] | None:
+    """The recorded factors, or the ✗ line for the first problem."""
+    problem = data.get("problem")
+    if problem == "blank":
+        text = str(data.get("text", ""))
+        report.add(f"{name} is filled in", False, f"blank not filled yet: {text}" if text else "blank not filled yet")
+        return None
+    if problem == "raised":
+        report.add(f"{name} runs for every epoch", False, f"{name}({data.get('epoch')}) raised {data.get('text')}")
+        return None
+    if problem == "not-a-number":
+        report.add(
+            f"{name} returns a number",
+            False,
+            f"{name}({data.get('epoch')}) returned {data.get('text')} ({data.get('type')}); return a float factor such as 0.2",
+        )
+        return None
+    values = data.get("factors")
+    if not isinstance(values, list) or len(values) != epochs or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values
+    ):
+        report.add(f"{name} returns a number", False, f"no factor was recorded for epochs 0-{epochs - 1}")
+        return None
     report.add(f"{name} returns a number for epochs 0-{epochs - 1}", True)
-    return values
+    return [float(v) for v in values]
 
 
 def _name(lr_lambda: LrLambda, default: str) -> str:
@@ -148,11 +166,25 @@ def _constant_ratio(warm: list[float]) -> bool:
     return max(ratios) - min(ratios) <= 1e-6 * max(ratios)
 
 
-def evaluate_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
-    """The report :func:`check_linear_warmup` prints, for tests and the grader."""
+def collect_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int, **_: Any) -> dict[str, Any]:
+    """The factors of ``lr_lambda`` for epochs 0 .. 3W, as plain data."""
     w = _validate(lr_lambda, warmup_epochs, 2)
+    return {"name": _name(lr_lambda, "linear_warmup"), "warmup_epochs": w, **collect_factors(lr_lambda, 3 * w + 1)}
+
+
+def _recorded(data: Mapping[str, Any], default: str) -> tuple[str, int]:
+    w = data["warmup_epochs"]
+    if not isinstance(w, int) or isinstance(w, bool) or w < 2:
+        raise ValueError(f"warmup_epochs must be a whole number >= 2, got {w!r}")
+    name = str(data.get("name") or default)
+    return (name if name.isidentifier() else default), w
+
+
+def judge_linear_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
+    """The linear-warmup criteria on recorded factors."""
+    name, w = _recorded(data, "linear_warmup")
     report = CheckReport(f"Linear warmup over {w} epochs")
-    f = _factors(report, _name(lr_lambda, "linear_warmup"), lr_lambda, 3 * w + 1)
+    f = _factors(report, name, data, 3 * w + 1)
     if f is None:
         return report
     _common(report, f, w)
@@ -168,11 +200,22 @@ def evaluate_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckRepo
     return report
 
 
-def evaluate_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
-    """The report :func:`check_exponential_warmup` prints, for tests and the grader."""
+def evaluate_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
+    """The report :func:`check_linear_warmup` prints, for tests and the grader."""
+    return judge_linear_warmup(collect_linear_warmup(lr_lambda, warmup_epochs))
+
+
+def collect_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int, **_: Any) -> dict[str, Any]:
+    """The factors of ``lr_lambda`` for epochs 0 .. 3W, as plain data."""
     w = _validate(lr_lambda, warmup_epochs, 2)
+    return {"name": _name(lr_lambda, "exponential_warmup"), "warmup_epochs": w, **collect_factors(lr_lambda, 3 * w + 1)}
+
+
+def judge_exponential_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
+    """The exponential-warmup criteria on recorded factors."""
+    name, w = _recorded(data, "exponential_warmup")
     report = CheckReport(f"Exponential warmup over {w} epochs")
-    f = _factors(report, _name(lr_lambda, "exponential_warmup"), lr_lambda, 3 * w + 1)
+    f = _factors(report, name, data, 3 * w + 1)
     if f is None:
         return report
     _common(report, f, w)
@@ -195,6 +238,11 @@ def evaluate_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> Chec
     else:
         report.skip("grows by a constant ratio (exponential)", "needs a warmup of at least 3 epochs")
     return report
+
+
+def evaluate_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
+    """The report :func:`check_exponential_warmup` prints, for tests and the grader."""
+    return judge_exponential_warmup(collect_exponential_warmup(lr_lambda, warmup_epochs))
 
 
 def check_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> None:

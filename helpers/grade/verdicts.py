@@ -74,7 +74,7 @@ def new_probe_seed() -> int:
 
 def collect_options(seed: int) -> dict[str, Any]:
     """What every collector is given: the probe lengths drawn for this run."""
-    return {"probes": list(draw_probes(seed))}
+    return {"probes": list(draw_probes(seed)), "seed": seed}
 
 
 # --------------------------------------------------------------------------- judging
