@@ -300,6 +300,8 @@ def fit_and_test(
     if not isinstance(module, L.LightningModule):
         raise TypeError(f"module must be a LightningModule, got {type(module).__name__}")
     epochs = max_epochs if max_epochs is not None else getattr(module, "num_epochs", COURSE_EPOCHS)
+    if os.environ.get(QUICK_EPOCHS_ENV) is not None and isinstance(epochs, int) and epochs >= 1:
+        epochs = min(epochs, course_epochs(epochs))  # a grader's quick mode caps a length typed in by hand too
     _fail_early_on_blank(module)
     announce_log_dir(trainer_kwargs.get("log_dir", "logs"))
     datamodule = datamodule if datamodule is not None else CourseDataModule()
