@@ -39,6 +39,7 @@ from helpers.schedule_families import (
     closed_form_curve,
     closed_form_values,
 )
+from helpers.learner_code import MissingReturn
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
 from helpers.widgets_compat import mimebundle
 
@@ -114,7 +115,7 @@ class _NoScheduler(TypeError):
 
 
 def _describe_failure(label: str, error: Exception) -> str:
-    if isinstance(error, _NoScheduler):
+    if isinstance(error, (_NoScheduler, MissingReturn)):
         return str(error)
     text = f"{type(error).__name__}: {error}"
     if "NoneType" in str(error):

@@ -6,7 +6,10 @@ import os
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
+
+from helpers.learner_code import MissingReturn
 
 from helpers.metrics import read_metrics
 from helpers.schedules import LRCurve, SchedulerFactory, record_lr
@@ -39,6 +42,8 @@ def plot_lr_curves(curves: Mapping[str, LRCurve], *, title: str = "Learning rate
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+    if all(np.isnan(curve.per_step).all() for curve in curves.values()):  # e.g. a forgotten return
+        ax.text(0.5, 0.5, "no curve to draw: see the ✗ line above", ha="center", va="center", transform=ax.transAxes)
     return finish_figure(fig, show=show)
 
 
@@ -52,10 +57,18 @@ def lr_curve(
     label: str = "learning rate",
     show: bool = True,
 ) -> LRCurve:
-    """Record the LR ``scheduler_factory`` produces (see :func:`record_lr`) and plot it."""
-    curve = record_lr(
-        scheduler_factory, epochs, steps_per_epoch=steps_per_epoch, interval=interval, base_lr=base_lr
-    )
+    """Record the LR ``scheduler_factory`` produces (see :func:`record_lr`) and plot it.
+
+    Learner code that forgets a ``return`` is reported as one ✗ line instead of a traceback, and
+    the curve comes back as NaN (nothing plotted) so the rest of the cell and the check cell run.
+    """
+    try:
+        curve = record_lr(
+            scheduler_factory, epochs, steps_per_epoch=steps_per_epoch, interval=interval, base_lr=base_lr
+        )
+    except MissingReturn as problem:
+        print(problem.line())
+        curve = LRCurve(per_step=np.full(epochs * steps_per_epoch, np.nan), steps_per_epoch=steps_per_epoch, interval=interval)
     plot_lr_curves({label: curve}, title=label, show=show)
     return curve
 

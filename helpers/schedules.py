@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from helpers.learner_code import MissingReturn, describe, describe_factor, is_none_arithmetic
+
 INTERVALS = ("epoch", "step")
 
 SchedulerFactory = Callable[[torch.optim.Optimizer], object]
@@ -81,7 +83,14 @@ def record_lr(
 
     weight = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([weight], lr=base_lr)
-    scheduler = scheduler_factory(optimizer)
+    try:
+        scheduler = scheduler_factory(optimizer)
+    except TypeError as error:  # issue 15: a forgotten return in learner code, named in one line
+        if is_none_arithmetic(error):
+            raise MissingReturn(describe_factor(scheduler_factory), "a number") from error
+        raise
+    if scheduler is None:
+        raise MissingReturn(describe(scheduler_factory))
     if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
         raise ValueError("ReduceLROnPlateau depends on a monitored metric, so it has no curve to record")
     if not hasattr(scheduler, "step"):

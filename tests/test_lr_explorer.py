@@ -395,7 +395,7 @@ def test_a_factory_without_return_is_named() -> None:
         min((epoch + 1) / 5, 1.0)
 
     lam = lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer: torch.optim.lr_scheduler.LambdaLR(optimizer, factor))
-    assert "a function of yours returned None: is a return line missing?" in lam.message
+    assert lam.message == "the LR factor function (factor) returned None instead of a number: is its return line missing?"
 
 
 def test_slider_ranges_fit_the_course_and_have_typed_boxes(explorer: LRExplorer) -> None:

@@ -102,3 +102,55 @@ def test_plot_lr_curves_bad_input() -> None:
         plot_lr_curves({}, show=False)
     with pytest.raises(TypeError, match=r"curve 'raw' is a list, not an LRCurve from record_lr"):
         plot_lr_curves({"raw": [0.1, 0.2]}, show=False)
+
+
+# --- issue 15 item 4: a forgotten return in learner code is one ✗ line, not a traceback -------------------
+
+
+def make_warmup_scheduler(optimizer, num_epochs):  # type: ignore[no-untyped-def]
+    CosineAnnealingLR(optimizer, T_max=num_epochs)  # the return is missing
+
+
+def test_lr_curve_reports_a_missing_return_and_lets_the_cell_go_on(capsys: pytest.CaptureFixture[str]) -> None:
+    curve = lr_curve(lambda optimizer: make_warmup_scheduler(optimizer, 10), 10, show=False)
+    out = capsys.readouterr().out
+    assert out == "✗ make_warmup_scheduler returned None instead of a scheduler: is its return line missing?\n"
+    assert curve.epochs == 10 and np.isnan(curve.per_epoch).all()  # indexing it later in the cell still works
+    ax = plt.gcf().axes[0]
+    assert "see the ✗ line above" in " ".join(text.get_text() for text in ax.texts)
+
+
+def test_a_factor_function_without_return_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    from torch.optim.lr_scheduler import LambdaLR
+
+    from helpers.learner_code import MissingReturn
+
+    def linear_warmup(epoch):  # type: ignore[no-untyped-def]
+        min((epoch + 1) / 5, 1.0)
+
+    def lambda_schedule(lr_lambda):  # type: ignore[no-untyped-def]
+        return lambda optimizer: LambdaLR(optimizer, lr_lambda)
+
+    lr_curve(lambda_schedule(linear_warmup), 5, show=False)
+    assert capsys.readouterr().out.startswith("✗ the LR factor function (linear_warmup) returned None instead of a number")
+    with pytest.raises(MissingReturn) as raised:  # direct callers of record_lr get the same words...
+        record_lr(lambda_schedule(linear_warmup), 5)
+    assert raised.value._render_traceback_() == [raised.value.line()]  # ...shown by IPython as that one line
+
+    def make_native_scheduler(optimizer, num_epochs):  # type: ignore[no-untyped-def]
+        def factor(epoch):  # type: ignore[no-untyped-def]
+            0.5 * epoch
+
+        return LambdaLR(optimizer, factor)
+
+    with pytest.raises(MissingReturn, match="the LR factor function inside make_native_scheduler returned None"):
+        record_lr(lambda optimizer: make_native_scheduler(optimizer, 5), 5)
+
+
+def test_other_type_errors_in_learner_code_are_not_relabelled() -> None:
+    def broken(optimizer):  # type: ignore[no-untyped-def]
+        return CosineAnnealingLR(optimizer, T_max="ten")  # a real TypeError, not a missing return
+
+    with pytest.raises(TypeError) as raised:
+        record_lr(broken, 5)
+    assert "return line" not in str(raised.value)
