@@ -353,7 +353,11 @@ def run_notebook(path: Path, work: Path, specs: Path, env: dict[str, str], ipywi
     km = KernelManager(kernel_name="colab-profile", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]))
     client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, allow_errors=True, record_timing=False,
                             resources={"metadata": {"path": str(content)}})
-    client.execute(env=env)
+    try:
+        client.execute(env=env, cleanup_kc=True)
+    finally:
+        if km.has_kernel:  # nbclient leaves a kernel it did not create running
+            km.shutdown_kernel(now=True)
     verdict = judge(nb, widget_ids, demonstration_ids(committed))
     verdict.problems += judge_probe(nb, ipywidgets_version)
     return verdict
