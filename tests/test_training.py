@@ -336,3 +336,33 @@ def test_the_log_folder_is_named_once_per_notebook_kernel(log_dir: Path, monkeyp
     assert out == "Training logs (one metrics.csv per run) go to logs/ beside this notebook; delete the folder whenever you like.\n"
     training.announce_log_dir(log_dir.parent / "elsewhere")  # an absolute folder: named, never its full path
     assert capsys.readouterr().out.startswith("Training logs (one metrics.csv per run) go to elsewhere/ (the log_dir given)")
+
+
+class PerStepWarmupModule(ClassifierModule):
+    """Notebook 01's per-step warmup: lengths in optimizer steps, ``"interval": "step"``."""
+
+    def configure_optimizers(self):
+        from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
+
+        optimizer = torch.optim.SGD(self.parameters(), lr=self.learning_rate)
+        total = int(self.trainer.estimated_stepping_batches)
+        scheduler = LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=total // 4, max_epochs=total)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "frequency": 1}}
+
+
+def test_per_step_warmup_follows_pl_bolts_step_by_step_and_repeats_exactly(log_dir: Path) -> None:
+    from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
+
+    from helpers.schedules import step_and_record
+
+    batches = dict(limit_train_batches=20, limit_val_batches=2, limit_test_batches=2, log_every_n_steps=1)
+    runs = [fit_and_test(PerStepWarmupModule(num_epochs=3), log_dir=log_dir, progress=False, **batches) for _ in range(2)]
+    assert (runs[0].val_acc, runs[0].test_acc, runs[0].train_acc) == (runs[1].val_acc, runs[1].test_acc, runs[1].train_acc)
+    pd.testing.assert_frame_equal(runs[0].metrics, runs[1].metrics)
+    # the LR each epoch started with is pl_bolts' schedule stepped once per optimizer step (60 steps)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    expected = step_and_record(
+        LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=15, max_epochs=60), optimizer, 3, steps_per_epoch=20, interval="step"
+    )[::20]
+    assert runs[0].metrics["lr"].to_numpy() == pytest.approx(expected, rel=1e-6, abs=1e-9)  # logged as float32
+    assert expected[1] > 0  # not the per-epoch schedule (LR 0 through the first epoch)
