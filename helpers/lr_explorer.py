@@ -39,7 +39,7 @@ from helpers.schedule_families import (
     closed_form_curve,
     closed_form_values,
 )
-from helpers.learner_code import MissingReturn
+from helpers.learner_code import MissingReturn, describe_factor, is_none_arithmetic
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
 from helpers.widgets_compat import mimebundle
 
@@ -357,7 +357,12 @@ class LRExplorer:
             factory, label = self.compare, self.compare_label
 
             def make(optimizer: Any) -> object:
-                scheduler = factory(optimizer, **kwargs)  # type: ignore[misc, operator]
+                try:
+                    scheduler = factory(optimizer, **kwargs)  # type: ignore[misc, operator]
+                except TypeError as error:  # name the learner's function, not this wrapper
+                    if is_none_arithmetic(error):
+                        raise MissingReturn(describe_factor(factory), "a number") from error
+                    raise
                 if scheduler is None:
                     raise _NoScheduler(f"{label} returned None instead of a scheduler: is its return line missing?")
                 return scheduler
