@@ -326,26 +326,32 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
         command = pytest_command(work / NOTEBOOK_NAME, report / "junit.xml", report / "pytest.ini", limits,
                                  python=python, sanitize=(report / "sanitize.cfg") if sanitize else False,
                                  timeouts=report / "timeouts.json", progress_file=report / "progress")
+        fds: tuple[int, ...] = ()
         if limits.sandbox:
-            command = sandbox.bwrap_command(layout, command, env)
+            command, args_fd = sandbox.args_file(sandbox.bwrap_command(layout, command, env), layout.base / "bwrap.args")
+            fds = (args_fd,)
         log = layout.base / "child.log"
-        with open(log, "wb") as sink:
-            child = subprocess.Popen(
-                command, cwd=layout.work, env=env if not limits.sandbox else {"PATH": os.environ.get("PATH", "")},
-                stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                preexec_fn=_limit(limits.memory_mb, limits.file_mb), start_new_session=True,
-            )
-            deadline = start + limits.submission_timeout
-            while True:
-                try:
-                    child.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+        try:
+            with open(log, "wb") as sink:
+                child = subprocess.Popen(
+                    command, cwd=layout.work, env=env if not limits.sandbox else {"PATH": os.environ.get("PATH", "")},
+                    stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, pass_fds=fds,
+                    preexec_fn=_limit(limits.memory_mb, limits.file_mb), start_new_session=True,
+                )
+        finally:
+            for fd in fds:
+                os.close(fd)
+        deadline = start + limits.submission_timeout
+        while True:
+            try:
+                child.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+                break
+            except subprocess.TimeoutExpired:
+                _poll_progress(layout.report / "progress", label)
+                if time.monotonic() >= deadline:
+                    killed = True
                     break
-                except subprocess.TimeoutExpired:
-                    _poll_progress(layout.report / "progress", label)
-                    if time.monotonic() >= deadline:
-                        killed = True
-                        break
-            _kill_run(child, token)  # the sandbox (and every process in it), or kernels that outlived pytest
+        _kill_run(child, token)  # the sandbox (and every process in it), or kernels that outlived pytest
         seconds = time.monotonic() - start
         cells: dict[str, CellResult] = {}
         junit = read_regular(layout.report / "junit.xml", MAX_REPORT_BYTES)

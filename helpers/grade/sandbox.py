@@ -272,6 +272,15 @@ def bwrap_command(layout: Layout, argv: list[str], env: Mapping[str, str], info_
     return command + ["--", *argv]
 
 
+def args_file(command: list[str], path: Path) -> tuple[list[str], int]:
+    """Move bwrap's arguments into a file read through ``--args FD``, so that the sandbox's
+    ``/proc/1/cmdline`` shows no host path. Returns the short command and the fd to pass."""
+    split = command.index("--")  # bwrap takes options from the file, the command from argv
+    path.write_bytes(b"".join(arg.encode() + b"\0" for arg in command[1:split]))
+    fd = os.open(path, os.O_RDONLY)
+    return [command[0], "--args", str(fd), *command[split:]], fd
+
+
 @functools.lru_cache(maxsize=1)
 def font_cache_seed() -> tuple[str, bytes] | None:
     """Matplotlib's font list (file name, content) built once, inside a sandbox, for the paths seen there.
