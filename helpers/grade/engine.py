@@ -10,7 +10,7 @@ from helpers.grade import rows as R
 from helpers.grade import verdicts as V
 from helpers.grade.assemble import build_graded_copy
 from helpers.grade.discover import Submission
-from helpers.grade.registry import Check, Exercise
+from helpers.grade.registry import Check, Exercise, stdout_of
 from helpers.grade.report import remember_titles
 from helpers.grade.progress import submission as progress_scope
 from helpers.grade.run import QUICK_EPOCHS as RUN_QUICK_EPOCHS
@@ -33,13 +33,23 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _failed_lines(output: str) -> str:
-    """The ✗ lines (each carries its hint); otherwise the start of what was printed instead."""
+def _failed_lines(output: str, reference: str = "") -> str:
+    """The ✗ lines (each carries its hint); otherwise the first line that differs from what the
+    solution prints, and what the solution prints there."""
     lines = [_clip(line.strip(), 200) for line in output.splitlines() if line.strip().startswith("✗")]
     if lines:
         return _clip("; ".join(lines), MAX_MESSAGE)
-    shown = " / ".join(_clip(line.strip(), 80) for line in output.strip().splitlines()[:3])
-    return f"printed output differs from the expected ✓ lines: {shown}" if shown else "printed nothing"
+    got = [line.strip() for line in output.splitlines() if line.strip()]
+    want = [line.strip() for line in reference.splitlines() if line.strip()]
+    if not got:
+        return "printed nothing" + (f"; the solution prints {_clip(want[0], 120)!r}" if want else "")
+    at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+    if at < len(got) and at < len(want):
+        return _clip(f"printed {_clip(got[at], 160)!r} where the solution prints {_clip(want[at], 160)!r}", MAX_MESSAGE)
+    if at < len(want):
+        return _clip(f"stopped before {_clip(want[at], 160)!r} (the solution prints {len(want)} lines, this "
+                     f"check {len(got)})", MAX_MESSAGE)
+    return _clip(f"printed more than the solution: {_clip(got[at], 160)!r}", MAX_MESSAGE)
 
 
 def _learner_trouble(cell_ids: list[str], results: dict[str, CellResult], checks: set[str]) -> str:
@@ -85,7 +95,7 @@ def _context(trouble: CellResult | None, limits: Limits) -> str:
 
 
 def _verdict(result: CellResult | None, outcome: RunOutcome, limits: Limits,
-             trouble: CellResult | None) -> tuple[str, str]:
+             trouble: CellResult | None, reference: str = "") -> tuple[str, str]:
     if outcome.killed:
         return R.TIMEOUT, f"the notebook was stopped after the {limits.submission_timeout:g} s limit per submission"
     if result is None:
@@ -95,7 +105,7 @@ def _verdict(result: CellResult | None, outcome: RunOutcome, limits: Limits,
     if result.kind == "passed":
         return R.PASSED, ""
     if result.kind == "differs":  # the ✗ lines carry their own hints
-        return R.FAILED, _failed_lines(result.output)
+        return R.FAILED, _failed_lines(result.output, reference)
     if result.kind == "exception":
         error = result.output.strip().splitlines()[-1:] or ["an exception"]
         return R.ERROR, _clip(f"the check raised {error[0]}", 300) + context
@@ -143,8 +153,8 @@ def _quick_length() -> int:
 
 
 def _run(graded, limits: Limits, quick: bool, max_output: int | None = None) -> RunOutcome:  # type: ignore[no-untyped-def]
-    """One run of a graded copy; the quiz files' answer hashes are masked inside it."""
-    return run_graded_copy(graded, limits, quick=quick, max_output=max_output, masks=V.quiz_masks())
+    """One run of a graded copy; quiz answer hashes and the hints' answers are masked inside it."""
+    return run_graded_copy(graded, limits, quick=quick, max_output=max_output, masks=V.masks())
 
 
 def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = None) -> QuickPlan:
@@ -266,7 +276,8 @@ def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
             epochs |= set(verdict.learner_epochs) if verdict is not None else set()
             rows.append(row)
             continue
-        status, message = _verdict(outcome.cells.get(check.id), outcome, limits, trouble)
+        reference = plan.references.get(check.id) if in_quick and check.id in plan.references else stdout_of(check.cell)
+        status, message = _verdict(outcome.cells.get(check.id), outcome, limits, trouble, reference)
         if restored:
             note = "check cell was deleted" if restored == "missing" else "check cell was edited"
             message = f"{note}; the original check was run" + (f"; {message}" if message else "")

@@ -118,8 +118,10 @@ def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
     then explains with what happened to the cell). Never raises on bad evidence."""
     try:
         calls = load_record(files, check.id)
-    except EvidenceError:
-        return None
+    except EvidenceError as exc:
+        if f"{check.id}.json" not in files:
+            return None
+        return Verdict(R.FAILED, _clip(f"the evidence for this check is unusable: {exc}", 300))
     if [c.get("function") for c in calls] != names:
         return Verdict(R.FAILED, "the evidence recorded for this check does not match the check's calls")
     reports: list[CheckReport] = []
@@ -199,17 +201,35 @@ def quiz_masks(seed: int | None = None) -> dict[str, bytes]:
     return masks
 
 
+def hint_masks() -> dict[str, bytes]:
+    """The hint data as the learner's code sees it in grading: each blank's first hint only (its
+    last level is the solution's code, which would be the instructor's answer in a graded run)."""
+    path = Path(__file__).resolve().parents[1] / "hint_data" / "hints.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["blanks"] = {key: list(levels)[:1] for key, levels in data["blanks"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    return {"helpers/hint_data/hints.json": (json.dumps(data, indent=1) + "\n").encode()}
+
+
+def masks() -> dict[str, bytes]:
+    """Every kit file replaced inside the sandbox: quiz answer hashes and the hints' answers."""
+    return {**quiz_masks(), **hint_masks()}
+
+
 # --------------------------------------------------------------------------- titles
 
 
 def _sentence(markdown: str) -> str:
     text = " ".join(line.strip().lstrip("#").strip() for line in markdown.strip().splitlines() if line.strip())
     text = text.replace("**", "").replace("`", "")
-    for end in (". ", ": ", "? "):
-        if end in text:
-            text = text.split(end, 1)[0] + end.strip()
+    for end in (". ", "? ", ": "):
+        head = text.split(end, 1)[0]
+        if end in text and len(head) >= 25:
+            text = head + ("" if end == ": " else end.strip())
             break
-    return _clip(text.strip(), 90)
+    return _clip(text.strip().rstrip(":"), 90)
 
 
 def check_titles(exercise: Exercise) -> dict[str, str]:
