@@ -18,11 +18,14 @@ lab: venv
 		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Unit tests, starter sync, every solution notebook re-executed under nbval (strict outputs),
-# then the Colab-profile lane (`make colab`).
+# then the Colab-profile lane (`make colab`); the lane runs even when pytest failed, and
+# `make test` fails if either did.
 test: venv
+	rc=0; \
 	$(PY) -m pytest tests solutions --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -n $(JOBS) --dist loadscope $(PYTEST_ARGS)
-	$(MAKE) --no-print-directory colab VENV="$(VENV)"
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -n $(JOBS) --dist loadscope $(PYTEST_ARGS) || rc=1; \
+	$(MAKE) --no-print-directory colab VENV="$(VENV)" || rc=1; \
+	exit $$rc
 
 # The Colab-profile lane: ipywidgets 7.7.1 and Colab's numpy/pandas/sklearn/matplotlib layered over
 # the venv (cached in $$KIT_COLAB_CACHE, default ~/.cache/kit-colab-overlay), the widget and quiz
@@ -53,6 +56,8 @@ clean:
 
 # Instructors: grade a folder of learner notebooks (docs/GRADING.md), e.g.
 #   make grade SUBMISSIONS=inbox OUT=grades GRADE_ARGS="--jobs 2 --quick"
+# Each submission runs in a bubblewrap sandbox (apt-get install bubblewrap); without bwrap the
+# grader stops, unless GRADE_ARGS/CHECK_ARGS contain --no-sandbox (trusted notebooks only).
 OUT ?= grades
 GRADE_ARGS ?=
 grade: venv
