@@ -169,6 +169,32 @@ def test_cells_without_ids_are_matched_by_source(exercise, starter) -> None:  # 
     assert ids.index("toy-hidden-double") == ids.index("toy-check-double") + 1
 
 
+def test_regenerated_ids_are_matched_by_source_then_position(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+    import uuid
+
+    learner = copy.deepcopy(starter)  # ids rewritten by a tool: none is the solution's
+    for cell in learner.cells:
+        cell["id"] = uuid.uuid4().hex[:8]
+    graded = build_graded_copy(learner, exercise)
+    assert graded.restored == {}  # unchanged check cells are found by source, not reported as deleted
+    ids = _ids(graded.notebook)
+    assert ids.index("toy-hidden-double") == ids.index("toy-check-double") + 1
+    solved = copy.deepcopy(exercise.notebook)  # the solution's shape: every cell found, edited ones by position
+    for cell in solved.cells:
+        cell["id"] = uuid.uuid4().hex[:8]
+    next(c for c in solved.cells if "2 * x" in "".join(c.source)).source = "def double(x):\n    return x + x\n"
+    assert _ids(build_graded_copy(solved, exercise).notebook) == _ids(exercise.notebook)
+
+
+def test_judged_checks_become_evidence_cells(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+    from helpers.grade.assemble import META_KEY
+
+    graded = build_graded_copy(starter, exercise, evidence={"toy-check-double": "# NBVAL_IGNORE_OUTPUT\ncollect()\n"})
+    cell = next(c for c in graded.notebook.cells if c["id"] == "toy-check-double")
+    assert cell.source == "# NBVAL_IGNORE_OUTPUT\ncollect()\n" and cell.outputs == []
+    assert cell.metadata[META_KEY] == {"check": "toy-check-double", "evidence": True}
+
+
 def test_huge_file_is_not_read(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from helpers.grade import discover
 
