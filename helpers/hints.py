@@ -134,22 +134,30 @@ def hint(key: str | None = None, *, level: int | None = None) -> None:
     print(textwrap.indent(text, "  "))
 
 
+def sync(check: bool = False) -> bool:
+    """Rebuild the data file from ``solutions/`` (or, with ``check``, only compare); True if it was stale.
+    ``python -m helpers.starters`` calls this too, so regenerating the starters refreshes the hints."""
+    text = write_data(build_levels(REPO / "solutions"))
+    current = DATA.read_text(encoding="utf-8") if DATA.is_file() else None
+    shown = DATA.relative_to(REPO)
+    if current == text:
+        print(f"up to date  {shown}")
+        return False
+    if check:
+        print(f"OUT OF DATE {shown} (run python -m helpers.hints)")
+        return True
+    DATA.parent.mkdir(exist_ok=True)
+    DATA.write_text(text, encoding="utf-8")
+    print(f"wrote       {shown}")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.hints", description="Build the hint data file from solutions/.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the data file is stale")
     args = parser.parse_args(argv)
-    text = write_data(build_levels(REPO / "solutions"))
-    current = DATA.read_text(encoding="utf-8") if DATA.is_file() else None
-    if current == text:
-        print(f"up to date  {DATA.relative_to(REPO)}")
-        return 0
-    if args.check:
-        print(f"OUT OF DATE {DATA.relative_to(REPO)}: run python -m helpers.hints", file=sys.stderr)
-        return 1
-    DATA.parent.mkdir(exist_ok=True)
-    DATA.write_text(text, encoding="utf-8")
-    print(f"wrote       {DATA.relative_to(REPO)}")
-    return 0
+    stale = sync(check=args.check)
+    return 1 if stale and args.check else 0
 
 
 if __name__ == "__main__":
