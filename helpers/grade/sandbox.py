@@ -164,7 +164,8 @@ def kit_source() -> Path:
 
 def stage_kit(dest: Path, masks: Mapping[str, bytes]) -> Path:
     """Copy ``helpers/`` to ``dest/helpers`` and apply ``masks`` (kit-relative path -> bytes)."""
-    shutil.copytree(kit_source(), dest / "helpers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # __pycache__ comes along (valid: copytree keeps mtimes), so kernels do not recompile the kit.
+    shutil.copytree(kit_source(), dest / "helpers")
     for rel, content in masks.items():
         target = dest / _mask_path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
