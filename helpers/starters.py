@@ -8,7 +8,7 @@ so the two cannot drift apart. In the starter every ``### BEGIN SOLUTION: hint``
 at the marker's indentation; ``hidden-check`` cells are dropped; code outputs are cleared; every
 other cell keeps its source, id and metadata, so starter and solution cells map one to one.
 A blank cell with stronger hints (``metadata.kit.hints``, see :mod:`helpers.hints`) gets
-``(stronger hint: hint("key"))`` after its message, and those hints are removed from the starter.
+``(stronger hint: hint('key'))`` after its message, and those hints are removed from the starter.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def blank_source(source: str, where: str = "cell", hint_key: str | None = None) 
             indent = begin.group("indent")
             hint = (begin.group("hint") or "").strip() or DEFAULT_HINT
             if hint_key is not None:
-                hint += f' (stronger hint: hint("{hint_key if blanks == 0 else f"{hint_key}-{blanks + 1}"}"))'
+                hint += f" (stronger hint: hint('{hint_key if blanks == 0 else f'{hint_key}-{blanks + 1}'}'))"
         elif end:
             if open_line is None:
                 raise StarterError(f"{where}: line {number} has ### END SOLUTION without a ### BEGIN SOLUTION before it")

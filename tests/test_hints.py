@@ -172,5 +172,5 @@ def test_stronger_hints_are_not_in_the_starter_text(repo: Path) -> None:
                 assert later not in sources, (key, later[:40])
             answer_lines = [line.strip() for line in texts[-1].splitlines() if line.strip()]
             assert any(line not in sources for line in answer_lines), f"{key}: the starter shows every line of the answer"
-            assert f'(stronger hint: hint(\\"{key}\\"))' in sources, key  # the message says how to ask
+            assert f"(stronger hint: hint('{key}'))" in sources, key  # the message says how to ask
         assert all("hints" not in c.get("metadata", {}).get("kit", {}) for c in starter.cells)

@@ -243,7 +243,7 @@ def test_blank_with_stronger_hints_says_how_to_ask_and_drops_them() -> None:
     plain.id = "ex9-blank-plain"
     starter = make_starter(_solution(cell, plain), "99_demo.ipynb").notebook
     assert _raised_hints(starter.cells[0].source) == [
-        'return the optimizer and the scheduler dict (stronger hint: hint("ex9-optimizer"))'
+        "return the optimizer and the scheduler dict (stronger hint: hint('ex9-optimizer'))"
     ]
     assert starter.cells[0].metadata["kit"] == {"other": 1}  # the hints stay out of the starter
     assert _raised_hints(starter.cells[1].source) == ["return the optimizer and the scheduler dict"]
