@@ -7,7 +7,7 @@ NO_BROWSER ?=
 PYTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: venv lab test colab unit solutions starters launch check grade bench clean
+.PHONY: venv lab test test-main colab unit solutions starters launch check grade bench clean
 
 venv:
 	@bash tools/ensure_venv.sh "$(VENV)"
@@ -18,17 +18,17 @@ lab: venv
 		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
 # Unit tests, starter sync, every solution notebook re-executed under nbval (strict outputs),
-# then the Colab-profile lane (`make colab`); the lane runs even when pytest failed, and
-# `make test` fails if either did.
+# then the Colab-profile lane (`make colab`): -k runs the lane even when the first part failed,
+# and `make test` fails if either did.
 test: venv
-	rc=0; \
+	$(MAKE) --no-print-directory -k test-main colab VENV="$(VENV)"
+
+test-main: venv
 	$(PY) -m pytest tests solutions --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -n $(JOBS) --dist loadscope $(PYTEST_ARGS) || rc=1; \
-	$(MAKE) --no-print-directory colab VENV="$(VENV)" || rc=1; \
-	exit $$rc
+		--nbval-sanitize-with tests/nbval_sanitize.cfg -n $(JOBS) --dist loadscope $(PYTEST_ARGS)
 
 # The Colab-profile lane: ipywidgets 7.7.1 and Colab's numpy/pandas/sklearn/matplotlib layered over
-# the venv (cached in $$KIT_COLAB_CACHE, default ~/.cache/kit-colab-overlay), the widget and quiz
+# the venv (cached in KIT_COLAB_CACHE, default ~/.cache/kit-colab-overlay), the widget and quiz
 # tests, and every solution run top to bottom in quick mode through its Colab setup path.
 colab: venv
 	$(PY) tools/colab_lane.py $(COLAB_ARGS)

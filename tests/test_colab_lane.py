@@ -263,9 +263,9 @@ def test_snapshot_of_a_folder_without_git_is_a_clear_error(tmp_path: Path) -> No
         lane.snapshot_repository(tmp_path, tmp_path / "snap", "main")
 
 
-def test_make_test_runs_the_lane() -> None:
-    dry = subprocess.run(["make", "-n", "test"], cwd=REPO, capture_output=True, text=True)
+def test_make_test_runs_the_main_suite_and_the_lane() -> None:
+    """A dry run (make -n) lists what `make test` would run; -k: the lane runs after a failure too."""
+    dry = subprocess.run(["make", "-n", "test"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert dry.returncode == 0, dry.stderr
-    assert "colab" in dry.stdout
-    colab = subprocess.run(["make", "-n", "colab"], cwd=REPO, capture_output=True, text=True)
-    assert "tools/colab_lane.py" in colab.stdout
+    assert "-k test-main colab" in dry.stdout
+    assert "-m pytest tests solutions --nbval" in dry.stdout and "tools/colab_lane.py" in dry.stdout
