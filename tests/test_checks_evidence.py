@@ -167,3 +167,17 @@ def test_quiz_judged_per_question_with_tolerance() -> None:
     assert lines["q2"] is False  # not answered
     wrong = judge_answers(collect_answers({"q12": 0.1004}), JudgeContext(grader=True, key=key))
     assert next(c for c in wrong.criteria if c.name.startswith("q12")).passed is False
+
+
+def test_arguments_fixed_by_the_check_source_override_the_evidence(tmp_path: Path) -> None:
+    # The evidence claims base_lr=0.05 for a schedule that peaks at 0.05; the check's source says 0.1.
+    source = GOOD.replace("warmup_start_lr=0.0)", "warmup_start_lr=0.0)\n")
+    namespace = {**_namespace(source), "num_epochs": 100}
+    call = "check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs, base_lr=0.05)"
+    files = _record(tmp_path, namespace, call)
+    honest = "check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs, base_lr=0.1)"
+    verdict = V.judge_evidence(_check(honest), ["check_warmup_schedule"], files, JudgeContext(draw_probes(7), grader=True))
+    assert verdict is not None and verdict.status == R.FAILED and "peak LR equals the base LR 0.1" in verdict.message
+    assert V.trusted_arguments(_check("check_training_result(result, num_epochs)")) == [
+        {"threshold": 0.885, "base_lr": 0.1}]
+    assert V.trusted_arguments(_check("check_weight_decay_choice(choose)")) == [{"sweep_table": None}]

@@ -722,7 +722,8 @@ def collect_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | 
     if example and not callable(choice):
         raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, sweep_table)")
     table = example_sweep_table() if example else _validate_table(sweep_table)
-    data: dict[str, Any] = {"example": example, "table": None if example else _table_data(table)}
+    data: dict[str, Any] = {"example": example, "sweep_table": None if example else "given",
+                            "table": None if example else _table_data(table)}
     if callable(choice):
         data["label"] = str(getattr(choice, "__name__", "your selection"))[:60]
         answers = {}
@@ -748,7 +749,7 @@ def judge_weight_decay_choice(data: Mapping[str, Any], context: JudgeContext | N
     """The criteria of :func:`check_weight_decay_choice` on recorded answers (the example table is
     the judge's own; tables are altered with the context's seed)."""
     seed = context.seed if context is not None else 0
-    example = data.get("example") is True
+    example = data.get("example") is True or data.get("sweep_table") is None  # the grader fixes sweep_table=None
     table = example_sweep_table() if example else _table_from(data["table"])
     if "number" in data:
         return _judge_choice(float(data["number"]), None, table, example, "weight decay", seed, context)

@@ -55,6 +55,32 @@ def judged_calls(check: Check) -> list[str] | None:
     return names or None
 
 
+def trusted_arguments(check: Check) -> list[dict[str, Any]]:
+    """Per call, the arguments the instructor's check source fixes: literal keyword values, and
+    the collector's defaults for parameters the call leaves out (e.g. the accuracy threshold).
+    They override what the evidence claims, so forged evidence cannot lower a bar."""
+    import inspect
+
+    from helpers.checks.registry import collector
+
+    fixed = []
+    for statement in ast.parse(check_source(check)).body:
+        call = statement.value  # judged_calls checked the shape
+        assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+        signature = inspect.signature(collector(call.func.id))
+        params = [p for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("probes", "seed", "namespace")]
+        given = {p.name for p in params[: len(call.args)]} | {k.arg for k in call.keywords if k.arg}
+        values = {p.name: p.default for p in params if p.name not in given and p.default is not p.empty}
+        for keyword in call.keywords:
+            try:
+                values[str(keyword.arg)] = ast.literal_eval(keyword.value)
+            except ValueError:
+                continue
+        fixed.append(values)
+    return fixed
+
+
 def judged_checks(exercise: Exercise) -> dict[str, list[str]]:
     return {c.id: names for c in exercise.checks if (names := judged_calls(c)) is not None}
 
@@ -126,12 +152,13 @@ def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
         return Verdict(R.FAILED, "the evidence recorded for this check does not match the check's calls")
     reports: list[CheckReport] = []
     epochs: list[int] = []
-    for name, call in zip(names, calls):
+    for name, call, fixed in zip(names, calls, trusted_arguments(check)):
         if "raised" in call:
             return Verdict(R.ERROR, _clip(f"the check raised {call['raised']}", 300))
         data = call.get("data")
         if not isinstance(data, Mapping):
             return Verdict(R.FAILED, "the evidence for this check is not in the grader's format")
+        data = {**data, **{k: v for k, v in fixed.items() if k in data}}
         epochs += _epochs_of(data)
         try:
             reports.append(judge(name)(data, context))
