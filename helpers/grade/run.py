@@ -25,7 +25,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -36,8 +36,6 @@ from helpers.grade.assemble import GradedCopy
 TOKEN_VAR = "KIT_GRADE_TOKEN"
 QUICK_EPOCHS = 4  # quick mode keeps each lesson's shape: a quarter-length warmup is still 1 epoch (issue 12)
 NOTEBOOK_NAME = "submission.ipynb"
-
-
 EVIDENCE_DIR = "evidence"
 TIMEOUT_MARGIN = 10.0  # a cell may take this many times the solution's measured time
 MAX_REPORT_BYTES = 64 * 1024 ** 2  # a bigger junit file is not parsed
@@ -48,7 +46,7 @@ class Limits:
     """Resource limits for one submission.
 
     ``cell_timeout`` is the floor of every cell's limit; a cell whose id the solution measured
-    (``cell_seconds``, from ``metadata.kit.seconds``) gets ``TIMEOUT_MARGIN`` times that if more.
+    (``cell_seconds``, from the solution's ``metadata.kit_timing``) gets ``TIMEOUT_MARGIN`` times that if more.
     """
 
     cell_timeout: float = 600.0
@@ -372,6 +370,4 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
 
 
 def _annotate(result: CellResult, graded: GradedCopy, limits: Limits) -> CellResult:
-    from dataclasses import replace
-
     return replace(result, limit=limits.cell_limit(result.cell_id), heading=cell_heading(graded.notebook, result.cell_id))
