@@ -366,3 +366,11 @@ def test_per_step_warmup_follows_pl_bolts_step_by_step_and_repeats_exactly(log_d
     )[::20]
     assert runs[0].metrics["lr"].to_numpy() == pytest.approx(expected, rel=1e-6, abs=1e-9)  # logged as float32
     assert expected[1] > 0  # not the per-epoch schedule (LR 0 through the first epoch)
+
+
+def test_an_unwritable_training_log_does_not_stop_training(log_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    from helpers.training import TRAINING_LOG_ENV
+
+    monkeypatch.setenv(TRAINING_LOG_ENV, str(tmp_path / "missing-folder" / "trainings.jsonl"))
+    result = fit_and_test(SGDModule(num_epochs=1), log_dir=log_dir, progress=False, **FEW_BATCHES)
+    assert result.metrics.index.tolist() == [0]
