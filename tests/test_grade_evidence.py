@@ -153,13 +153,12 @@ for folder in Path(helpers.__file__).resolve().parents[1].glob("**/solutions"):
                 exec("".join(cell["source"]), globals())
 '''
 
-# Adam with L2 disguised as AdamW (class name, decoupled flag claimed): behaviour shows the L2.
+# Adam with L2 disguised as AdamW (class name and module claimed): behaviour shows the L2.
+# (Not the decoupled_weight_decay flag: in torch 2.x that flag really makes Adam decoupled.)
 _DISGUISED_ADAMW = '''\
 class AdamW(torch.optim.Adam):
     def __init__(self, params, lr=0.001, weight_decay=0.01, **kwargs):
         super().__init__(params, lr=lr, weight_decay=weight_decay, **kwargs)
-        for group in self.param_groups:
-            group["decoupled_weight_decay"] = True
 
 AdamW.__name__ = AdamW.__qualname__ = "AdamW"
 AdamW.__module__ = "torch.optim.adamw"
