@@ -131,6 +131,7 @@ def grade_main(argv: list[str]) -> int:
                 "submissions": len(subs),
                 "seconds": round(time.monotonic() - start, 1), "exercises": sorted(exercises),
                 "not_graded_in_quick_mode": {name: plan.not_graded for name, plan in plans.items()},
+                "probe_seeds": {name: plan.evidence.seed for name, plan in plans.items() if plan.evidence},
                 "quick_calibration_seconds": {name: round(plan.seconds, 1) for name, plan in plans.items()}}
     write_reports(rows, args.out, settings)
     (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
