@@ -47,7 +47,7 @@ _ETC = ("alternatives", "fonts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "l
         "host.conf", "gai.conf", "locale.alias", "mime.types", "os-release", "timezone", "ssl",
         "ca-certificates", "matplotlibrc")
 _PASSED_ENV = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-               "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", "MPLBACKEND")
+               "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", "MPLBACKEND", "KIT_WORKERS")
 
 
 class SandboxUnavailable(GradeUsageError):
@@ -194,7 +194,8 @@ def write_identity(etc: Path) -> None:
 
 
 def sandbox_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """The environment inside: a fixed base (no instructor variables), a few passed through, ``extra``."""
+    """The environment inside: a fixed base (no instructor variables), a few settings passed through
+    (locale, thread and worker counts), then ``extra``."""
     home = HOME_INSIDE
     env = {
         "PATH": f"{os.path.dirname(interpreter().executable)}:/usr/local/bin:/usr/bin:/bin",
@@ -208,7 +209,6 @@ def sandbox_env(extra: Mapping[str, str]) -> dict[str, str]:
     if interpreter().venv:  # the base interpreter's libpython is linked by its host path
         env["LD_LIBRARY_PATH"] = f"{BASE_INSIDE}/lib"
     env.update({k: os.environ[k] for k in _PASSED_ENV if k in os.environ})
-    env.update({k: v for k, v in os.environ.items() if k.startswith("KIT_") and not k.startswith(("KIT_GRADE_", "KIT_QUICK"))})
     env.update(extra)
     return env
 
