@@ -205,6 +205,7 @@ import torch
 from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
 from torch.optim.lr_scheduler import LambdaLR
 
+from helpers.checks.adamw import check_optimizer, check_weight_decay_choice
 from helpers.checks.warmup_cosine import check_configure_optimizers, check_native_schedule, check_warmup_schedule
 from helpers.quiz import check_answers
 from helpers.training import ClassifierModule, course_epochs
@@ -245,6 +246,26 @@ class LightningModel(ClassifierModule):
         ### END SOLUTION
 '''
 
+KIT_ADAMW = '''\
+class AdamWModel(ClassifierModule):
+    def __init__(self, weight_decay, learning_rate=0.005, num_epochs=num_epochs):
+        super().__init__(learning_rate=learning_rate, num_epochs=num_epochs)
+        self.weight_decay = weight_decay
+
+    def configure_optimizers(self):
+        ### BEGIN SOLUTION: AdamW with the model's learning rate and weight decay
+        optimizer = torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        ### END SOLUTION
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.num_epochs)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def choose_weight_decay(sweep_table):
+    ### BEGIN SOLUTION: the weight decay with the best validation accuracy
+    return float(sweep_table["val_acc"].idxmax())
+    ### END SOLUTION
+'''
+
 KIT_ANSWERS = {"q1": "B", "q2": "C", "q3": "D", "q4": 0.0, "q5": 0.03, "q6": "C", "q7": "B", "q8": "A", "q9": "D",
                "q10": 0.01, "q11": 0.01, "q12": 0.10022, "q13": "D", "q14": "A"}
 
@@ -260,6 +281,7 @@ KIT_CHECKS = {
     "kit-check-native": "check_native_schedule(make_native_scheduler, num_epochs=num_epochs, base_lr=base_lr)\n",
     "kit-check-configure": "check_configure_optimizers(LightningModel, num_epochs=num_epochs)\n",
     "kit-check-quiz": "check_answers(quiz_answers)\n",
+    "kit-check-optimizer": "check_optimizer(AdamWModel, num_epochs=num_epochs)\ncheck_weight_decay_choice(choose_weight_decay)\n",
 }
 
 
@@ -283,6 +305,9 @@ def kit_solution_source() -> NotebookNode:
         _code("kit-blank-quiz", answers_source(KIT_ANSWERS)),
         _markdown("kit-check-quiz-md", "Mark your quiz answers."),
         _code("kit-check-quiz", KIT_CHECKS["kit-check-quiz"], ["check"]),
+        _code("kit-blank-adamw", KIT_ADAMW),
+        _markdown("kit-check-optimizer-md", "Check the optimizer and the choice."),
+        _code("kit-check-optimizer", KIT_CHECKS["kit-check-optimizer"], ["check"]),
     ]
     return nb
 
@@ -301,7 +326,7 @@ def kit_submission(solution: NotebookNode, **blanks: str) -> NotebookNode:
     (cell id -> source); ``extra`` cells go in with :func:`with_cell`."""
     starter = make_starter(solution, f"{KIT_TOY}.ipynb").notebook
     nb = copy.deepcopy(starter)
-    for cell_id in ("kit-blank-scheduler", "kit-blank-native", "kit-blank-model", "kit-blank-quiz"):
+    for cell_id in ("kit-blank-scheduler", "kit-blank-native", "kit-blank-model", "kit-blank-quiz", "kit-blank-adamw"):
         _cell(nb, cell_id).source = blanks.get(cell_id.replace("-", "_"), "".join(_cell(solution, cell_id).source))
     return nb
 
