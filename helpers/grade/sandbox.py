@@ -64,9 +64,9 @@ def _probe() -> str:
     path = bwrap_path()
     if path is None:
         return "bubblewrap (bwrap) is not installed"
-    command = [path, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
+    command = [path, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                "--uid", str(UID), "--gid", str(GID), *_system_binds(), "--proc", "/proc", "--dev", "/dev",
-               "--tmpfs", "/tmp", "--", "/bin/sh", "-c", "exit 0"]
+               "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--remount-ro", "/", "--", "/bin/sh", "-c", "exit 0"]
     try:
         done = subprocess.run(command, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
