@@ -100,6 +100,23 @@ def test_a_view_of_a_model_the_kernel_never_opened_is_a_problem() -> None:
     ]
 
 
+@pytest.mark.parametrize("value", [
+    '<div style="color:#b00020;font-weight:600">⚠ The warmup (1 epochs) must end before training does</div>',
+    "LR at epoch: (no schedule: fix the setting above)",
+])
+def test_a_widget_showing_a_problem_is_a_problem(value: str) -> None:
+    run = clean_run()
+    run.metadata["widgets"][lane.WIDGET_STATE_MIME]["state"]["m2"] = {"model_name": "HTMLModel", "state": {"value": value}}
+    (problem,) = lane.judge(run, ["ex-explorer"]).problems
+    assert problem.startswith("a HTMLModel (m2) shows a problem: ") and "<div" not in problem
+
+
+def test_widget_text_without_a_problem_is_fine() -> None:
+    run = clean_run()
+    run.metadata["widgets"][lane.WIDGET_STATE_MIME]["state"]["m2"] = {"model_name": "LabelModel", "state": {"value": "LR at epoch 1: 0.1"}}
+    assert lane.judge(run, ["ex-explorer"]).problems == []
+
+
 def test_a_missing_widget_cell_is_a_problem() -> None:
     assert lane.judge(clean_run(), ["ex-gone"]).problems == ["ex-gone: widget cell missing from the notebook"]
 

@@ -269,8 +269,9 @@ def demonstration_ids(committed) -> set[str]:  # noqa: ANN001
 
 
 def judge(executed, widget_ids: Sequence[str], demonstrations: Iterable[str] = ()) -> Verdict:  # noqa: ANN001
-    """Problems of an executed notebook: errors, widget cells without a live widget view,
-    ✗ lines (except in ``demonstrations``), negative epochs (cells are named by id)."""
+    """Problems of an executed notebook: errors, widget cells without a live widget view, a
+    widget showing a problem (the LR explorer's ⚠ message or "no schedule" readout), ✗ lines
+    (except in ``demonstrations``), negative epochs (cells are named by id)."""
     verdict = Verdict()
     demonstrations = set(demonstrations)
     state = executed.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
@@ -287,6 +288,11 @@ def judge(executed, widget_ids: Sequence[str], demonstrations: Iterable[str] = (
                     verdict.problems.append(f"{cell_id}: negative epoch: {line.strip()}")
         if _stderr(cell).strip():
             verdict.stderr_cells[cell_id] = _stderr(cell).strip().splitlines()[0][:160]
+    for model_id, model in state.items():
+        value = model.get("state", {}).get("value")
+        if isinstance(value, str) and ("⚠" in value or "no schedule" in value):
+            shown = re.sub(r"<[^>]+>", "", value).strip()
+            verdict.problems.append(f"a {model.get('model_name', 'widget')} ({model_id}) shows a problem: {shown[:200]}")
     for cell_id in widget_ids:
         cell = by_id.get(cell_id)
         if cell is None:
@@ -332,7 +338,8 @@ def judge_probe(executed, ipywidgets_version: str) -> list[str]:  # noqa: ANN001
 # --- the lane --------------------------------------------------------------------------------------
 
 
-def run_notebook(path: Path, work: Path, specs: Path, env: dict[str, str], ipywidgets_version: str) -> Verdict:
+def run_notebook(path: Path, work: Path, specs: Path, env: dict[str, str], ipywidgets_version: str,
+                 save: Path | None = None) -> Verdict:
     """Execute one solution in the Colab-like kernel from an empty folder; judge what it showed."""
     import nbformat
     from jupyter_client.kernelspec import KernelSpecManager
@@ -358,6 +365,9 @@ def run_notebook(path: Path, work: Path, specs: Path, env: dict[str, str], ipywi
     finally:
         if km.has_kernel:  # nbclient leaves a kernel it did not create running
             km.shutdown_kernel(now=True)
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, save / path.name)
     verdict = judge(nb, widget_ids, demonstration_ids(committed))
     verdict.problems += judge_probe(nb, ipywidgets_version)
     return verdict
@@ -373,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solutions/*.ipynb")
     parser.add_argument("--no-unit", action="store_true", help="skip the widget and quiz unit tests")
     parser.add_argument("--no-notebooks", action="store_true", help="skip executing the solutions")
+    parser.add_argument("--save", type=Path, metavar="DIR", help="also write the executed notebooks to DIR")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from helpers.grade.run import QUICK_EPOCHS
@@ -417,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             costs.append(("kernel venv, fake google.colab, repository snapshot", time.perf_counter() - t))
             for path in notebooks:
                 t = time.perf_counter()
-                verdict = run_notebook(path, work, specs, env, ipywidgets_version)
+                verdict = run_notebook(path, work, specs, env, ipywidgets_version, args.save)
                 seconds = time.perf_counter() - t
                 costs.append((f"{path.name} top to bottom, KIT_QUICK_EPOCHS={QUICK_EPOCHS}", seconds))
                 for cell_id, mimes in verdict.widgets.items():
