@@ -39,6 +39,8 @@ NEEDED_MODULES: tuple[tuple[str, str], ...] = (
     ("sklearn", "scikit-learn"),
     ("pandas", "pandas"),
     ("matplotlib", "matplotlib"),
+    # Installed only where absent: Colab's ipywidgets 7.7.1 matches its front end and stays (the
+    # kit's widgets work on 7.7.1 and 8.x, see helpers/widgets_compat.py).
     ("ipywidgets", "ipywidgets"),
 )
 
