@@ -65,3 +65,20 @@ def test_untouched_starter_gets_zero_on_every_check(graded: list[R.Row], exercis
     assert {r.status for r in rows} <= {R.FAILED, R.ERROR, R.NOT_GRADED_QUICK}
     total = next(r for r in graded if r.learner == "starter" and r.exercise == exercise and r.is_total)
     assert total.points == 0
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_full_mode_solution_full_marks_starter_zero(tmp_path: Path, exercise: str) -> None:
+    """FULL mode, one exercise at a time (slow: the real trainings, 100 epochs each)."""
+    for learner, folder in (("solution", "solutions"), ("starter", "notebooks")):
+        (tmp_path / "class" / learner).mkdir(parents=True)
+        shutil.copy(REPO / folder / f"{exercise}.ipynb", tmp_path / "class" / learner / f"{exercise}.ipynb")
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        status = main([str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--jobs", "2", "--exercise", exercise])
+    assert status == 0, errors.getvalue()
+    rows = R.read_csv(tmp_path / "out" / "grades.csv")
+    totals = {r.learner: r for r in rows if r.is_total}
+    failed = [(r.check, r.status, r.message) for r in rows if r.learner == "solution" and not r.is_total and not r.passed]
+    assert failed == [] and totals["solution"].points == totals["solution"].max_points
+    assert totals["starter"].points == 0

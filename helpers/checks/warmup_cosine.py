@@ -404,13 +404,21 @@ def collect_warmup_schedule(
             "runs": _record_lengths(make_warmup_scheduler, num_epochs, base_lr, probes)}
 
 
-def _first_failing_probe(runs: Mapping[str, Any], probes: list[int], base_lr: float) -> int | None:
+def _first_failing_probe(runs: Mapping[str, Any], probes: list[int], base_lr: float) -> tuple[int | None, str]:
+    """The first probe length the schedule is wrong at, and what is wrong there."""
     for probe in probes:
         run = _Run.from_data(runs.get(str(probe)), probe)
-        if run.error or not _add_shape_criteria(CheckReport("probe"), run, num_epochs=probe, base_lr=base_lr,
-                                                scheduler=run.scheduler):
-            return probe
-    return None
+        if run.error:
+            return probe, run.error
+        sub = CheckReport("probe")
+        if not _add_shape_criteria(sub, run, num_epochs=probe, base_lr=base_lr, scheduler=run.scheduler):
+            return probe, _probe_cause(sub)
+    return None, ""
+
+
+def _probe_cause(sub: CheckReport) -> str:
+    failed = sub.failed()
+    return f"{failed[0].name}: {failed[0].hint}" if failed else ""
 
 
 def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
@@ -426,13 +434,13 @@ def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None 
         return report
     if not _add_shape_criteria(report, run, num_epochs=n, base_lr=base_lr, scheduler=run.scheduler):
         return report
-    failing = _first_failing_probe(runs, context.probe_lengths(n), base_lr)
+    failing, cause = _first_failing_probe(runs, context.probe_lengths(n), base_lr)
     report.add(
         "lengths follow num_epochs",
         failing is None,
-        f"with num_epochs={failing} the schedule is not a 25 % warmup + cosine over {failing} epochs: compute "
-        "warmup_epochs and max_epochs from the num_epochs argument instead of hard-coding them"
-        + (" (and keep warmup_epochs a whole number: int(0.25 * num_epochs))" if failing and failing % 4 else ""),
+        f"with num_epochs={failing} the schedule is not a 25 % warmup + cosine over {failing} epochs ({cause}): "
+        "compute warmup_epochs and max_epochs from the num_epochs argument, with warmup_epochs a whole number "
+        "(int(0.25 * num_epochs)), instead of hard-coding them",
     )
     return report
 
@@ -718,13 +726,18 @@ def judge_configure_optimizers(data: Mapping[str, Any], context: JudgeContext | 
     runs = _runs_of(data)
     if not _judge_configured(report, runs.get(str(n)), n, full=True):
         return report
-    failing = next((p for p in context.probe_lengths(n)
-                    if not _judge_configured(CheckReport("probe"), runs.get(str(p)), p, full=False)), None)
+    failing, cause = None, ""
+    for probe in context.probe_lengths(n):
+        sub = CheckReport("probe")
+        if not _judge_configured(sub, runs.get(str(probe)), probe, full=False):
+            failing, cause = probe, _probe_cause(sub)
+            break
     report.add(
         "max_epochs follows self.num_epochs",
         failing is None,
-        f"a model with num_epochs={failing} does not get a 25 % warmup + cosine over {failing} epochs: derive the "
-        "lengths from self.num_epochs (or self.trainer.estimated_stepping_batches) instead of hard-coding them",
+        f"a model with num_epochs={failing} does not get a 25 % warmup + cosine over {failing} epochs ({cause}): "
+        "derive the lengths from self.num_epochs (or self.trainer.estimated_stepping_batches) instead of "
+        "hard-coding them",
     )
     return report
 

@@ -128,7 +128,7 @@ def _failed_lines(reports: list[CheckReport]) -> str:
             groups[-1][0].append(c.name)
         else:
             groups.append(([c.name], c.hint))
-    lines = [_clip(f"✗ {', '.join(names)} — {hint}" if hint else f"✗ {', '.join(names)}", 240)
+    lines = [_clip(f"✗ {', '.join(names)} — {hint}" if hint else f"✗ {', '.join(names)}", 480)
              for names, hint in groups]
     return _clip("; ".join(lines), MAX_MESSAGE)
 
