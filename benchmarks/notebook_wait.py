@@ -11,8 +11,9 @@ training's own ``fit`` time, which ``helpers.training`` appends to ``$KIT_TRAINI
 number of trainings, and the 1-minute load average before and after.
 
 ``--serial`` forces the one-process path (``KIT_WORKERS=1``: the sweep trains one configuration
-after another); ``--compare`` runs each notebook both ways, serial first, and prints the ratio,
-so the parallel path is measured against the serial one in the same session. ``--quick`` sets
+after another); ``--compare`` runs each notebook both ways, serial first (``--parallel-first``
+reverses it), and prints the ratio, so the parallel path is measured against the serial one in
+the same session. ``--quick`` sets
 ``KIT_QUICK_EPOCHS`` (default 5 epochs per training) for a short look.
 
 This is a benchmark, not a test: on a shared machine the figures move with the load, which is
@@ -127,6 +128,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--serial", action="store_true", help="force the serial path (KIT_WORKERS=1)")
     how.add_argument("--compare", action="store_true", help="run each notebook serial, then parallel; print the ratio")
+    parser.add_argument(
+        "--parallel-first", action="store_true",
+        help="with --compare: parallel, then serial (pair it with a serial-first run when the load drifts)",
+    )
     args = parser.parse_args(argv)
     if args.quick is not None and args.quick < 1:
         parser.error(f"--quick takes a positive number of epochs, got {args.quick}")
@@ -140,6 +145,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     paths = ["serial", "parallel"] if args.compare else ["serial"] if args.serial else ["parallel"]
+    if args.compare and args.parallel_first:
+        paths.reverse()
     cores = len(os.sched_getaffinity(0))
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     waits: list[Wait] = []
