@@ -165,7 +165,8 @@ def test_cells_without_ids_are_matched_by_source(exercise, starter) -> None:  # 
     graded = build_graded_copy(learner, exercise)
     assert graded.restored == {}  # unchanged check cells are recognised, not reported as deleted
     ids = _ids(graded.notebook)
-    assert ids[ids.index("toy-check-double") - 1] == "learner-2"  # the blank, right before its check
+    # The blank, right before its check: edited, so found by position (the notebook has the starter's shape).
+    assert ids[ids.index("toy-check-double") - 1] == "toy-blank-double"
     assert ids.index("toy-hidden-double") == ids.index("toy-check-double") + 1
 
 
@@ -179,11 +180,21 @@ def test_regenerated_ids_are_matched_by_source_then_position(exercise, starter) 
     assert graded.restored == {}  # unchanged check cells are found by source, not reported as deleted
     ids = _ids(graded.notebook)
     assert ids.index("toy-hidden-double") == ids.index("toy-check-double") + 1
-    solved = copy.deepcopy(exercise.notebook)  # the solution's shape: every cell found, edited ones by position
+    solved = copy.deepcopy(starter)  # the starter's shape: every cell found, edited ones by position
     for cell in solved.cells:
         cell["id"] = uuid.uuid4().hex[:8]
-    next(c for c in solved.cells if "2 * x" in "".join(c.source)).source = "def double(x):\n    return x + x\n"
+    next(c for c in solved.cells if "NotImplementedError" in "".join(c.source)).source = "def double(x):\n    return x + x\n"
     assert _ids(build_graded_copy(solved, exercise).notebook) == _ids(exercise.notebook)
+
+
+def test_an_added_cell_never_takes_a_checks_place(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+    learner = copy.deepcopy(starter)  # one cell of the learner's own where the hidden check sits in the solution
+    at = next(i for i, c in enumerate(learner.cells) if c["id"] == "toy-check-double") + 1
+    extra = nbformat.v4.new_code_cell("print('mine')")
+    extra["id"] = "mine"
+    learner.cells.insert(at, extra)
+    ids = _ids(build_graded_copy(learner, exercise).notebook)
+    assert "mine" in ids and ids.index("toy-hidden-double") == ids.index("toy-check-double") + 1
 
 
 def test_judged_checks_become_evidence_cells(exercise, starter) -> None:  # type: ignore[no-untyped-def]

@@ -105,9 +105,15 @@ def evidence_cell(source: str, check_id: str) -> NotebookNode:
 
 
 def _positional_ids(learner_nb: NotebookNode, exercise: Exercise) -> dict[int, str]:
-    """Solution ids by position, when the learner's notebook has the solution's shape (same
-    number of cells, same kinds): how cells whose ids were all regenerated are matched."""
-    mine, theirs = learner_nb.cells, exercise.notebook.cells
+    """Solution ids by position, for a notebook whose ids were *all* regenerated and that has
+    the solution's or the starter's shape (same number of cells, same kinds). Hidden checks,
+    which a learner's notebook never has, are left out of the solution for this."""
+    hidden = {c.id for c in exercise.checks if c.hidden}
+    theirs = [c for c in exercise.notebook.cells if c["id"] not in hidden]
+    mine = learner_nb.cells
+    solution_ids = {c["id"] for c in exercise.notebook.cells}
+    if any(c.get("id") in solution_ids for c in mine):
+        return {}  # some ids are the solution's: the others are the learner's own cells
     if len(mine) != len(theirs) or any(a.get("cell_type") != b.get("cell_type") for a, b in zip(mine, theirs)):
         return {}
     return {i: c["id"] for i, c in enumerate(theirs)}
