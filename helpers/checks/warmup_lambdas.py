@@ -9,11 +9,13 @@ epoch W-1 on, never above 1, and — per strategy — equal steps (linear) or a 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from helpers.checks.report import CheckReport
+from helpers.mistakes import exponential_exponent_over_w
 
 LrLambda = Callable[[int], float]
 TOL = 1e-6
@@ -54,7 +56,7 @@ def _factors(report: CheckReport, name: str, data: Mapping[str, Any], epochs: in
     problem = data.get("problem")
     if problem == "blank":
         text = str(data.get("text", ""))
-        report.add(f"{name} is filled in", False, f"blank not filled yet: {text}" if text else "blank not filled yet")
+        report.add(f"the blank in {name} is filled in", False, f"not yet: {text}" if text else "not yet")
         return None
     if problem == "raised":
         report.add(f"{name} runs for every epoch", False, f"{name}({data.get('epoch')}) raised {data.get('text')}")
@@ -63,7 +65,9 @@ def _factors(report: CheckReport, name: str, data: Mapping[str, Any], epochs: in
         report.add(
             f"{name} returns a number",
             False,
-            f"{name}({data.get('epoch')}) returned {data.get('text')} ({data.get('type')}); return a float factor such as 0.2",
+            f"{name}({data.get('epoch')}) returned None: is its return line missing? It must return the factor (a float)"
+            if data.get("type") == "NoneType"
+            else f"{name}({data.get('epoch')}) returned {data.get('text')} ({data.get('type')}); return a float factor such as 0.2",
         )
         return None
     values = data.get("factors")
@@ -237,6 +241,9 @@ def judge_exponential_warmup(data: Mapping[str, Any], context: object = None) ->
             )
     else:
         report.skip("grows by a constant ratio (exponential)", "needs a warmup of at least 3 epochs")
+    named = exponential_exponent_over_w(f, w)  # issue 15: name this slip instead of a generic (wrong) fix
+    if named is not None:
+        report.criteria = [dataclasses.replace(c, hint=named) if c.passed is False else c for c in report.criteria]
     return report
 
 
