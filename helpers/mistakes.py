@@ -70,7 +70,7 @@ def native_factor_mistake(lrs: Sequence[float], num_epochs: int, base_lr: float)
         (good_ramp, lambda e: e / (m - w),
          f"your cosine progress does not subtract the warmup: use (epoch - W) / (M - W), which is 0 at epoch W ({w})"),
         (lambda e: e / w, good_progress,
-         f"your warmup divides by W ({w}); pl_bolts divides by W - 1 ({w - 1}), so the warmup reaches the base LR at "
+         f"your warmup divides by W ({w}); pl_bolts divides by W-1 = {w - 1}, so the warmup reaches the base LR at "
          f"epoch W - 1 and holds it at epoch W"),
         (lambda e: (e + 1) / w, good_progress,
          f"your warmup is (epoch + 1) / W, which starts above 0; pl_bolts starts at 0 (warmup_start_lr=0) and "

@@ -28,6 +28,7 @@ import lightning as L
 import numpy as np
 import torch
 
+from helpers.mistakes import native_factor_mistake, non_whole_warmup
 from helpers.checks.context import LEARNER_PROBES, JudgeContext, learner_context, lengths_to_record
 from helpers.checks.report import CheckReport
 from helpers.schedules import step_and_record, warmup_cosine_lr
@@ -199,7 +200,7 @@ def _record_factory(factory: Callable[..., Any], num_epochs: int, base_lr: float
     except Exception as exc:  # noqa: BLE001
         return _Run(error=_error_hint(exc, None))
     if scheduler is None:
-        return _Run(error="the function returns None: end it with `return scheduler`")
+        return _Run(error="the function returns None: is its return line missing? End it with: return scheduler")
     if not hasattr(scheduler, "step") or getattr(scheduler, "optimizer", None) is not optimizer:
         return _Run(error=f"it returned a {type(scheduler).__name__}, not a scheduler built on the optimizer it was given")
     return _step_through(scheduler, optimizer, num_epochs)
@@ -327,7 +328,7 @@ def _add_shape_criteria(
         if isinstance(w_set, float) and not w_set.is_integer():
             hint = (
                 f"the LR overshoots to {peak:.4g}: warmup_epochs={w_set!r} is not a whole number, so pl_bolts' "
-                "`epoch == warmup_epochs` branch never fires and the warmup keeps climbing. Use "
+                "epoch == warmup_epochs branch never fires and the warmup keeps climbing. Use "
                 "int(0.25 * num_epochs)"
             )
         elif isinstance(w_set, float) and w_set.is_integer():
@@ -435,6 +436,11 @@ def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None 
     if not _add_shape_criteria(report, run, num_epochs=n, base_lr=base_lr, scheduler=run.scheduler):
         return report
     failing, cause = _first_failing_probe(runs, context.probe_lengths(n), base_lr)
+    at_probe = _Run.from_data(runs.get(str(failing)), failing).scheduler if failing else None
+    named = non_whole_warmup(at_probe.warmup_epochs, failing) if at_probe is not None and failing else None
+    if named is not None:  # issue 15: 0.25 * num_epochs left as a float (not a hard-coded length)
+        report.add("lengths follow num_epochs", False, named)
+        return report
     report.add(
         "lengths follow num_epochs",
         failing is None,
@@ -812,7 +818,8 @@ def judge_native_schedule(data: Mapping[str, Any], context: JudgeContext | None 
     if not report.add(
         f"equals pl_bolts at every epoch (max |difference| < {tol:g})",
         gap[worst] < tol,
-        f"epoch {worst}: yours {run.per_step[worst]:.6g}, pl_bolts {_bolts_reference(n, base_lr)[worst]:.6g}. Remember "
+        native_factor_mistake(run.per_step, n, base_lr)
+        or f"epoch {worst}: yours {run.per_step[worst]:.6g}, pl_bolts {_bolts_reference(n, base_lr)[worst]:.6g}. Remember "
         f"pl_bolts reaches the peak at epoch W-1 = {w - 1} (it divides by W-1) and holds it at epoch W",
     ):
         return report
