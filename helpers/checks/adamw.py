@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 
 from helpers.checks.context import JudgeContext, quick_epochs
+from helpers.mistakes import literal_learning_rate
 from helpers.checks.report import CheckReport
 from helpers.schedules import step_and_record
 from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV
@@ -33,6 +34,7 @@ ADAMW_DEFAULT_WEIGHT_DECAY = 0.01
 ABSURD_WEIGHT_DECAY = 10.0
 # An unusual value: if the optimizer shows it, it really takes self.weight_decay.
 PROBE_WEIGHT_DECAY = 0.37
+PROBE_LR = 0.0123  # likewise for self.learning_rate
 MIN_SWEEP_VALUES = 4
 SWEEP_SPAN = (0.01, 1.0)
 
@@ -189,7 +191,19 @@ def collect_optimizer(model_class: type, *, weight_decay: float | None = None, n
         runs[repr(wd)] = {"weight_decay": wd, **facts}
     return {"name": model_class.__name__, "weight_decay": weight_decay, "num_epochs": num_epochs,
             "main": repr(main_wd), "probe": repr(PROBE_WEIGHT_DECAY), "runs": runs,
-            "schedule": _schedule(model_class, main_wd)}
+            "schedule": _schedule(model_class, main_wd), "lr_probe": _lr_probe(model_class, main_wd)}
+
+
+def _lr_probe(model_class: type, weight_decay: float) -> dict[str, Any]:
+    """The optimizer's starting LR when the model is built with an unusual ``learning_rate``: a
+    number typed into the optimizer does not follow it (issue 15)."""
+    try:
+        model = model_class(weight_decay=weight_decay, learning_rate=PROBE_LR)
+        optimizer = _unpack(model.configure_optimizers())[0]
+        group = optimizer.param_groups[0]
+        return {"given": PROBE_LR, "seen": float(group.get("initial_lr", group["lr"]))}
+    except Exception:  # noqa: BLE001 - a model without a learning_rate argument: not probed
+        return {}
 
 
 def _simulate(rule: str, hyper: Mapping[str, Any], start: np.ndarray, grads: list[np.ndarray]) -> np.ndarray | None:
@@ -259,7 +273,7 @@ def _rule(behaviour: Any, seed: int) -> tuple[str | None, dict[str, Any]]:
 def _config_failure(report: CheckReport, run: Mapping[str, Any], name: str) -> bool:
     """The ✗ line of a model that cannot be built or configured; True if there was one."""
     if "blank" in run:
-        report.add("blank filled in", False, f"blank not filled yet: {run['blank']}")
+        report.add(f"the blank in {name}.configure_optimizers is filled in", False, f"not yet: {run['blank']}")
     elif "build_error" in run:
         report.add(f"{name}(weight_decay=...) can be built", False,
                    f"{run['build_error']} — keep the template's __init__, which takes weight_decay")
@@ -336,10 +350,14 @@ def _check_follows_argument(report: CheckReport, probe: Mapping[str, Any] | None
         )
 
 
-def _check_learning_rate(report: CheckReport, run: Mapping[str, Any], hyper: Mapping[str, Any], verified: bool) -> None:
+def _check_learning_rate(report: CheckReport, run: Mapping[str, Any], hyper: Mapping[str, Any], verified: bool,
+                         probe: Any = None) -> None:
     name = f"learning rate left at the template's {TEMPLATE_LR} (self.learning_rate)"
     lr = hyper.get("lr")
     own = run.get("learning_rate")
+    typed = None
+    if isinstance(probe, Mapping) and isinstance(probe.get("seen"), float) and isinstance(probe.get("given"), float):
+        typed = literal_learning_rate(probe["seen"], probe["given"], TEMPLATE_LR)
     if not verified or not isinstance(lr, float):
         report.add(name, False, "the optimizer's updates do not show its learning rate: use torch.optim.AdamW with "
                                 "lr=self.learning_rate")
@@ -357,6 +375,8 @@ def _check_learning_rate(report: CheckReport, run: Mapping[str, Any], hyper: Map
             f"the learning rate is {lr:g}; keep the template's {TEMPLATE_LR} so that Adam and AdamW differ only "
             "in how they decay weights",
         )
+    elif typed is not None:
+        report.add(name, False, typed)
     else:
         report.add(name, True)
 
@@ -426,7 +446,7 @@ def judge_optimizer(data: Mapping[str, Any], context: JudgeContext | None = None
     if weight_decay is not None:
         _check_value(report, f"weight decay {weight_decay:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}", float(weight_decay))
     _check_follows_argument(report, runs.get(data["probe"]), model_name, seed)
-    _check_learning_rate(report, main, hyper, rule is not None)
+    _check_learning_rate(report, main, hyper, rule is not None, data.get("lr_probe"))
     _check_scheduler(report, data.get("schedule") or {}, main.get("num_epochs"), hyper.get("lr"))
     epochs = [("the model's num_epochs", main.get("num_epochs"))]
     if data.get("num_epochs") is not None:
@@ -630,7 +650,7 @@ def _judge_choice(choice: Any, choose: Callable[[pd.DataFrame], Any] | None, tab
         try:
             value, error = _call(choose, table)
         except NotImplementedError as exc:
-            report.add("blank filled in", False, f"blank not filled yet: {exc}")
+            report.add(f"the blank in {label} is filled in", False, f"not yet: {exc}")
             return report
         if error is not None:
             report.add(f"{label} runs on the sweep table", False, f"it raised {type(error).__name__}: {error}")
@@ -646,7 +666,8 @@ def _judge_choice(choice: Any, choose: Callable[[pd.DataFrame], Any] | None, tab
         )
         return report
     report.add("choice is one of the swept weight decays", True)
-    _check_value(report, f"weight decay {value:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}", value)
+    _check_value(report, (f"on the example table your function picks {value:g}, which is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"
+                          if example else f"your choice {value:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"), value)
     best = _best(table, "val_acc")
     if any(math.isclose(value, v) for v in best):
         report.add("choice has the sweep's best validation accuracy", True)
