@@ -146,3 +146,24 @@ def test_the_choice_check_quotes_the_learners_own_choice() -> None:
     example = plain(adamw.evaluate_weight_decay_choice(choose_weight_decay))
     # on the made-up table the value is the function's answer there, and the line says so
     assert f"weight decay {example_best:g} is" not in example, example
+
+
+def test_no_markdown_backticks_in_any_check_message(repo) -> None:  # type: ignore[no-untyped-def]
+    """Check output is plain text in stdout: no string a check can print holds a backtick
+    (docstrings may use reST ``code``)."""
+    import ast
+
+    sources = sorted((repo / "helpers" / "checks").glob("*.py")) + [repo / "helpers" / "mistakes.py",
+                                                                   repo / "helpers" / "learner_code.py"]
+    found = []
+    for path in sources:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node)
+        }
+        found += [f"{path.name}:{node.lineno}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and "`" in node.value
+                  and id(node) not in docstrings]
+    assert not found, found
