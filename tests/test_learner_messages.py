@@ -167,3 +167,19 @@ def test_no_markdown_backticks_in_any_check_message(repo) -> None:  # type: igno
                   if isinstance(node, ast.Constant) and isinstance(node.value, str) and "`" in node.value
                   and id(node) not in docstrings]
     assert not found, found
+
+
+def test_configure_optimizers_without_return_is_named() -> None:
+    class NoReturn(Typed):
+        def configure_optimizers(self):  # type: ignore[no-untyped-def]
+            torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+
+    text = plain(adamw.evaluate_optimizer(NoReturn, num_epochs=100))
+    assert "it returned NoneType (is its return line missing?)" in text
+
+    class Ex1NoReturn(ClassifierModule):
+        def configure_optimizers(self):  # type: ignore[no-untyped-def]
+            torch.optim.SGD(self.parameters(), lr=self.learning_rate)
+
+    text = plain(warmup_cosine.evaluate_configure_optimizers(Ex1NoReturn, num_epochs=100))
+    assert "configure_optimizers returned NoneType (is its return line missing?)" in text, text

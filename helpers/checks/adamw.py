@@ -281,7 +281,9 @@ def _config_failure(report: CheckReport, run: Mapping[str, Any], name: str) -> b
         report.add("configure_optimizers runs", False, f"it raised {run['configure_error']}")
     elif "not_optimizer" in run:
         report.add("configure_optimizers returns an optimizer", False,
-                   f"it returned {run['not_optimizer']}; return {{'optimizer': ..., 'lr_scheduler': ...}} as the template does")
+                   f"it returned {run['not_optimizer']}"
+                   + (" (is its return line missing?)" if run["not_optimizer"] == "NoneType" else "")
+                   + "; return {'optimizer': ..., 'lr_scheduler': ...} as the template does")
     else:
         return False
     return True

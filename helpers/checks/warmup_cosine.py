@@ -612,7 +612,8 @@ def _parse(report: CheckReport, got: Mapping[str, Any]) -> bool:
         return False
     if form != "dict":
         kind = str(form).split(":", 1)[-1]
-        report.add("returns an optimizer and a scheduler", False, f"configure_optimizers returned {kind}; {_CONFIGURE_HINT}")
+        missing = " (is its return line missing?)" if kind == "NoneType" else ""
+        report.add("returns an optimizer and a scheduler", False, f"configure_optimizers returned {kind}{missing}; {_CONFIGURE_HINT}")
         return False
     if got.get("config") == "missing":
         report.add("returns an optimizer and a scheduler", False, f"the dict has no 'lr_scheduler': {_CONFIGURE_HINT}")
