@@ -46,7 +46,7 @@ from helpers.widgets_compat import mimebundle
 _WIDE = {"description_width": "initial"}
 _NUMBER_BOX = {"width": "230px"}
 _SLIDER = {"width": "430px"}  # ~1.2 px per epoch over the 300-epoch range
-_SLIDER_STYLE = {"description_width": "100px"}  # the three sliders' tracks start at the same x
+_SLIDER_STYLE = {"description_width": "125px"}  # the three sliders' tracks start at the same x
 _TYPED_BOX = {"width": "70px"}
 TOTAL_EPOCHS_MAX = 300  # the course trains 100 epochs; the slider reaches a few hundred
 # Keyword parameters a compare factory may take after the optimizer, and what the explorer passes.

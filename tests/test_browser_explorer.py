@@ -41,7 +41,8 @@ explorer => {
   const leaf = '.widget-slider, .widget-dropdown, .widget-text, .widget-label, .widget-readout, .widget-html';
   const controls = Array.from(explorer.querySelectorAll(leaf))  // outermost controls (a slider holds its label)
     .filter(el => el.offsetParent !== null && !el.closest('.lr-explorer-message') && !el.parentElement.closest(leaf))
-    .map(el => ({name: (el.innerText || el.className).trim().slice(0, 40), box: el.getBoundingClientRect().toJSON()}))
+    .map(el => ({name: (el.innerText || el.className).trim().slice(0, 40), box: el.getBoundingClientRect().toJSON(),
+                 cut: Array.from(el.querySelectorAll('.widget-label')).some(l => l.scrollWidth > l.clientWidth + 1)}))
     .filter(c => c.box.width > 0 && c.box.height > 0);
   const img = explorer.querySelector('.jp-OutputArea-output img');
   const area = explorer.closest('.jp-OutputArea-child') || explorer;
@@ -57,6 +58,7 @@ def _check_layout(page, explorer, mode: str) -> None:  # type: ignore[no-untyped
     measured = explorer.evaluate(_MEASURE)
     controls = measured["controls"]
     assert len(controls) >= 10, controls
+    assert not [c["name"] for c in controls if c["cut"]], f"{mode}: a control's label is cut off"
     for i, a in enumerate(controls):
         for b in controls[i + 1 :]:
             assert not boxes_intersect(a["box"], b["box"], slack=1.0), f"{mode}: {a['name']!r} overlaps {b['name']!r}"
