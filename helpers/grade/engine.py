@@ -226,6 +226,8 @@ def _judged_row(sub: Submission, exercise: Exercise, check: Check, plan: QuickPl
     verdict = V.judge_evidence(check, plan.evidence.judged[check.id], outcome.evidence, context)
     if verdict is not None:
         status, message = verdict.status, verdict.message
+        if status == R.ERROR:  # e.g. a NameError: name the earlier cell that left the name undefined
+            message = _clip(message + _context(trouble, limits), 400)
     else:
         result = outcome.cells.get(check.id)
         status, message = _verdict(result, outcome, limits, trouble)
