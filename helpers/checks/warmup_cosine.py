@@ -979,7 +979,11 @@ def judge_training_result(data: Mapping[str, Any], context: JudgeContext | None 
     if quick is not None:
         report.skip(name, f"quick mode trains only {expected} epochs")
         return report
+    from helpers.evidence import Tensors
+
     weights = data.get("weights")
+    if isinstance(weights, Tensors):  # judged in the notebook, straight from collect_training_result
+        weights = weights.tensors
     accuracy = _number(data.get("reported_test_acc")) if weights is None and not context.grader else None
     if isinstance(weights, Mapping):
         try:
