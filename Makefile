@@ -7,7 +7,7 @@ NO_BROWSER ?=
 PYTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: venv lab test test-main colab unit solutions starters launch check grade bench clean
+.PHONY: venv lab test test-main test-full colab unit solutions starters launch check grade bench clean
 
 venv:
 	@bash tools/ensure_venv.sh "$(VENV)"
@@ -35,6 +35,10 @@ colab: venv
 
 unit: venv
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# Full-mode grading of the real notebooks (100-epoch trainings; 10-25 min on 2 cores, not in CI).
+test-full: venv
+	KIT_FULL_GRADING=1 $(PY) -m pytest tests/test_grade_real_notebooks.py -k full_mode -rs $(PYTEST_ARGS)
 
 # Regenerate every starter in notebooks/ from its solution in solutions/.
 starters: venv

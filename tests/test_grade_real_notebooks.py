@@ -3,13 +3,15 @@
 Every exercise with a solution in solutions/ and a starter in notebooks/ is graded in one batch
 (2 jobs): the solution must pass every check graded in quick mode, the untouched starter must pass
 none, and both get one row per check (hidden checks included). Full-mode grading of the real
-notebooks is measured by hand (docs/GRADING.md), not in CI.
+notebooks (solution full marks, starter zero) runs with KIT_FULL_GRADING=1 (`make test-full`): it
+trains every model for 100 epochs, too long for every CI run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -67,6 +69,10 @@ def test_untouched_starter_gets_zero_on_every_check(graded: list[R.Row], exercis
     assert total.points == 0
 
 
+FULL_ENV = "KIT_FULL_GRADING"  # full-mode grading of the real notebooks takes 10-25 min on 2 cores
+
+
+@pytest.mark.skipif(not os.environ.get(FULL_ENV), reason=f"full-mode grading of the real notebooks runs only with {FULL_ENV}=1 (make test-full)")
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_full_mode_solution_full_marks_starter_zero(tmp_path: Path, exercise: str) -> None:
     """FULL mode, one exercise at a time (slow: the real trainings, 100 epochs each)."""
