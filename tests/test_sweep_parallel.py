@@ -282,8 +282,10 @@ def _bwrap_works() -> bool:
 @pytest.mark.skipif(not _bwrap_works(), reason="bubblewrap missing or user namespaces unavailable")
 def test_workers_start_inside_the_graders_bubblewrap_sandbox(tmp_path: Path) -> None:
     script = SANDBOX_SCRIPT.format(repo=str(REPO), tests=str(REPO / "tests"))
-    # the brief's flags; the read-only root first, so that /tmp is the sandbox's own tmpfs
-    sandbox = [BWRAP, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    # the brief's flags; the read-only root first, so that /tmp is the sandbox's own tmpfs, then the
+    # checkout again on top (a clone under /tmp, as in CI, would otherwise vanish under that tmpfs)
+    sandbox = [BWRAP, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+               "--tmpfs", "/tmp", "--ro-bind", str(REPO), str(REPO)]
     env = {k: v for k, v in os.environ.items() if k not in (WORKERS_ENV, TRAINING_LOG_ENV)}
     inside = subprocess.run([*sandbox, sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
     assert inside.returncode == 0, inside.stderr[-3000:]
