@@ -66,6 +66,8 @@ class Quiz:
     title: str
     salt: str
     questions: tuple[Question, ...]
+    # Set in the grader's copy of the quiz file, whose hashes are decoys: marking here would mislead.
+    graded_by_instructor: bool = False
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -178,7 +180,8 @@ def load_quiz(path: str | os.PathLike = DEFAULT_QUIZ) -> Quiz:
     questions = tuple(_parse_question(raw, f"{path.name} question {i + 1}") for i, raw in enumerate(raw_questions))
     ids = [q.id for q in questions]
     _require(len(set(ids)) == len(ids), path.name, "question ids must be unique")
-    quiz = Quiz(title=str(data.get("title", path.stem)), salt=data["salt"], questions=questions)
+    quiz = Quiz(title=str(data.get("title", path.stem)), salt=data["salt"], questions=questions,
+                graded_by_instructor=data.get("graded_by_instructor") is True)
     for q in questions:
         if q.kind == "choice":
             matches = [letter for letter in q.letters if answer_hash(quiz.salt, q.id, letter) == q.answer_hash]
@@ -285,6 +288,8 @@ class QuizReport(CheckReport):
 
     def text(self) -> str:
         lines = [self.title, *(f"  ! {note}" for note in self.notes)]
+        if not self.markings and self.notes:  # not marked here (the grader's copy of the quiz)
+            return "\n".join(lines)
         if self.problem is not None:
             lines.append(f"  {FAIL} all {len(self.markings)} questions — {self.problem}")
             lines.append(f"  0/{len(self.markings)} correct")
@@ -317,6 +322,10 @@ def evaluate_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> QuizRepo
     """
     quiz = quiz if quiz is not None else load_quiz()
     report = QuizReport(title=f"{quiz.title}: {len(quiz.questions)} questions")
+    if quiz.graded_by_instructor:
+        report.notes.append("not marked here: while grading, the quiz file's hashes are decoys and the "
+                            "instructor's grader marks your answers against its own key")
+        return report
     problem: str | None = None
     if callable(answers) and not isinstance(answers, Mapping):
         name = getattr(answers, "__name__", "") if getattr(answers, "__name__", "").isidentifier() else "your function"

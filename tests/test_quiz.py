@@ -336,3 +336,20 @@ def test_printed_explanations_have_no_markdown_backticks(quiz, capsys) -> None:
     check_answers(KEY, quiz)
     out = capsys.readouterr().out
     assert "`" not in out and "LambdaLR(optimizer, lr_lambda)" in out
+
+
+def test_the_graders_decoy_quiz_file_is_not_marked_in_the_kernel(tmp_path: Path) -> None:
+    """In grading the quiz file's hashes are decoys: the notebook's check says so instead of
+    marking answers against them (which would show ✗ for right answers)."""
+    from helpers.grade.verdicts import quiz_masks
+    from helpers.quiz import QUIZ_DIR
+
+    masked = quiz_masks(seed=1)[f"helpers/quiz_data/{DEFAULT_QUIZ.name}"]
+    (tmp_path / DEFAULT_QUIZ.name).write_bytes(masked)
+    decoy = load_quiz(tmp_path / DEFAULT_QUIZ.name)
+    assert decoy.graded_by_instructor and not load_quiz().graded_by_instructor
+    assert DEFAULT_QUIZ.parent == QUIZ_DIR
+    report = evaluate_answers({q.id: "A" for q in decoy.questions}, decoy)
+    text = report.text()
+    assert "not marked here" in text and "instructor's grader" in text
+    assert report.criteria == [] and "✓" not in text and "✗" not in text
