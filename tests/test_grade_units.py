@@ -315,3 +315,21 @@ def test_empty_class_is_graded_with_exit_0(tmp_path: Path, toy_dir: Path) -> Non
     (tmp_path / "class" / "ann" / "notes.txt").write_text("not a notebook, not looked at")
     assert main([str(tmp_path / "class"), "--solutions", str(toy_dir), "--out", str(tmp_path / "out")]) == 0
     assert R.read_csv(tmp_path / "out" / "grades.csv") == []
+
+
+def test_probe_seed_option_reaches_the_grader(tmp_path: Path, toy_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--probe-seed`` replays a run's probe lengths (run.json records the seed per exercise)."""
+    import helpers.grade.__main__ as cli
+
+    seen: list[int | None] = []
+
+    def fake_grade_all(subs, exercises, limits, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs.get("probe_seed"))
+        return [], {}
+
+    monkeypatch.setattr(cli, "grade_all", fake_grade_all)
+    (tmp_path / "inbox").mkdir()
+    args = [str(tmp_path / "inbox"), "--solutions", str(toy_dir), "--out", str(tmp_path / "out"), "--no-sandbox"]
+    assert cli.main([*args, "--probe-seed", "7"]) == 0
+    assert cli.main(args) == 0
+    assert seen == [7, None]

@@ -27,7 +27,7 @@ from helpers.grade.errors import GradeUsageError
 from helpers.grade.registry import default_solutions_dir, exercise_names, load_exercises
 from helpers.grade.report import feedback_text, write_reports
 from helpers.grade.registry import Exercise
-from helpers.grade.run import TIMEOUT_MARGIN, Limits, measured_seconds
+from helpers.grade.run import QUICK_EPOCHS, TIMEOUT_MARGIN, Limits, measured_seconds
 from helpers.grade.shard import RUN_FILE, merge, parse_shard, select_shard
 
 
@@ -46,7 +46,8 @@ def _positive(kind: type):  # type: ignore[no-untyped-def]
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
-                        help="train for 2 epochs; checks whose solution output changes then are 'not-graded-quick'")
+                        help=f"train for {QUICK_EPOCHS} epochs (KIT_QUICK_EPOCHS); schedule, optimizer and quiz checks "
+                             "are judged at full length as always, training checks are 'not-graded-quick'")
     parser.add_argument("--solutions", type=Path, default=None,
                         help="folder of executed solution notebooks (default: this kit's solutions/)")
     parser.add_argument("--cell-timeout", type=_positive(float), default=None,
@@ -96,6 +97,8 @@ def grade_main(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=_positive(int), default=1, help="submissions graded in parallel")
     parser.add_argument("--shard", default=None, help="grade only slice i of n (e.g. 2/4); merge the outputs later")
     parser.add_argument("--exercise", action="append", default=None, help="grade only this exercise (repeatable)")
+    parser.add_argument("--probe-seed", type=int, default=None,
+                        help="seed of the probe lengths (default: drawn per run; run.json's probe_seeds replays a run)")
     _limit_options(parser)
     args = parser.parse_args(argv)
     root = args.submissions
@@ -125,7 +128,8 @@ def grade_main(argv: list[str]) -> int:
         P.finished(f"  {sub.rel}: {total.points:g}/{total.max_points:g} ({graded.seconds:.0f} s)")
 
     with P.Board(len(subs)):
-        results, plans = grade_all(subs, exercises, limits, quick=args.quick, jobs=args.jobs, progress=progress)
+        results, plans = grade_all(subs, exercises, limits, quick=args.quick, jobs=args.jobs, progress=progress,
+                                   probe_seed=args.probe_seed)
     rows = [row for result in results for row in result.rows]
     settings = {"mode": mode, "sandbox": limits.sandbox, "shard": args.shard, "jobs": args.jobs,
                 "submissions": len(subs),
