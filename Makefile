@@ -1,6 +1,7 @@
 # Two commands for everyone: `make lab` and `make test`. Both build .venv on first use.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+KIT := $(VENV)/bin/kit
 PORT ?= 8888
 # Headless machines: `make lab NO_BROWSER=1` prints the URL instead of opening a browser.
 NO_BROWSER ?=
@@ -25,7 +26,7 @@ test: venv
 
 test-main: venv
 	$(PY) -m pytest tests solutions --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg -n $(JOBS) --dist loadscope $(PYTEST_ARGS)
+		--nbval-sanitize-with kit/nbval_sanitize.cfg -n $(JOBS) --dist loadscope $(PYTEST_ARGS)
 
 # The Colab-profile lane: ipywidgets 7.7.1 and Colab's numpy/pandas/sklearn/matplotlib layered over
 # the venv (cached in KIT_COLAB_CACHE, default ~/.cache/kit-colab-overlay), the widget and quiz
@@ -42,15 +43,15 @@ test-full: venv
 
 # Regenerate every starter in notebooks/ from its solution in solutions/.
 starters: venv
-	$(PY) -m helpers.starters
+	$(KIT) assign
 
 # Rewrite the launch badges and cloud setup cell of every solution from helpers/launch.py's setting.
 launch: venv
-	$(PY) -m helpers.launch
+	$(KIT) launch
 
 # Re-execute the solutions in place (maintainers, after changing a solution or a helper).
 solutions: venv
-	$(PY) -m helpers.execute solutions/*.ipynb
+	$(KIT) execute solutions/*.ipynb
 
 bench: venv
 	$(PY) benchmarks/train_speed.py $(BENCH_ARGS)
@@ -66,11 +67,11 @@ OUT ?= grades
 GRADE_ARGS ?=
 grade: venv
 	$(if $(SUBMISSIONS),,$(error usage: make grade SUBMISSIONS=folder [OUT=folder] [GRADE_ARGS="--jobs 2 --quick"]))
-	$(PY) -m helpers.grade "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_ARGS)
+	$(KIT) grade "$(SUBMISSIONS)" --out "$(OUT)" $(GRADE_ARGS)
 
 # Learners: grade your own notebook as the instructor will and print the feedback, e.g.
 #   make check NB=notebooks/01_warmup_cosine.ipynb   (add CHECK_ARGS=--quick to skip full training)
 CHECK_ARGS ?=
 check: venv
 	$(if $(NB),,$(error usage: make check NB=notebooks/<exercise>.ipynb [CHECK_ARGS=--quick]))
-	$(PY) -m helpers.grade check "$(NB)" $(CHECK_ARGS)
+	$(KIT) check "$(NB)" $(CHECK_ARGS)

@@ -26,9 +26,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from grade_fixtures import build_toy_solutions  # noqa: E402
 
-from helpers.grade.assemble import build_graded_copy  # noqa: E402
-from helpers.grade.registry import load_exercises  # noqa: E402
-from helpers.grade.run import Limits, run_graded_copy  # noqa: E402
+from kit.grade.assemble import build_graded_copy  # noqa: E402
+from kit.grade.registry import load_exercises  # noqa: E402
+from kit.grade.run import Limits, run_graded_copy  # noqa: E402
 
 
 def _cpu() -> float:

@@ -1,6 +1,6 @@
 """Make a fresh Colab or Lightning Studio runtime ready for the course; do nothing elsewhere.
 
-A notebook's ``cloud-setup`` cell (see :func:`helpers.launch.setup_cell_source`) cannot import
+A notebook's ``cloud-setup`` cell (see :func:`kit.launch.setup_cell_source`) cannot import
 this module before the kit is on disk, so the cell itself finds or clones the repository (the
 command of :func:`clone_command`), puts it on ``sys.path`` and then calls :func:`prepare_runtime`,
 which installs only the packages that runtime lacks. Locally nothing here runs: ``make lab``
@@ -19,7 +19,11 @@ from collections.abc import Callable, Mapping, MutableSequence
 from pathlib import Path
 from typing import Any
 
-from helpers.launch import REF, REPO_URL
+# The single repository setting (a fork edits these lines): every badge, the setup cell's clone
+# command and the README's launch table follow from them (kit.launch builds those).
+REPO_URL = "https://github.com/lr-course-kit/lr-warmup-weight-decay-kit"
+# The branch or tag that badges open and the cloud setup cell clones.
+REF = "main"
 
 # Lightning Studios set this variable in every Studio process (lightning_sdk and litdata read it
 # to find the current Studio); Colab is recognised by its `google.colab` module instead.

@@ -6,7 +6,7 @@ code of that blank. ``hint()`` lists the blanks, ``hint(key, level=n)`` shows on
 
 Why a data file: the starter notebook must not carry the stronger hints in plain text (filling a
 blank would be copying its message), and a released kit has no ``solutions/`` folder, so the
-answer level cannot be read from there at run time. ``python -m helpers.hints`` builds
+answer level cannot be read from there at run time. ``kit assign`` (:mod:`kit.hint_data`) builds
 ``helpers/hint_data/hints.json`` from the solutions (the levels are authored in each blank cell's
 ``metadata.kit.hints``, the answer is the code between the markers) and ``--check`` says when it is
 stale. The texts are base64-encoded: that keeps them from being read at a glance, it is **not a
@@ -15,15 +15,12 @@ secret** (anyone can decode them), like the quiz's hashes.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import re
-import sys
 import textwrap
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).with_name("hint_data") / "hints.json"
 METADATA_KEY = "hints"  # cell.metadata["kit"]["hints"]: the levels between the first hint and the answer
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?::[ \t]*(?P<hint>.*?))?[ \t]*$")
@@ -56,51 +53,18 @@ def solution_regions(source: str) -> list[tuple[str, str]]:
     return regions
 
 
-def _encode(text: str) -> str:
+def encode_level(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
-def _decode(text: str) -> str:
+def decode_level(text: str) -> str:
     return base64.b64decode(text.encode("ascii")).decode("utf-8")
-
-
-def build_levels(solutions_dir: Path) -> dict[str, list[str]]:
-    """Every blank's levels, from the solution notebooks: first hint, authored levels, answer."""
-    import nbformat
-
-    levels: dict[str, list[str]] = {}
-    for path in sorted(solutions_dir.glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            if cell.cell_type != "code":
-                continue
-            authored = cell.get("metadata", {}).get("kit", {}).get(METADATA_KEY)
-            if authored is None:
-                continue
-            regions = solution_regions(cell.source)
-            if len(regions) != 1:
-                raise ValueError(f"{path.name} cell {cell.get('id')}: hints need exactly one marked region, found {len(regions)}")
-            if not (isinstance(authored, list) and all(isinstance(t, str) and t.strip() for t in authored)):
-                raise ValueError(f"{path.name} cell {cell.get('id')}: metadata.kit.hints must be a list of non-empty strings")
-            first, answer = regions[0]
-            levels[blank_key(cell.id)] = [first, *authored, answer]
-    return levels
-
-
-def write_data(levels: dict[str, list[str]], path: Path = DATA) -> str:
-    """The data file's text for ``levels`` (written to ``path`` unless that already holds it)."""
-    data = {
-        "about": "Hint levels for helpers.hints.hint(); base64 only keeps them from being read at a glance "
-        "(not a secret). Built from solutions/ by: python -m helpers.hints",
-        "blanks": {key: [_encode(t) for t in texts] for key, texts in sorted(levels.items())},
-    }
-    return json.dumps(data, indent=1, ensure_ascii=True) + "\n"
 
 
 def load_levels(path: Path = DATA) -> dict[str, list[str]]:
     """The decoded levels by blank key."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {key: [_decode(t) for t in texts] for key, texts in data["blanks"].items()}
+    return {key: [decode_level(t) for t in texts] for key, texts in data["blanks"].items()}
 
 
 def hint(key: str | None = None, *, level: int | None = None) -> None:
@@ -132,33 +96,3 @@ def hint(key: str | None = None, *, level: int | None = None) -> None:
     if not last:  # prose: wrapped; the answer is code and keeps its lines
         text = textwrap.fill(text, width=96)
     print(textwrap.indent(text, "  "))
-
-
-def sync(check: bool = False) -> bool:
-    """Rebuild the data file from ``solutions/`` (or, with ``check``, only compare); True if it was stale.
-    ``python -m helpers.starters`` calls this too, so regenerating the starters refreshes the hints."""
-    text = write_data(build_levels(REPO / "solutions"))
-    current = DATA.read_text(encoding="utf-8") if DATA.is_file() else None
-    shown = DATA.relative_to(REPO)
-    if current == text:
-        print(f"up to date  {shown}")
-        return False
-    if check:
-        print(f"OUT OF DATE {shown} (run python -m helpers.hints)")
-        return True
-    DATA.parent.mkdir(exist_ok=True)
-    DATA.write_text(text, encoding="utf-8")
-    print(f"wrote       {shown}")
-    return True
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.hints", description="Build the hint data file from solutions/.")
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the data file is stale")
-    args = parser.parse_args(argv)
-    stale = sync(check=args.check)
-    return 1 if stale and args.check else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,7 +2,7 @@
 
 The toy solution follows the kit's conventions (ids, ``### BEGIN SOLUTION`` blanks, ``check`` and
 ``hidden-check`` cells, a stand-in training whose epoch count follows ``KIT_QUICK_EPOCHS``, one
-check that adapts to quick mode and one that needs the full training). It is executed for real, its starter is made by ``helpers.starters``, and
+check that adapts to quick mode and one that needs the full training). It is executed for real, its starter is made by ``kit.starters``, and
 every submission is derived from that starter: the correct one fills the blanks with the
 solution's cells, the others add one typical mistake or one kind of bad input each.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from helpers.execute import run_notebook
-from helpers.starters import make_starter
+from kit.execute import run_notebook
+from kit.starters import make_starter
 
 TOY = "00_toy"
 

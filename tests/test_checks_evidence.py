@@ -13,9 +13,9 @@ import torch
 import helpers  # noqa: F401 - before pl_bolts, so its warnings stay quiet
 from helpers.checks.context import JudgeContext, draw_probes, unfriendly
 from helpers.evidence import EvidenceError, load_record, read_folder, record_cell
-from helpers.grade import rows as R
-from helpers.grade import verdicts as V
-from helpers.grade.registry import Check
+from kit.grade import rows as R
+from kit.grade import verdicts as V
+from kit.grade.registry import Check
 from helpers.quiz import answer_hash, load_quiz
 
 GOOD = '''

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from helpers import cloud
-from helpers.launch import REF, REPO_URL, setup_cell_source
+from kit.launch import REF, REPO_URL, setup_cell_source
 
 # What a fresh Colab runtime has (per the issue): torch, torchvision, matplotlib, ipywidgets,
 # scikit-learn, pandas, and a setuptools that still ships pkg_resources.

@@ -1,4 +1,4 @@
-"""helpers.execute: a successful run writes outputs back; a failing run leaves the file alone."""
+"""kit.execute: a successful run writes outputs back; a failing run leaves the file alone."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import notebooks
-from helpers.execute import NotebookExecutionError, execute_notebook, main
+from kit import notebooks
+from kit.execute import NotebookExecutionError, execute_notebook, main
 
 
 def _write(path: Path, *cells: nbformat.NotebookNode) -> Path:
@@ -61,7 +61,7 @@ def test_command_line_exits_1_on_failure_and_names_the_cell(tmp_path: Path) -> N
     nb_path = _write(tmp_path / "bad.ipynb", new_code_cell("raise KeyError('missing')", id="boom"))
     before = nb_path.read_bytes()
     done = subprocess.run(
-        [sys.executable, "-m", "helpers.execute", str(nb_path)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "kit.execute", str(nb_path)], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 1
     assert "'boom'" in done.stderr and "KeyError" in done.stderr and "left unchanged" in done.stderr
@@ -89,7 +89,7 @@ def test_re_execution_is_byte_stable(tmp_path: Path) -> None:
 
 
 def test_run_notebook_in_memory_with_allow_errors_runs_every_cell(tmp_path: Path) -> None:
-    from helpers.execute import run_notebook
+    from kit.execute import run_notebook
 
     nb = new_notebook(cells=[new_code_cell("raise NotImplementedError('blank')", id="blank"),
                              new_code_cell("print('after')", id="after")])

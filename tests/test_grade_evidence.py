@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 from grade_fixtures import KIT_ANSWERS, KIT_TOY, answers_source, build_kit_solutions, kit_starter, kit_submission, with_cell
-from helpers.grade import rows as R
-from helpers.grade.__main__ import main
+from kit.grade import rows as R
+from kit.grade.__main__ import main
 
 P, F, E = R.PASSED, R.FAILED, R.ERROR
 CHECKS = ("kit-check-scheduler", "kit-check-native", "kit-check-configure", "kit-check-quiz", "kit-check-optimizer")

@@ -14,9 +14,9 @@ import nbformat
 import pytest
 
 from grade_fixtures import TOY, build_class, build_toy_solutions
-from helpers.grade import rows as R
-from helpers.grade import run as run_module
-from helpers.grade.__main__ import main
+from kit.grade import rows as R
+from kit.grade import run as run_module
+from kit.grade.__main__ import main
 
 P, F, E, T, K = R.PASSED, R.FAILED, R.ERROR, R.TIMEOUT, R.KERNEL_DIED
 CHECKS = ("toy-check-double", "toy-hidden-double", "toy-check-answer", "toy-check-train", "toy-check-target")

@@ -19,10 +19,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.grade import run as run_module
-from helpers.grade import sandbox
-from helpers.grade.assemble import GradedCopy
-from helpers.grade.run import Limits, run_graded_copy
+from kit.grade import run as run_module
+from kit.grade import sandbox
+from kit.grade.assemble import GradedCopy
+from kit.grade.run import Limits, run_graded_copy
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(sandbox._probe() != "", reason=f"no sandbox here: {sandbox._probe()}")
@@ -117,7 +117,7 @@ def looked(canaries, tmp_path_factory):  # type: ignore[no-untyped-def]
 def test_the_kit_is_the_bound_copy_and_nothing_above_it(looked) -> None:  # type: ignore[no-untyped-def]
     obs, _ = looked
     assert obs["helpers"] == "/kit/helpers/__init__.py"
-    assert obs["parents"] == {"/kit/helpers": obs["parents"]["/kit/helpers"], "/kit": ["helpers"],
+    assert obs["parents"] == {"/kit/helpers": obs["parents"]["/kit/helpers"], "/kit": ["helpers", "kit_capture.py"],
                               "/": obs["root"]}
     assert not {"solutions", "tests", "notebooks", "Makefile"} & set(obs["parents"]["/kit/helpers"])
     assert set(obs["root"]) <= {"bin", "dev", "etc", "grade", "home", "kit", "lib", "lib32", "lib64", "libx32",

@@ -23,10 +23,10 @@ import nbformat
 import pytest
 
 from grade_fixtures import TOY, _cell, _code, _insert_after, _solved, _with_double, build_toy_solutions, toy_starter
-from helpers.grade import rows as R
-from helpers.grade import run as run_module
-from helpers.grade import sandbox
-from helpers.grade.__main__ import main
+from kit.grade import rows as R
+from kit.grade import run as run_module
+from kit.grade import sandbox
+from kit.grade.__main__ import main
 
 REPO = Path(__file__).resolve().parents[1]
 P, F = R.PASSED, R.FAILED

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from grade_fixtures import build_class, build_toy_solutions
-from helpers.grade import rows as R
-from helpers.grade.__main__ import main
+from kit.grade import rows as R
+from kit.grade.__main__ import main
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import time
 import nbformat
 import pytest
 
-from helpers.execute import _bucket, _strip_timing
-from helpers.grade import progress
-from helpers.grade.assemble import GradedCopy
-from helpers.grade.run import TIMEOUT_MARGIN, Limits, cell_heading, measured_seconds, run_graded_copy
+from kit.execute import _bucket, _strip_timing
+from kit.grade import progress
+from kit.grade.assemble import GradedCopy
+from kit.grade.run import TIMEOUT_MARGIN, Limits, cell_heading, measured_seconds, run_graded_copy
 
 
 class _Stream(io.StringIO):

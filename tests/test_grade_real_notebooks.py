@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.grade import rows as R
-from helpers.grade.__main__ import main
-from helpers.grade.registry import load_exercise
+from kit.grade import rows as R
+from kit.grade.__main__ import main
+from kit.grade.registry import load_exercise
 
 REPO = Path(__file__).resolve().parents[1]
 EXERCISES = sorted(p.stem for p in (REPO / "solutions").glob("*.ipynb") if (REPO / "notebooks" / p.name).is_file())

@@ -13,14 +13,14 @@ import nbformat
 import pytest
 
 from grade_fixtures import TOY, build_toy_solutions, toy_solution_source, toy_starter
-from helpers.grade import rows as R
-from helpers.grade.__main__ import main
-from helpers.grade.assemble import CHECK_MARKER, SKIP_MARKER, build_graded_copy
-from helpers.grade.discover import exercise_from_name, find_submissions, read_notebook
-from helpers.grade.errors import GradeUsageError
-from helpers.grade.registry import load_exercise, load_exercises
-from helpers.grade.run import parse_junit
-from helpers.grade.shard import merge, parse_shard, select_shard
+from kit.grade import rows as R
+from kit.grade.__main__ import main
+from kit.grade.assemble import CHECK_MARKER, SKIP_MARKER, build_graded_copy
+from kit.grade.discover import exercise_from_name, find_submissions, read_notebook
+from kit.grade.errors import GradeUsageError
+from kit.grade.registry import load_exercise, load_exercises
+from kit.grade.run import parse_junit
+from kit.grade.shard import merge, parse_shard, select_shard
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +198,7 @@ def test_an_added_cell_never_takes_a_checks_place(exercise, starter) -> None:  #
 
 
 def test_judged_checks_become_evidence_cells(exercise, starter) -> None:  # type: ignore[no-untyped-def]
-    from helpers.grade.assemble import META_KEY
+    from kit.grade.assemble import META_KEY
 
     graded = build_graded_copy(starter, exercise, evidence={"toy-check-double": "# NBVAL_IGNORE_OUTPUT\ncollect()\n"})
     cell = next(c for c in graded.notebook.cells if c["id"] == "toy-check-double")
@@ -207,7 +207,7 @@ def test_judged_checks_become_evidence_cells(exercise, starter) -> None:  # type
 
 
 def test_huge_file_is_not_read(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from helpers.grade import discover
+    from kit.grade import discover
 
     monkeypatch.setattr(discover, "MAX_BYTES", 10)
     path = tmp_path / "x.ipynb"
@@ -319,7 +319,7 @@ def test_empty_class_is_graded_with_exit_0(tmp_path: Path, toy_dir: Path) -> Non
 
 def test_probe_seed_option_reaches_the_grader(tmp_path: Path, toy_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``--probe-seed`` replays a run's probe lengths (run.json records the seed per exercise)."""
-    import helpers.grade.__main__ as cli
+    import kit.grade.__main__ as cli
 
     seen: list[int | None] = []
 

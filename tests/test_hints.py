@@ -19,8 +19,9 @@ import nbformat
 import pytest
 
 from helpers import hints
-from helpers.hints import blank_key, build_levels, hint, load_levels, solution_regions, write_data
-from helpers.starters import make_starter
+from helpers.hints import blank_key, hint, load_levels, solution_regions
+from kit.hint_data import build_levels, write_data
+from kit.starters import make_starter
 
 NOTEBOOKS = ("00_warmup_strategies", "01_warmup_cosine", "02_adamw_weight_decay")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?|\*\*|==|<=|>=|!=|//|[^\sA-Za-z0-9_]")
@@ -118,7 +119,7 @@ def test_every_blank_has_a_first_hint_that_gives_no_code_away(repo: Path) -> Non
 
 def test_hint_data_is_built_from_the_solutions_and_up_to_date(repo: Path) -> None:
     levels = build_levels(repo / "solutions")
-    assert write_data(levels) == hints.DATA.read_text(encoding="utf-8"), "run: python -m helpers.hints"
+    assert write_data(levels) == hints.DATA.read_text(encoding="utf-8"), "run: kit assign"
     rows = {blank_key(cid): (first, code) for _, cid, first, code, _ in _blanks(repo)}
     assert set(levels) == set(rows) - {"ex0-quiz"}  # every blank but the quiz (its answer is the key)
     for key, texts in levels.items():
@@ -129,7 +130,6 @@ def test_hint_data_is_built_from_the_solutions_and_up_to_date(repo: Path) -> Non
 
 
 def test_the_answer_level_needs_no_solutions_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
-    monkeypatch.setattr(hints, "REPO", tmp_path)  # a released kit: no solutions/
     monkeypatch.setattr(hints, "_shown", {})
     for _ in range(5):
         hint("ex2-optimizer")

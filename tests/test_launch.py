@@ -1,5 +1,5 @@
 """Launch links and setup cells: every notebook opens itself, the README table follows the setting,
-and ``python -m helpers.launch`` refreshes only what is stale (never an executed notebook unasked)."""
+and ``kit launch`` refreshes only what is stale (never an executed notebook unasked)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import nbformat
 import pytest
 
-from helpers import launch
+from kit import launch
 from helpers.cloud import KIT_DIR, STUDIO_ENV_VAR
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,12 +88,12 @@ def test_notebook_starts_with_its_own_badges_and_the_setup_cell(path: Path):
 def test_notebook_launch_cells_are_current(path: Path):
     nb = nbformat.read(path, as_version=4)
     stale = launch.refresh_launch_cells(nb, launch.repo_path_of(path))
-    assert not stale, f"{stale}: run `python -m helpers.launch` (solutions), then `make solutions starters`"
+    assert not stale, f"{stale}: run `kit launch` (solutions), then `make solutions starters`"
 
 
 def test_readme_launch_block_is_generated_from_the_setting():
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    assert launch.readme_block() in text, "README launch table is stale: run `python -m helpers.launch --readme`"
+    assert launch.readme_block() in text, "README launch table is stale: run `kit launch --readme`"
     for path in launch.README_NOTEBOOKS:
         assert launch.badge_line(path) in text
 

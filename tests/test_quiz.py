@@ -211,7 +211,7 @@ def test_instructor_cli_hash_and_validate(capsys) -> None:
 def test_the_starter_does_not_contain_the_key(repo: Path) -> None:
     starter = repo / "notebooks" / "00_warmup_strategies.ipynb"
     if not starter.exists():
-        pytest.skip("starter not generated yet (python -m helpers.starters)")
+        pytest.skip("starter not generated yet (kit assign)")
     text = starter.read_text(encoding="utf-8")
     assert 'answers["q1"] = "B"' not in text and "0.10022" not in text
     solution = (repo / "solutions" / "00_warmup_strategies.ipynb").read_text(encoding="utf-8")
@@ -341,7 +341,7 @@ def test_printed_explanations_have_no_markdown_backticks(quiz, capsys) -> None:
 def test_the_graders_decoy_quiz_file_is_not_marked_in_the_kernel(tmp_path: Path) -> None:
     """In grading the quiz file's hashes are decoys: the notebook's check says so instead of
     marking answers against them (which would show ✗ for right answers)."""
-    from helpers.grade.verdicts import quiz_masks
+    from kit.grade.verdicts import quiz_masks
     from helpers.quiz import QUIZ_DIR
 
     masked = quiz_masks(seed=1)[f"helpers/quiz_data/{DEFAULT_QUIZ.name}"]

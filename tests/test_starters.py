@@ -1,4 +1,4 @@
-"""helpers.starters: the solution -> starter transformation, and committed starters in sync.
+"""kit.starters: the solution -> starter transformation, and committed starters in sync.
 
 Unit tests use small in-memory notebooks; the sync test regenerates every starter from its
 committed solution and compares it byte for byte with the committed starter.
@@ -14,8 +14,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from helpers import notebooks
-from helpers.starters import DEFAULT_HINT, StarterError, blank_source, generate, main, make_starter
+from kit import notebooks
+from kit.starters import DEFAULT_HINT, StarterError, blank_source, generate, main, make_starter
 
 METHOD = '''class Model(ClassifierModule):
     def configure_optimizers(self):
@@ -169,7 +169,7 @@ def test_whole_notebook_transformation() -> None:
             assert json.dumps(cell.metadata) == json.dumps(original.metadata)
             assert cell.source == original.source
     assert nb.cells[2].metadata == by_id["ex9-blank-optimizer"].metadata
-    # The badges point at the starter's own path (helpers.launch), not at the solution.
+    # The badges point at the starter's own path (kit.launch), not at the solution.
     assert "notebooks/99_demo.ipynb" in nb.cells[0].source
     assert "solutions/99_demo.ipynb" not in nb.cells[0].source
 
@@ -211,7 +211,7 @@ def test_committed_starters_are_in_sync_with_solutions(repo: Path) -> None:
 
 def test_command_line_check_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("helpers.starters.REPO", tmp_path)
+    monkeypatch.setenv("KIT_COURSE", str(tmp_path))
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "99_demo.ipynb").write_text(notebooks.dumps(_rich_solution()))
     assert main(["--check"]) == 1

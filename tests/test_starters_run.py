@@ -29,8 +29,8 @@ import pytest
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from helpers import notebooks
-from helpers.execute import run_notebook
+from kit import notebooks
+from kit.execute import run_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 STARTERS = sorted((REPO / "notebooks").glob("*.ipynb"))

@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from helpers import parallel
-from helpers.execute import run_notebook
+from kit.execute import run_notebook
 from helpers.parallel import WORKERS_ENV, run_jobs, worker_plan
 from helpers.sweep import sweep_weight_decay
 from helpers.training import TRAINING_LOG_ENV, ClassifierModule

@@ -1,9 +1,9 @@
 """Write the (unexecuted) solution notebook of Exercise 1 from the cells below.
 
 Usage: ``python tools/build_01_warmup_cosine.py [OUT]`` (default ``solutions/01_warmup_cosine.ipynb``),
-then fill the launch cells with ``python -m helpers.launch solutions/01_warmup_cosine.ipynb`` (before
+then fill the launch cells with ``kit launch solutions/01_warmup_cosine.ipynb`` (before
 executing, so the committed setup cell is the one that ran), execute it with
-``python -m helpers.execute solutions/01_warmup_cosine.ipynb`` and commit the executed file. Keeping the cells here gives every cell a stable, readable id and lets a reviewer
+``kit execute solutions/01_warmup_cosine.ipynb`` and commit the executed file. Keeping the cells here gives every cell a stable, readable id and lets a reviewer
 read the whole exercise as one text file.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers import notebooks
+from kit import notebooks
 
 EXERCISE = "01_warmup_cosine"
 
@@ -518,7 +518,7 @@ def build() -> nbformat.NotebookNode:
 def main(argv: list[str]) -> int:
     out = Path(argv[0]) if argv else Path("solutions") / f"{EXERCISE}.ipynb"
     notebooks.write_atomic(build(), out)
-    print(f"wrote {out} (unexecuted): run python -m helpers.execute {out}")
+    print(f"wrote {out} (unexecuted): run kit execute {out}")
     return 0
 
 

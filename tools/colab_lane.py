@@ -386,8 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, metavar="DIR", help="also write the executed notebooks to DIR")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    from helpers.grade.run import QUICK_EPOCHS
-    from helpers.launch import REF, REPO_URL
+    from kit.grade.run import QUICK_EPOCHS
+    from kit.launch import REF, REPO_URL
 
     started = time.perf_counter()
     costs: list[tuple[str, float]] = []

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from helpers.grade import rows as R
+from kit.grade import rows as R
 
 SYMBOL = {R.PASSED: "✓", R.NOT_GRADED_QUICK: "–"}
 # (exercise, check id) -> what the learner sees above the check; filled by the engine from the
@@ -15,7 +15,7 @@ _TITLES: dict[tuple[str, str], str] = {}
 
 
 def remember_titles(titles: dict[tuple[str, str], str]) -> None:
-    """Titles for feedback (see :func:`helpers.grade.verdicts.check_titles`)."""
+    """Titles for feedback (see :func:`kit.grade.verdicts.check_titles`)."""
     _TITLES.update(titles)
 
 

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.grade import progress, sandbox
-from helpers.grade.assemble import GradedCopy
+from kit.grade import progress, sandbox
+from kit.grade.assemble import GradedCopy
 
 TOKEN_VAR = "KIT_GRADE_TOKEN"
 QUICK_EPOCHS = 4  # quick mode keeps each lesson's shape: a quarter-length warmup is still 1 epoch (issue 12)
@@ -86,7 +86,7 @@ class RunOutcome:
 
 def measured_seconds(solution: nbformat.NotebookNode) -> dict[str, float]:
     """The solution's recorded time per cell id (``metadata.kit_timing.cell_seconds``, written by
-    helpers.execute); cells without a record are left out (they get the default limit)."""
+    kit.execute); cells without a record are left out (they get the default limit)."""
     timing = solution.metadata.get("kit_timing", {})
     found = timing.get("cell_seconds", {}) if isinstance(timing, dict) else {}
     result = {}
@@ -97,7 +97,7 @@ def measured_seconds(solution: nbformat.NotebookNode) -> dict[str, float]:
 
 
 def _sanitize_file() -> Path | None:
-    path = Path(__file__).resolve().parents[2] / "tests" / "nbval_sanitize.cfg"
+    path = Path(__file__).resolve().parent.parent / "nbval_sanitize.cfg"  # package data of kit
     return path if path.is_file() else None
 
 
@@ -175,7 +175,7 @@ def pytest_command(notebook: Path | str, junit: Path | str, ini: Path | str, lim
     command = [
         python, "-m", "pytest", str(notebook),
         "-c", str(ini), "--rootdir", str(Path(notebook).parent),
-        "-p", "no:cacheprovider", "-p", "helpers.grade.capture",
+        "-p", "no:cacheprovider", "-p", sandbox.CAPTURE_MODULE,
         "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout", str(limits.cell_timeout),
         "--junitxml", str(junit), "-o", "junit_family=xunit1", "-q", "--color=no",
     ]

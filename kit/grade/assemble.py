@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat import NotebookNode
 
-from helpers.grade.registry import Exercise, stdout_of
+from kit.grade.registry import Exercise, stdout_of
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 SKIP_MARKER = "# NBVAL_SKIP"

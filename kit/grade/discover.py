@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from helpers.grade import rows as R
+from kit.grade import rows as R
 
 MAX_BYTES = 200 * 2**20  # larger files are not read at all (saved outputs are never needed)
 

@@ -1,4 +1,4 @@
-"""pytest plugin loaded into the grading child (``-p helpers.grade.capture``).
+"""pytest plugin loaded into the grading child (``-p kit.grade.capture``).
 
 It adds two machine-readable properties to every nbval cell in the junit XML: ``kit_kind``
 (passed / differs / exception / timeout / kernel-died) and, for the grader's check cells, the

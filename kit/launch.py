@@ -1,6 +1,6 @@
 """Launch links for every notebook, generated from one repository setting.
 
-A fork changes ``REPO_URL`` (and ``REF`` if it publishes another branch or a tag); every badge,
+A fork changes ``helpers.cloud.REPO_URL`` (and ``REF`` if it publishes another branch or a tag); every badge,
 the setup cell's clone command and the README's launch table follow from these two values.
 """
 
@@ -13,13 +13,11 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-if TYPE_CHECKING:  # nbformat is imported where notebooks are edited: the cloud setup cell imports
-    from nbformat import NotebookNode  # this module (via helpers.cloud) before anything is installed
+from helpers.cloud import REF, REPO_URL  # the one repository setting lives beside the code that clones it
+from kit.course import course
 
-# The single repository setting (a fork edits this line).
-REPO_URL = "https://github.com/lr-course-kit/lr-warmup-weight-decay-kit"
-# The branch or tag that badges open and the cloud setup cell clones.
-REF = "main"
+if TYPE_CHECKING:  # nbformat is imported only where notebooks are edited
+    from nbformat import NotebookNode
 
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 STUDIO_BADGE = "https://pl-bolts-doc-images.s3.us-east-2.amazonaws.com/app-2/studio-badge.svg"
@@ -34,9 +32,8 @@ README_NOTEBOOKS = (
     "notebooks/01_warmup_cosine.ipynb",
     "notebooks/02_adamw_weight_decay.ipynb",
 )
-README_START = "<!-- launch-badges:start (generated: python -m helpers.launch --readme) -->"
+README_START = "<!-- launch-badges:start (generated: kit launch --readme) -->"
 README_END = "<!-- launch-badges:end -->"
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _github_slug() -> str:
@@ -186,7 +183,7 @@ def update_notebook(path: Path, *, check: bool = False, force: bool = False) -> 
     An executed notebook is not changed without ``force``: its committed outputs must be what a
     real run of its current sources produced, so refresh the cells before executing it.
     """
-    from helpers import notebooks
+    from kit import notebooks
 
     nb = notebooks.read(path)
     changes = refresh_launch_cells(nb, repo_path_of(path))
@@ -195,12 +192,12 @@ def update_notebook(path: Path, *, check: bool = False, force: bool = False) -> 
     shown = _shown(path)
     lines = [f"{shown}: {change}" for change in changes]
     if check:
-        return False, [*lines, f"{shown}: out of date (run `python -m helpers.launch`)"]
+        return False, [*lines, f"{shown}: out of date (run `kit launch`)"]
     if _executed(nb) and not force:
         return False, [
             *lines,
             f"{shown}: not written: the notebook is executed and its outputs would no longer match its "
-            "source. Run `python -m helpers.launch` before executing it, or pass --force and re-execute "
+            "source. Run `kit launch` before executing it, or pass --force and re-execute "
             "it afterwards (`make solutions`).",
         ]
     notebooks.write_atomic(nb, path)
@@ -219,15 +216,15 @@ def update_readme(path: Path, *, check: bool = False) -> tuple[bool, list[str]]:
     if current == readme_block():
         return True, []
     if check:
-        return False, [f"{shown}: launch block out of date (run `python -m helpers.launch --readme`)"]
+        return False, [f"{shown}: launch block out of date (run `kit launch --readme`)"]
     Path(path).write_text(text[:start] + readme_block() + text[end + len(README_END) :], encoding="utf-8")
     return True, [f"{shown}: launch block written"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m helpers.launch [NOTEBOOK ...] [--check] [--force] [--readme]``."""
+    """``kit launch [NOTEBOOK ...] [--check] [--force] [--readme]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.launch",
+        prog="kit launch",
         description="Refresh the launch cells (badges, cloud setup) of solution notebooks and the README's launch table.",
     )
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solutions/*.ipynb and README.md")
@@ -236,10 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--readme", action="store_true", help="only the README's launch block")
     args = parser.parse_args(argv)
 
-    targets = [] if args.readme else args.notebooks or sorted((REPO_ROOT / "solutions").glob("*.ipynb"))
+    targets = [] if args.readme else args.notebooks or sorted(course().solutions.glob("*.ipynb"))
     jobs = [lambda p=path: update_notebook(p, check=args.check, force=args.force) for path in targets]
     if args.readme or not args.notebooks:
-        jobs.append(lambda: update_readme(REPO_ROOT / "README.md", check=args.check))
+        jobs.append(lambda: update_readme(course().readme, check=args.check))
     ok, quiet = True, True
     for job in jobs:
         try:

@@ -6,15 +6,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from helpers.grade import rows as R
-from helpers.grade import verdicts as V
-from helpers.grade.assemble import build_graded_copy
-from helpers.grade.discover import Submission
-from helpers.grade.registry import Check, Exercise, stdout_of
-from helpers.grade.report import remember_titles
-from helpers.grade.progress import submission as progress_scope
-from helpers.grade.run import QUICK_EPOCHS as RUN_QUICK_EPOCHS
-from helpers.grade.run import CellResult, Limits, RunOutcome, run_graded_copy
+from kit.grade import rows as R
+from kit.grade import verdicts as V
+from kit.grade.assemble import build_graded_copy
+from kit.grade.discover import Submission
+from kit.grade.registry import Check, Exercise, stdout_of
+from kit.grade.report import remember_titles
+from kit.grade.progress import submission as progress_scope
+from kit.grade.run import QUICK_EPOCHS as RUN_QUICK_EPOCHS
+from kit.grade.run import CellResult, Limits, RunOutcome, run_graded_copy
 from helpers.training import COURSE_EPOCHS
 
 _LEARNER_TROUBLE = ("exception", "timeout", "kernel-died")
@@ -160,7 +160,7 @@ def _run(graded, limits: Limits, quick: bool, max_output: int | None = None) -> 
 def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = None) -> QuickPlan:
     """Run the solution itself once (in quick mode: trainings are short) and plan the exercise.
 
-    Judged checks (see :mod:`helpers.grade.verdicts`) take the instructor's key from the
+    Judged checks (see :mod:`kit.grade.verdicts`) take the instructor's key from the
     solution's evidence; in quick mode a judged check the solution fails, or a check graded by
     output that the solution does not pass or that has no ✓ line left, is not graded. In full
     mode the solution is run only when a judged check needs its key.

@@ -11,9 +11,9 @@ import json
 import re
 from pathlib import Path
 
-from helpers.grade import rows as R
-from helpers.grade.discover import Submission
-from helpers.grade.errors import GradeUsageError
+from kit.grade import rows as R
+from kit.grade.discover import Submission
+from kit.grade.errors import GradeUsageError
 
 RUN_FILE = "run.json"
 

@@ -1,6 +1,6 @@
 """Execute notebooks top to bottom in one fresh kernel and save them only if every cell ran.
 
-Usage: ``python -m helpers.execute NB [NB ...] [--timeout SECONDS]``.
+Usage: ``kit execute NB [NB ...] [--timeout SECONDS]``.
 
 Solution notebooks are committed with their outputs, so the saved file must be exactly what
 one clean top-to-bottom run produced: the kernel is new, its working directory is the
@@ -24,7 +24,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from helpers import notebooks
+from kit import notebooks
 
 DEFAULT_TIMEOUT = 1800  # seconds per cell: a 100-epoch run under load stays well below this
 KERNEL_NAME = "python3"  # jupyter_client starts it with the current interpreter
@@ -139,7 +139,7 @@ def execute_notebook(path: str | os.PathLike, timeout: int = DEFAULT_TIMEOUT) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.execute",
+        prog="kit execute",
         description="Execute notebooks top to bottom in a fresh kernel; save each only if every cell ran.",
     )
     parser.add_argument("notebooks", nargs="+", metavar="NB", help="notebook files (.ipynb)")

@@ -29,7 +29,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from helpers.grade.errors import GradeUsageError
+from kit.course import helpers_dir
+from kit.grade import capture
+from kit.grade.errors import GradeUsageError
 
 INSTALL_HINT = ("install bubblewrap: `apt-get install bubblewrap` (Debian/Ubuntu), `dnf install bubblewrap` "
                 "(Fedora), `pacman -S bubblewrap` (Arch); or grade with --no-sandbox, which runs learner code "
@@ -158,14 +160,20 @@ def _write_venv_shim(folder: Path) -> None:
 
 
 def kit_source() -> Path:
-    """The learner-facing kit: the ``helpers`` package this grader was imported from."""
-    return Path(__file__).resolve().parents[1]
+    """The learner-facing kit: the ``helpers`` package in use (the grader's own code is not in it)."""
+    return helpers_dir()
+
+
+# The nbval run's pytest plugin, staged beside ``helpers`` (the grader's package is not in a sandbox).
+CAPTURE_MODULE = "kit_capture"
 
 
 def stage_kit(dest: Path, masks: Mapping[str, bytes]) -> Path:
-    """Copy ``helpers/`` to ``dest/helpers`` and apply ``masks`` (kit-relative path -> bytes)."""
+    """Copy ``helpers/`` to ``dest/helpers`` (plus the capture plugin) and apply ``masks``
+    (kit-relative path -> bytes)."""
     # __pycache__ comes along (valid: copytree keeps mtimes), so kernels do not recompile the kit.
     shutil.copytree(kit_source(), dest / "helpers")
+    shutil.copyfile(Path(capture.__file__), dest / f"{CAPTURE_MODULE}.py")
     for rel, content in masks.items():
         target = dest / _mask_path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)

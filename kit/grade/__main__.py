@@ -1,8 +1,8 @@
 """Command line: grade a folder, check one notebook, or merge shard results.
 
-    python -m helpers.grade SUBMISSIONS --out DIR [--jobs N] [--quick] [--shard i/n] [--no-sandbox] ...
-    python -m helpers.grade check NOTEBOOK [--quick] [--no-sandbox]
-    python -m helpers.grade merge OUT1 OUT2 ... --out DIR
+    kit grade SUBMISSIONS --out DIR [--jobs N] [--quick] [--shard i/n] [--no-sandbox] ...
+    kit check NOTEBOOK [--quick] [--no-sandbox]
+    kit merge OUT1 OUT2 ... --out DIR
 
 Exit status: 0 when the batch was graded (whatever the learners scored), 2 for misuse or when
 the sandbox (bubblewrap) is unavailable and --no-sandbox was not given.
@@ -18,17 +18,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from helpers.grade import progress as P
-from helpers.grade import rows as R
-from helpers.grade import sandbox
-from helpers.grade.discover import find_submissions
-from helpers.grade.engine import grade_all
-from helpers.grade.errors import GradeUsageError
-from helpers.grade.registry import default_solutions_dir, exercise_names, load_exercises
-from helpers.grade.report import feedback_text, write_reports
-from helpers.grade.registry import Exercise
-from helpers.grade.run import QUICK_EPOCHS, TIMEOUT_MARGIN, Limits, measured_seconds
-from helpers.grade.shard import RUN_FILE, merge, parse_shard, select_shard
+from kit.grade import progress as P
+from kit.grade import rows as R
+from kit.grade import sandbox
+from kit.grade.discover import find_submissions
+from kit.grade.engine import grade_all
+from kit.grade.errors import GradeUsageError
+from kit.grade.registry import default_solutions_dir, exercise_names, load_exercises
+from kit.grade.report import feedback_text, write_reports
+from kit.grade.registry import Exercise
+from kit.grade.run import QUICK_EPOCHS, TIMEOUT_MARGIN, Limits, measured_seconds
+from kit.grade.shard import RUN_FILE, merge, parse_shard, select_shard
 
 
 def _positive(kind: type):  # type: ignore[no-untyped-def]
@@ -91,7 +91,7 @@ def _sandbox_note(limits: Limits) -> str:
 
 
 def grade_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.grade", description="Grade a folder of learner notebooks.")
+    parser = argparse.ArgumentParser(prog="kit grade", description="Grade a folder of learner notebooks.")
     parser.add_argument("submissions", type=Path, help="folder with <learner>/<notebook>.ipynb or flat notebooks")
     parser.add_argument("--out", type=Path, default=Path("grades"), help="output folder (default: grades)")
     parser.add_argument("--jobs", type=_positive(int), default=1, help="submissions graded in parallel")
@@ -145,7 +145,7 @@ def grade_main(argv: list[str]) -> int:
 
 
 def check_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.grade check",
+    parser = argparse.ArgumentParser(prog="kit check",
                                      description="Grade one notebook as the instructor would and print the feedback.")
     parser.add_argument("notebook", type=Path)
     _limit_options(parser)
@@ -173,7 +173,7 @@ def check_main(argv: list[str]) -> int:
 
 
 def merge_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.grade merge", description="Combine shard outputs.")
+    parser = argparse.ArgumentParser(prog="kit merge", description="Combine shard outputs.")
     parser.add_argument("parts", type=Path, nargs="+", help="--out folders of the shards")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)

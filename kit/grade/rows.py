@@ -92,7 +92,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
 
 def read_csv(path: Path) -> list[Row]:
     """Read a grades.csv written by :func:`write_csv`; a foreign file fails with its path."""
-    from helpers.grade.errors import GradeUsageError
+    from kit.grade.errors import GradeUsageError
 
     try:
         with open(path, newline="", encoding="utf-8") as handle:

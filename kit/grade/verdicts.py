@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers import hints
 from helpers.checks.context import JudgeContext, draw_probes
 from helpers.checks.registry import JUDGED, judge
 from helpers.checks.report import CheckReport
 from helpers.evidence import EvidenceError, load_record
-from helpers.grade import rows as R
-from helpers.grade.registry import Check, Exercise
+from kit.course import helpers_dir
+from kit.grade import rows as R
+from kit.grade.registry import Check, Exercise
 
 PARTIAL = {"check_answers"}  # judged per criterion: partial points
 NEEDS_KEY = {"check_answers"}  # judged against the solution's own evidence
@@ -231,7 +233,7 @@ def quiz_masks(seed: int | None = None) -> dict[str, bytes]:
 def hint_masks() -> dict[str, bytes]:
     """The hint data as the learner's code sees it in grading: each blank's first hint only (its
     last level is the solution's code, which would be the instructor's answer in a graded run)."""
-    path = Path(__file__).resolve().parents[1] / "hint_data" / "hints.json"
+    path = hints.DATA
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         data["blanks"] = {key: list(levels)[:1] for key, levels in data["blanks"].items()}
@@ -298,4 +300,4 @@ class EvidencePlan:
 
 
 def kit_relative(path: Path) -> str:
-    return path.resolve().relative_to(Path(__file__).resolve().parents[2]).as_posix()
+    return path.resolve().relative_to(helpers_dir().parent).as_posix()

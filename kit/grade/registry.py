@@ -12,7 +12,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from helpers.grade.errors import GradeUsageError
+from kit.course import course
+from kit.grade.errors import GradeUsageError
 
 CHECK_TAG = "check"
 HIDDEN_CHECK_TAG = "hidden-check"
@@ -20,8 +21,8 @@ NEEDS_TRAINING_TAG = "needs-training"
 
 
 def default_solutions_dir() -> Path:
-    """``solutions/`` of this checkout (the kit is installed editable)."""
-    return Path(__file__).resolve().parents[2] / "solutions"
+    """``solutions/`` of the course in use (:func:`kit.course.course`)."""
+    return course().solutions
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def load_exercise(path: Path) -> Exercise:
         if cell.get("execution_count") is None or not stdout_of(cell).strip():
             raise GradeUsageError(
                 f"solution {path}: check cell {cell['id']!r} has no saved printed output; execute the "
-                f"solution first (python -m helpers.execute {path.name}) - a check must print its ✓ lines"
+                f"solution first (kit execute {path.name}) - a check must print its ✓ lines"
             )
         points = cell.get("metadata", {}).get("kit", {}).get("points", 1)
         if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:

@@ -1,6 +1,6 @@
 """Generate each learner starter ``notebooks/NN.ipynb`` from its solution ``solutions/NN.ipynb``.
 
-Usage: ``python -m helpers.starters [--check] [NB ...]``.
+Usage: ``kit assign [--check] [NB ...]``.
 
 Solutions are authored and starters are generated, never edited by hand (docs/CONVENTIONS.md),
 so the two cannot drift apart. In the starter every ``### BEGIN SOLUTION: hint`` ...
@@ -24,11 +24,11 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from helpers import notebooks
+from kit import hint_data, notebooks
+from kit.course import course
 from helpers.hints import METADATA_KEY as HINTS_KEY
 from helpers.hints import blank_key
 
-REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS_DIR = "solutions"
 STARTERS_DIR = "notebooks"
 HIDDEN_TAG = "hidden-check"
@@ -118,9 +118,9 @@ def _tags(cell: NotebookNode) -> list[str]:
 
 
 def _badge_source(starter_path: str) -> str | None:
-    """The launch badges for the starter's own path, if ``helpers.launch`` provides them."""
+    """The launch badges for the starter's own path, if ``kit.launch`` provides them."""
     try:
-        from helpers.launch import badge_markdown
+        from kit.launch import badge_markdown
     except ImportError:
         return None
     return badge_markdown(starter_path)
@@ -193,12 +193,12 @@ def _solution_paths(root: Path, names: list[str]) -> list[Path]:
     return paths
 
 
-def generate(root: str | os.PathLike = REPO, names: list[str] | None = None, check: bool = False) -> list[str]:
+def generate(root: str | os.PathLike | None = None, names: list[str] | None = None, check: bool = False) -> list[str]:
     """Regenerate starters (or, with ``check``, only compare) and return the out-of-date ones.
 
     Every starter is built in memory first, so one broken solution means nothing is written.
     """
-    root = Path(root)
+    root = Path(root) if root is not None else course().root
     built: list[tuple[Path, Starter]] = []
     errors: list[str] = []
     paths = _solution_paths(root, list(names or []))
@@ -230,30 +230,29 @@ def generate(root: str | os.PathLike = REPO, names: list[str] | None = None, che
             target.parent.mkdir(exist_ok=True)
             notebooks.write_atomic(starter.notebook, target)
             print(f"wrote       {shown} ({summary})")
-    if root.resolve() == REPO and not names:  # the kit's own solutions: keep the hint levels in step
-        from helpers import hints
-
-        if hints.sync(check=check):
-            stale.append(str(hints.DATA.relative_to(REPO)))
+    if not names:  # every solution regenerated: keep the course's hint levels in step
+        where = course(root)
+        if hint_data.sync(where, check=check):
+            stale.append(str(where.hint_data.relative_to(where.root)))
     return stale
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.starters",
+        prog="kit assign",
         description=f"Generate {STARTERS_DIR}/NN.ipynb starters from {SOLUTIONS_DIR}/NN.ipynb solutions.",
     )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a starter is out of date")
     parser.add_argument("notebooks", nargs="*", metavar="NB", help="limit to these notebooks (default: all)")
     args = parser.parse_args(argv)
     try:
-        stale = generate(REPO, args.notebooks, check=args.check)
+        stale = generate(None, args.notebooks, check=args.check)
         sys.stdout.flush()  # keep the per-notebook lines before the summary on a shared terminal
     except StarterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.check and stale:
-        print(f"{len(stale)} starter(s) out of date; run `make starters` (python -m helpers.starters).", file=sys.stderr)
+        print(f"{len(stale)} starter(s) out of date; run `make starters` (kit assign).", file=sys.stderr)
         return 1
     return 0
 

@@ -1,0 +1,83 @@
+"""Build ``helpers/hint_data/hints.json`` from the solutions (part of ``kit assign``).
+
+The levels are authored in each blank cell's ``metadata.kit.hints``; the answer is the code
+between the solution markers. :func:`helpers.hints.hint` reads the file in the learner's kernel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from helpers.hints import DATA, METADATA_KEY, encode_level, blank_key, solution_regions
+from kit.course import Course, course
+
+
+def build_levels(solutions_dir: Path) -> dict[str, list[str]]:
+    """Every blank's levels, from the solution notebooks: first hint, authored levels, answer."""
+    import nbformat
+
+    levels: dict[str, list[str]] = {}
+    for path in sorted(solutions_dir.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            authored = cell.get("metadata", {}).get("kit", {}).get(METADATA_KEY)
+            if authored is None:
+                continue
+            regions = solution_regions(cell.source)
+            if len(regions) != 1:
+                raise ValueError(f"{path.name} cell {cell.get('id')}: hints need exactly one marked region, found {len(regions)}")
+            if not (isinstance(authored, list) and all(isinstance(t, str) and t.strip() for t in authored)):
+                raise ValueError(f"{path.name} cell {cell.get('id')}: metadata.kit.hints must be a list of non-empty strings")
+            first, answer = regions[0]
+            levels[blank_key(cell.id)] = [first, *authored, answer]
+    return levels
+
+
+def write_data(levels: dict[str, list[str]], path: Path = DATA) -> str:
+    """The data file's text for ``levels`` (written to ``path`` unless that already holds it)."""
+    data = {
+        "about": "Hint levels for helpers.hints.hint(); base64 only keeps them from being read at a glance "
+        "(not a secret). Built from solutions/ by: kit assign",
+        "blanks": {key: [encode_level(t) for t in texts] for key, texts in sorted(levels.items())},
+    }
+    return json.dumps(data, indent=1, ensure_ascii=True) + "\n"
+
+
+def sync(where: Course | None = None, check: bool = False) -> bool:
+    """Rebuild the course's hint data from its ``solutions/`` (or, with ``check``, only compare);
+    True if it was stale. ``kit assign`` calls this, so regenerating the starters refreshes the hints."""
+    where = where or course()
+    data = where.hint_data
+    levels = build_levels(where.solutions)
+    current = data.read_text(encoding="utf-8") if data.is_file() else None
+    if not levels and current is None:
+        return False  # a course whose blanks have no authored hints needs no data file
+    text = write_data(levels)
+    shown = data.relative_to(where.root)
+    if current == text:
+        print(f"up to date  {shown}")
+        return False
+    if check:
+        print(f"OUT OF DATE {shown} (run kit assign)")
+        return True
+    data.parent.mkdir(parents=True, exist_ok=True)
+    data.write_text(text, encoding="utf-8")
+    print(f"wrote       {shown}")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kit.hint_data", description="Build the hint data file from solutions/.")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the data file is stale")
+    args = parser.parse_args(argv)
+    stale = sync(check=args.check)
+    return 1 if stale and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
