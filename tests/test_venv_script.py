@@ -27,9 +27,13 @@ exit 0
 """
 
 
-def expected_stamp() -> str:
-    digest = hashlib.sha256((REPO / "requirements.txt").read_bytes() + (REPO / "pyproject.toml").read_bytes())
-    return f"{digest.hexdigest()[:16]} {REPO}"
+# Every file whose change must rebuild the venv: the runtime list, the development list, the project.
+STAMPED = ("requirements.txt", "requirements-dev.txt", "pyproject.toml")
+
+
+def expected_stamp(repo: Path = REPO) -> str:
+    digest = hashlib.sha256(b"".join((repo / name).read_bytes() for name in STAMPED))
+    return f"{digest.hexdigest()[:16]} {repo}"
 
 
 @pytest.fixture
@@ -64,7 +68,8 @@ def test_changed_requirements_reinstall_and_stamp(fake_venv: Path) -> None:
     done = run(fake_venv)
     assert done.returncode == 0, done.stderr
     made = calls(fake_venv)
-    assert any(c.startswith("-m pip install -r ") and c.endswith("requirements.txt") for c in made)
+    # One install of the development list, which pulls in the runtime list through its `-r`.
+    assert [c for c in made if " install -r " in f" {c}"] == [f"-m pip install -r {REPO}/requirements-dev.txt"]
     assert any(c.startswith("-m pip install --no-deps --no-build-isolation -e ") for c in made)
     assert (fake_venv / ".kit-stamp").read_text().strip() == expected_stamp()
     assert "Environment ready" in done.stdout
@@ -84,7 +89,7 @@ def test_failed_install_says_what_failed_and_leaves_no_stamp(fake_venv: Path) ->
     (fake_venv / ".kit-stamp").write_text(f"0000000000000000 {REPO}\n")
     done = run(fake_venv, FAIL_REQUIREMENTS="1")
     assert done.returncode == 1
-    assert "ERROR: pip install -r requirements.txt failed (full log: " in done.stderr
+    assert "ERROR: pip install -r requirements-dev.txt (with requirements.txt) failed (full log: " in done.stderr
     assert "No matching distribution found for torch==99" in done.stderr  # the log's tail is shown
     assert not (fake_venv / ".kit-stamp").exists()
     log = re.search(r"full log: (\S+)\)", done.stderr)
@@ -97,3 +102,27 @@ def test_failed_install_says_what_failed_and_leaves_no_stamp(fake_venv: Path) ->
 def test_usage_error_without_a_venv_path() -> None:
     done = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "usage: ensure_venv.sh VENV_DIR" in done.stderr
+
+
+@pytest.mark.parametrize("changed", STAMPED)
+def test_a_change_to_any_listed_file_reinstalls(tmp_path: Path, fake_venv: Path, changed: str) -> None:
+    """A copy of the checkout whose venv is stamped current; editing one of the three files (a new
+    dev tool, say) makes the next run reinstall, not skip."""
+    repo = tmp_path / "repo"
+    (repo / "tools").mkdir(parents=True)
+    for name in STAMPED:
+        (repo / name).write_bytes((REPO / name).read_bytes())
+    script = repo / "tools" / "ensure_venv.sh"
+    script.write_bytes(SCRIPT.read_bytes())
+    (fake_venv / ".kit-stamp").write_text(expected_stamp(repo) + "\n")
+
+    def run_copy() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", str(script), str(fake_venv)], capture_output=True, text=True, timeout=60)
+
+    assert run_copy().returncode == 0 and calls(fake_venv) == []
+    with (repo / changed).open("a", encoding="utf-8") as handle:
+        handle.write("\n# changed\n")
+    done = run_copy()
+    assert done.returncode == 0, done.stderr
+    assert any(" install -r " in f" {c}" for c in calls(fake_venv)), calls(fake_venv)
+    assert (fake_venv / ".kit-stamp").read_text().strip() == expected_stamp(repo)

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Create or update the project's virtual environment, only when something changed.
 # Usage: tools/ensure_venv.sh VENV_DIR
-# The stamp holds a hash of requirements.txt + pyproject.toml and the path of this checkout;
+# Installs requirements-dev.txt (the learner runtime of requirements.txt, through its `-r`, plus
+# development and tests) and this checkout, editable.
+# The stamp holds a hash of requirements.txt + requirements-dev.txt + pyproject.toml and the path
+# of this checkout;
 # it is written only after every install step succeeded, so a failed install is never reused.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 venv="${1:?usage: ensure_venv.sh VENV_DIR}"
 python="${KIT_PYTHON:-python3}"
 stamp="$venv/.kit-stamp"
-want="$(cat "$repo/requirements.txt" "$repo/pyproject.toml" | sha256sum | cut -c1-16) $repo"
+want="$(cat "$repo/requirements.txt" "$repo/requirements-dev.txt" "$repo/pyproject.toml" | sha256sum | cut -c1-16) $repo"
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
   exit 0
@@ -31,8 +34,8 @@ if [ "$have" != "${want%% *}" ]; then
   rm -f "$stamp"
   echo "Installing requirements into $venv (first time: several minutes, about 6 GB) ..."
   "$venv/bin/python" -m pip install --upgrade "pip>=24" >>"$log" 2>&1 || fail "upgrading pip failed"
-  "$venv/bin/python" -m pip install -r "$repo/requirements.txt" >>"$log" 2>&1 \
-    || fail "pip install -r requirements.txt failed"
+  "$venv/bin/python" -m pip install -r "$repo/requirements-dev.txt" >>"$log" 2>&1 \
+    || fail "pip install -r requirements-dev.txt (with requirements.txt) failed"
 fi
 # The kit itself, editable, so notebooks/ and solutions/ import helpers from this checkout.
 "$venv/bin/python" -m pip install --no-deps --no-build-isolation -e "$repo" >>"$log" 2>&1 \
