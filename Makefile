@@ -8,7 +8,7 @@ NO_BROWSER ?=
 PYTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: venv lab test test-main test-full colab unit solutions starters launch check grade bench clean
+.PHONY: venv lab lint test test-main test-full colab unit solutions starters launch check grade bench clean
 
 venv:
 	@bash tools/ensure_venv.sh "$(VENV)"
@@ -18,11 +18,16 @@ lab: venv
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(NO_BROWSER),--no-browser,) \
 		$(if $(filter 0,$(shell id -u)),--allow-root,)
 
-# Unit tests, starter sync, every solution notebook re-executed under nbval (strict outputs),
-# then the Colab-profile lane (`make colab`): -k runs the lane even when the first part failed,
-# and `make test` fails if either did.
+# Lint (ruff) and type check (mypy), unit tests, starter sync, every solution notebook re-executed
+# under nbval (strict outputs), then the Colab-profile lane (`make colab`): -k runs every part even
+# when an earlier one failed, and `make test` fails if any did.
 test: venv
-	$(MAKE) --no-print-directory -k test-main colab VENV="$(VENV)"
+	$(MAKE) --no-print-directory -k lint test-main colab VENV="$(VENV)"
+
+# ruff and mypy read their configuration from pyproject.toml ([tool.ruff], [tool.mypy]).
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test-main: venv
 	$(PY) -m pytest tests solutions --nbval --nbval-current-env \
