@@ -28,11 +28,21 @@ import lightning as L
 import numpy as np
 import torch
 
-from helpers.mistakes import native_factor_mistake, non_whole_warmup
 from helpers.checks.context import LEARNER_PROBES, JudgeContext, learner_context, lengths_to_record
+from helpers.checks.optimizer_config import parse_configure_optimizers
 from helpers.checks.report import CheckReport
+from helpers.mistakes import native_factor_mistake, non_whole_warmup
 from helpers.schedules import step_and_record, warmup_cosine_lr
 from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV, RunResult
+from helpers.validate import (
+    as_number,
+    is_int,
+    is_number,
+    require_at_least,
+    require_int,
+    require_number,
+    require_positive,
+)
 
 WARMUP_FRACTION = 0.25
 STEPS_PER_EPOCH = 450  # optimizer steps per epoch of the course data (14,400 / 32)
@@ -66,7 +76,7 @@ class SchedulerInfo:
     def of(cls, scheduler: object) -> SchedulerInfo:
         def number(attr: str) -> Any:
             value = getattr(scheduler, attr, None)
-            return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            return value if is_number(value) else None
 
         return cls(type(scheduler).__name__, str(getattr(type(scheduler), "__module__", "")),
                    isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR),
@@ -76,7 +86,7 @@ class SchedulerInfo:
     def from_data(cls, data: Any) -> SchedulerInfo:
         if not isinstance(data, Mapping):
             return cls()
-        num = lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else None  # noqa: E731
+        num = lambda v: v if is_number(v) else None  # noqa: E731
         return cls(str(data.get("name", "")), str(data.get("module", "")), data.get("cosine_only") is True,
                    num(data.get("warmup_epochs")), num(data.get("max_epochs")), num(data.get("warmup_start_lr")))
 
@@ -94,23 +104,12 @@ def _lengths(scheduler: SchedulerInfo) -> str:
 
 
 def _check_epochs(name: str, value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a whole number of epochs (e.g. num_epochs), got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
+    epochs = require_int(name, value, what="a whole number of epochs (e.g. num_epochs)")
+    return int(require_at_least(name, epochs, 1))
 
 
 def _check_base_lr(base_lr: object) -> float:
-    if not isinstance(base_lr, (int, float)) or isinstance(base_lr, bool):
-        raise TypeError(f"base_lr must be a number such as 0.1, got {type(base_lr).__name__}")
-    if not base_lr > 0:
-        raise ValueError(f"base_lr must be positive, got {base_lr}")
-    return float(base_lr)
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return float(require_positive("base_lr", require_number("base_lr", base_lr, what="a number such as 0.1")))
 
 
 # --------------------------------------------------------------------------- stepping
@@ -523,7 +522,7 @@ def _configure(module: L.LightningModule, num_epochs: int) -> tuple[Any, str]:
 
 def _plain_setting(value: Any) -> Any:
     """An interval or frequency as data: str and int kept, anything else as its repr."""
-    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+    if isinstance(value, str) or is_int(value):
         return value
     return {"repr": repr(value)[:100]}
 
@@ -540,34 +539,28 @@ def _configured_data(model: Any, num_epochs: int) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - the learner's __init__
         return {"build_error": f"{name}(...) raised {type(exc).__name__}: {exc}"}
     epochs = getattr(module, "num_epochs", None)
-    if not isinstance(epochs, int) or isinstance(epochs, bool):
+    if not is_int(epochs):
         return {"no_epochs": True}
     out: dict[str, Any] = {"num_epochs": epochs}
     returned, error = _configure(module, epochs)
     if error:
         out["error"] = error
         return out
-    if isinstance(returned, torch.optim.Optimizer):
-        out["form"] = "optimizer"
-    elif isinstance(returned, (tuple, list)) and len(returned) == 2 and all(isinstance(x, (list, tuple)) for x in returned):
-        out["form"] = "lists"
-    elif not isinstance(returned, dict) or "optimizer" not in returned:
-        out["form"] = f"other:{type(returned).__name__}"
-    else:
-        config = returned.get("lr_scheduler")
-        out["form"] = "dict"
-        out["config"] = "missing" if config is None else "dict" if isinstance(config, dict) else "bare"
-        if isinstance(config, dict):
-            out["has_scheduler"] = "scheduler" in config
-            optimizer, scheduler = returned["optimizer"], config.get("scheduler")
-            interval, frequency = config.get("interval", "epoch"), config.get("frequency", 1)
+    parsed = parse_configure_optimizers(returned)
+    out["form"] = parsed.form if parsed.form in ("optimizer", "lists", "dict") else f"other:{parsed.returned_type}"
+    if parsed.form == "dict":
+        out["config"] = parsed.scheduler_config
+        if parsed.scheduler_config == "dict":
+            out["has_scheduler"] = parsed.has_scheduler
+            optimizer, scheduler = parsed.optimizer, parsed.scheduler
+            interval, frequency = parsed.interval, parsed.frequency
             out["interval"], out["frequency"] = _plain_setting(interval), _plain_setting(frequency)
             out["wraps"] = scheduler is not None and getattr(scheduler, "optimizer", None) is optimizer
             out["scheduler"] = SchedulerInfo.of(scheduler).data()
             if isinstance(optimizer, torch.optim.Optimizer) and optimizer.param_groups:
                 group = optimizer.param_groups[0]
-                out["base_lr"] = _number(group.get("initial_lr", group.get("lr")))
-            out["learning_rate"] = _number(getattr(module, "learning_rate", None))
+                out["base_lr"] = as_number(group.get("initial_lr", group.get("lr")))
+            out["learning_rate"] = as_number(getattr(module, "learning_rate", None))
             if out["wraps"] and interval in ("epoch", "step") and frequency == 1 and out.get("base_lr"):
                 spe = STEPS_PER_EPOCH if interval == "step" else 1
                 out["run"] = _step_through(scheduler, optimizer, epochs, steps_per_epoch=spe, interval=interval,
@@ -694,8 +687,8 @@ def _judge_configured(report: CheckReport, got: Any, num_epochs: int, *, full: b
         return False
     if not _parse(report, got):
         return False
-    base_lr = _number(got.get("base_lr"))
-    wanted = _number(got.get("learning_rate"))
+    base_lr = as_number(got.get("base_lr"))
+    wanted = as_number(got.get("learning_rate"))
     if full and wanted is not None and base_lr is not None:
         report.add(
             "optimizer uses self.learning_rate",
@@ -911,12 +904,12 @@ def collect_training_result(
 
     if not isinstance(result, RunResult):
         raise TypeError(f"pass the RunResult that fit_and_test returned, not a {type(result).__name__}")
-    if threshold is not None and (not isinstance(threshold, (int, float)) or isinstance(threshold, bool)):
-        raise TypeError(f"threshold must be a number such as 0.885, or None, got {type(threshold).__name__}")
+    if threshold is not None:
+        require_number("threshold", threshold, what="a number such as 0.885, or None")
     num_epochs = _check_epochs("num_epochs", num_epochs)
     base_lr = _check_base_lr(base_lr)
     data: dict[str, Any] = {"num_epochs": num_epochs, "threshold": threshold, "base_lr": base_lr,
-                            "reported_test_acc": _number(result.test_acc)}
+                            "reported_test_acc": as_number(result.test_acc)}
     try:
         metrics = result.metrics
         data["epochs_logged"] = len(metrics)
@@ -934,7 +927,7 @@ def judge_training_result(data: Mapping[str, Any], context: JudgeContext | None 
     weights, computed by the judge from the course data (against ``threshold``)."""
     context = context or learner_context()
     n = int(data["num_epochs"])
-    threshold = _number(data.get("threshold"))
+    threshold = as_number(data.get("threshold"))
     base_lr = float(data["base_lr"])
     quick = context.quick
     report = CheckReport("Check: training run")
@@ -984,7 +977,7 @@ def judge_training_result(data: Mapping[str, Any], context: JudgeContext | None 
     weights = data.get("weights")
     if isinstance(weights, Tensors):  # judged in the notebook, straight from collect_training_result
         weights = weights.tensors
-    accuracy = _number(data.get("reported_test_acc")) if weights is None and not context.grader else None
+    accuracy = as_number(data.get("reported_test_acc")) if weights is None and not context.grader else None
     if isinstance(weights, Mapping):
         try:
             accuracy = course_test_accuracy(weights)
