@@ -155,7 +155,7 @@ def test_torch_is_2_14() -> None:
 
 def test_pl_bolts_scheduler_imports() -> None:
     """What breaks first when the setuptools pin is lost: ModuleNotFoundError 'pkg_resources'."""
-    import helpers  # noqa: F401 - first, as the notebooks do: it quiets pl_bolts' import warnings
+    import helpers  # noqa: F401, I001 - first, as the notebooks do: it quiets pl_bolts' import warnings
     from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
 
     assert LinearWarmupCosineAnnealingLR.__name__ == "LinearWarmupCosineAnnealingLR"
