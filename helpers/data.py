@@ -2,20 +2,61 @@
 
 Nothing is downloaded: scikit-learn's ``make_classification`` builds the same 20,000 examples
 on every machine, split 14,400 / 1,600 / 4,000 into train / validation / test.
+
+This module is the one home of the data set's recipe (:data:`DATASET`, :data:`SPLITS`), of its
+split sizes and of the optimizer steps per epoch they give (:data:`STEPS_PER_EPOCH`): the data
+module, the checks, the benchmarks and the tests all read them here.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
+from helpers.validate import is_int
+
 DATA_SEED = 123
 SPLIT_SEED = 1
+# The arguments of sklearn's make_classification that define the course data.
+DATASET: dict[str, Any] = {
+    "n_samples": 20000,
+    "n_features": 100,
+    "n_informative": 10,
+    "n_redundant": 40,
+    "n_repeated": 25,
+    "n_clusters_per_class": 5,
+    "flip_y": 0.05,
+    "class_sep": 0.5,
+    "random_state": DATA_SEED,
+}
+NUM_CLASSES = 2  # make_classification's default n_classes
+# Test share of all examples, then validation share of what remains (train_test_split's test_size).
+SPLITS = {"test": 0.2, "val": 0.1}
+BATCH_SIZE = 32
+
+
+def split_sizes() -> tuple[int, int, int]:
+    """(train, validation, test) example counts, by train_test_split's rule (test part rounded up)."""
+    n = DATASET["n_samples"]
+    test = math.ceil(SPLITS["test"] * n)
+    val = math.ceil(SPLITS["val"] * (n - test))
+    return n - test - val, val, test
+
+
+def steps_per_epoch(batch_size: int = BATCH_SIZE) -> int:
+    """Optimizer steps in one training epoch at ``batch_size`` (the last partial batch is dropped)."""
+    return split_sizes()[0] // batch_size
+
+
+STEPS_PER_EPOCH = steps_per_epoch()  # 450: 14,400 training examples in batches of 32
 
 
 @dataclass(frozen=True)
@@ -30,27 +71,23 @@ class CourseSplits:
     y_test: torch.Tensor
 
 
-def make_course_splits() -> CourseSplits:
-    """Generate the course data set and split it exactly as the course does."""
-    x, y = make_classification(
-        n_samples=20000,
-        n_features=100,
-        n_informative=10,
-        n_redundant=40,
-        n_repeated=25,
-        n_clusters_per_class=5,
-        flip_y=0.05,
-        class_sep=0.5,
-        random_state=DATA_SEED,
-    )
+def make_course_arrays() -> tuple[np.ndarray, ...]:
+    """``x_train, x_val, x_test, y_train, y_val, y_test`` as NumPy arrays, split as the course does."""
+    x, y = make_classification(**DATASET)
     x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=0.2, random_state=SPLIT_SEED, shuffle=True
+        x, y, test_size=SPLITS["test"], random_state=SPLIT_SEED, shuffle=True
     )
     x_train, x_val, y_train, y_val = train_test_split(
-        x_train, y_train, test_size=0.1, random_state=SPLIT_SEED, shuffle=True
+        x_train, y_train, test_size=SPLITS["val"], random_state=SPLIT_SEED, shuffle=True
     )
+    return x_train, x_val, x_test, y_train, y_val, y_test
 
-    def as_tensors(features, labels) -> tuple[torch.Tensor, torch.Tensor]:
+
+def make_course_splits() -> CourseSplits:
+    """Generate the course data set and split it exactly as the course does."""
+    x_train, x_val, x_test, y_train, y_val, y_test = make_course_arrays()
+
+    def as_tensors(features: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         return torch.as_tensor(features, dtype=torch.float32), torch.as_tensor(labels, dtype=torch.int64)
 
     return CourseSplits(*as_tensors(x_train, y_train), *as_tensors(x_val, y_val), *as_tensors(x_test, y_test))
@@ -93,11 +130,12 @@ def batch_loader(
 
 
 class CourseDataModule(L.LightningDataModule):
-    """The course data as a ``LightningDataModule`` (batch size 32, shuffled train, drop_last)."""
+    """The course data as a ``LightningDataModule`` (batch size :data:`BATCH_SIZE`, shuffled train,
+    drop_last)."""
 
-    def __init__(self, batch_size: int = 32, shuffle_seed: int = 123) -> None:
+    def __init__(self, batch_size: int = BATCH_SIZE, shuffle_seed: int = DATA_SEED) -> None:
         super().__init__()
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        if not is_int(batch_size) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.batch_size = batch_size
         self.shuffle_seed = shuffle_seed
@@ -117,7 +155,7 @@ class CourseDataModule(L.LightningDataModule):
 
     @property
     def steps_per_epoch(self) -> int:
-        """Optimizer steps in one training epoch (450 at batch size 32)."""
+        """Optimizer steps in one training epoch (:data:`STEPS_PER_EPOCH` at :data:`BATCH_SIZE`)."""
         return len(self._splits().y_train) // self.batch_size
 
     def train_dataloader(self) -> DataLoader:

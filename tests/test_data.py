@@ -6,10 +6,18 @@ import socket
 
 import pytest
 import torch
-from sklearn.datasets import make_classification
-from sklearn.model_selection import train_test_split
 
-from helpers.data import CourseDataModule, TensorBatches, batch_loader, make_course_splits
+from helpers.data import (
+    DATASET,
+    STEPS_PER_EPOCH,
+    CourseDataModule,
+    TensorBatches,
+    batch_loader,
+    make_course_arrays,
+    make_course_splits,
+    split_sizes,
+    steps_per_epoch,
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,18 +47,25 @@ def test_splits_are_disjoint(splits) -> None:
     assert len(torch.unique(rows, dim=0)) == 20_000
 
 
-def test_splits_match_the_course_recipe(splits) -> None:
-    """Same numbers as the course's own sklearn calls (compared in float32)."""
-    x, y = make_classification(
-        n_samples=20000, n_features=100, n_informative=10, n_redundant=40, n_repeated=25,
-        n_clusters_per_class=5, flip_y=0.05, class_sep=0.5, random_state=123,
-    )
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=1, shuffle=True)
-    x_train, x_val, y_train, y_val = train_test_split(x_train, y_train, test_size=0.1, random_state=1, shuffle=True)
-    for ours, theirs in ((splits.x_train, x_train), (splits.x_val, x_val), (splits.x_test, x_test)):
-        assert torch.equal(ours, torch.as_tensor(theirs, dtype=torch.float32))
-    for ours, theirs in ((splits.y_train, y_train), (splits.y_val, y_val), (splits.y_test, y_test)):
-        assert torch.equal(ours, torch.as_tensor(theirs))
+def test_the_recipe_still_gives_the_course_data(splits) -> None:
+    """A fingerprint of the data the course's runs were measured on (exact labels per split, the first
+    features to 6 decimals): a change to DATASET, SPLITS or the seeds changes every figure, so it
+    must be deliberate."""
+    assert [int(y.sum()) for y in (splits.y_train, splits.y_val, splits.y_test)] == [7146, 805, 2022]
+    first = torch.tensor([0.378610, 4.941832, 2.529858], dtype=torch.float64)
+    assert torch.allclose(splits.x_train[0, :3].double(), first, atol=1e-5), splits.x_train[0, :3]
+
+
+def test_the_published_sizes_follow_from_the_recipe(splits, datamodule) -> None:
+    """split_sizes and STEPS_PER_EPOCH (what checks and benchmarks use without generating the data)
+    agree with the generated splits and the data module."""
+    assert split_sizes() == (len(splits.y_train), len(splits.y_val), len(splits.y_test))
+    assert sum(split_sizes()) == DATASET["n_samples"]
+    assert STEPS_PER_EPOCH == datamodule.steps_per_epoch == len(datamodule.train_dataloader())
+    assert steps_per_epoch(7) == CourseDataModule(batch_size=7).steps_per_epoch
+    assert splits.x_train.shape[1] == DATASET["n_features"]
+    arrays = make_course_arrays()
+    assert torch.equal(torch.as_tensor(arrays[0], dtype=torch.float32), splits.x_train)
 
 
 def test_generated_without_network(monkeypatch) -> None:

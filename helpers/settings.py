@@ -1,0 +1,29 @@
+"""The course's settings, each stated once: every notebook, check, hint, benchmark and test reads
+them from here instead of typing the number again (issue 14: "one home per fact").
+
+A learner sees them too: the solutions import ``WARMUP_FRACTION``, ``BASE_LR``, ``TEMPLATE_LR`` and
+``TARGET_ACCURACY`` by name, so changing one here changes the notebook, its checks and its hints
+together. The data set's own facts (its recipe, split sizes, batch size and steps per epoch) live
+in :mod:`helpers.data`.
+"""
+
+from __future__ import annotations
+
+# Training length of every full run (a grader's quick mode lowers it: helpers.training.course_epochs).
+COURSE_EPOCHS = 100
+# The seed the course's trainings start from (initial weights, batch order).
+COURSE_SEED = 123
+# Exercise 1: the warmup lasts this fraction of training, as a whole number of epochs
+# (int(WARMUP_FRACTION * num_epochs)); then cosine annealing to 0.
+WARMUP_FRACTION = 0.25
+# Exercise 1: SGD's base learning rate (the peak of the warmup-cosine schedule).
+BASE_LR = 0.1
+# Exercise 2: the course template's learning rate (Adam, then AdamW).
+TEMPLATE_LR = 0.005
+# Both exercises: the test accuracy a full-length run must reach.
+TARGET_ACCURACY = 0.885
+
+
+def facts() -> dict[str, object]:
+    """Every setting by name (what hint texts may refer to as ``{WARMUP_FRACTION:.0%}``)."""
+    return {name: value for name, value in globals().items() if name.isupper()}
