@@ -46,19 +46,17 @@ import torch.nn.functional as F
 import torchmetrics
 from lightning.pytorch.loggers import CSVLogger
 from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
-from sklearn.datasets import make_classification
-from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, Dataset
 
-from helpers.data import CourseDataModule, batch_loader, make_course_splits
+from helpers.data import CourseDataModule, batch_loader, make_course_arrays, make_course_splits
 from helpers.models import PyTorchMLP
 from helpers.quiet import quiet_lightning_logs
+from helpers.settings import BASE_LR, COURSE_SEED, TARGET_ACCURACY
 from helpers.training import ClassifierModule, fit_and_test
 
-SEED = 123
-LEARNING_RATE = 0.1
+SEED = COURSE_SEED
+LEARNING_RATE = BASE_LR
 TARGET_SPEEDUP = 4.0
-TARGET_ACCURACY = 0.885
 VARIANTS = ("baseline", "helpers", "step", "plain", "floor")
 RATIOS = (("baseline", "helpers"), ("step", "helpers"), ("helpers", "plain"), ("helpers", "floor"))
 TARGET_STEP_RATIO = 1.15
@@ -144,12 +142,7 @@ class StepLoggingModule(L.LightningModule):
 
 
 def numpy_splits() -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    x, y = make_classification(
-        n_samples=20000, n_features=100, n_informative=10, n_redundant=40, n_repeated=25,
-        n_clusters_per_class=5, flip_y=0.05, class_sep=0.5, random_state=123,
-    )
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=1, shuffle=True)
-    x_train, x_val, y_train, y_val = train_test_split(x_train, y_train, test_size=0.1, random_state=1, shuffle=True)
+    x_train, x_val, x_test, y_train, y_val, y_test = make_course_arrays()  # the course recipe, helpers.data
     return {"train": (x_train, y_train), "val": (x_val, y_val), "test": (x_test, y_test)}
 
 
