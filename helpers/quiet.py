@@ -10,6 +10,8 @@ import importlib.machinery
 import logging
 import sys
 import warnings
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 # (message regex, category) pairs; every one was seen in this kit's notebooks or tests.
@@ -41,7 +43,9 @@ class _BoltsStabilityPatch(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     target = "pl_bolts.utils.stability"
 
-    def find_spec(self, fullname, path, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
         if fullname != self.target:
             return None
         sys.meta_path.remove(self)
@@ -55,12 +59,12 @@ class _BoltsStabilityPatch(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         spec.loader = self
         return spec
 
-    def create_module(self, spec):  # type: ignore[no-untyped-def]
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return None
 
     def exec_module(self, module: ModuleType) -> None:
-        self._loader.exec_module(module)  # type: ignore[union-attr]
-        module.filterwarnings = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+        self._loader.exec_module(module)
+        module.__dict__["filterwarnings"] = lambda *args, **kwargs: None
 
 
 def quiet_lightning_logs() -> None:
