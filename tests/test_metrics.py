@@ -67,9 +67,10 @@ def test_metrics_file_resolves_folder_or_file(run_dir: Path) -> None:
 
 
 def test_missing_log_file(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"no metrics file at .*metrics.csv: pass the log folder of a finished run"):
+    expected = r"no metrics file at .*metrics\.csv: pass the log folder of a finished run"
+    with pytest.raises(FileNotFoundError, match=expected):
         read_metrics(tmp_path / "never_trained")
-    with pytest.raises(FileNotFoundError, match=r"no metrics file at .*other.csv"):
+    with pytest.raises(FileNotFoundError, match=r"no metrics file at .*other\.csv"):
         read_metrics(tmp_path / "other.csv")
 
 
