@@ -14,14 +14,15 @@ from helpers.checks.warmup_lambdas import (
 )
 
 W = 5
+WARMUP_EPOCHS = W  # as in the notebook: the checks set it to their probe lengths while they call a function
 
 
-def linear(epoch: int) -> float:
-    return min((epoch + 1) / W, 1.0)
+def linear(epoch: int, warmup_epochs: int = W) -> float:
+    return min((epoch + 1) / warmup_epochs, 1.0)
 
 
 def exponential(epoch: int) -> float:
-    return 1.0 if epoch >= W - 1 else 0.01 ** (1 - epoch / (W - 1))
+    return 1.0 if epoch >= WARMUP_EPOCHS - 1 else 0.01 ** (1 - epoch / (WARMUP_EPOCHS - 1))
 
 
 def failed(report) -> dict[str, str]:
@@ -39,9 +40,9 @@ def test_reference_solutions_pass(capsys) -> None:
 
 def test_other_correct_forms_pass() -> None:
     """Returning numpy or tensor numbers, or the other common exponential formula, is fine."""
-    assert evaluate_linear_warmup(lambda e: np.float32(min((e + 1) / W, 1.0)), W).passed
-    assert evaluate_linear_warmup(lambda e: torch.tensor(min((e + 1) / W, 1.0)), W).passed
-    assert evaluate_exponential_warmup(lambda e: min(0.01 ** (1 - (e + 1) / W), 1.0), W).passed
+    assert evaluate_linear_warmup(lambda e: np.float32(min((e + 1) / WARMUP_EPOCHS, 1.0)), W).passed
+    assert evaluate_linear_warmup(lambda e: torch.tensor(min((e + 1) / WARMUP_EPOCHS, 1.0)), W).passed
+    assert evaluate_exponential_warmup(lambda e: min(0.01 ** (1 - (e + 1) / WARMUP_EPOCHS), 1.0), W).passed
 
 
 def test_epoch_over_w_pitfall() -> None:
@@ -122,7 +123,7 @@ def test_broken_functions_are_reported(fn, fragment: str) -> None:
 
 
 def test_short_warmups_skip_the_shape_criterion() -> None:
-    report = evaluate_linear_warmup(lambda e: min((e + 1) / 2, 1.0), 2)
+    report = evaluate_linear_warmup(lambda e, warmup_epochs=2: min((e + 1) / warmup_epochs, 1.0), 2)
     assert report.passed
     assert any(c.passed is None for c in report.criteria)
 
@@ -165,3 +166,135 @@ def test_report_names_the_function_checked() -> None:
     names = [c.name for c in evaluate_linear_warmup(pitfall_warmup, W).criteria]
     assert names[0] == "pitfall_warmup returns a number for epochs 0-15"
     assert evaluate_linear_warmup(lambda e: linear(e), W).criteria[0].name.startswith("linear_warmup returns")
+
+
+# --------------------------------------------------------------------------- probe warmup lengths (issue 11)
+
+from helpers.checks.context import JudgeContext  # noqa: E402
+from helpers.checks.warmup_lambdas import (  # noqa: E402
+    COURSE_WARMUP_EPOCHS,
+    LEARNER_WARMUP_PROBES,
+    collect_exponential_warmup,
+    collect_linear_warmup,
+    draw_warmup_probes,
+    judge_exponential_warmup,
+    judge_linear_warmup,
+)
+
+START_FACTOR = 0.01
+PROBE_CRITERION = "follows the warmup length"
+
+
+def _grade(kind: str, fn, seed: int, namespace: dict | None = None, w: int = W):  # type: ignore[no-untyped-def]
+    """Collect as the grader's evidence cell does (its seed), judge as the grader does."""
+    collect, judge = ((collect_linear_warmup, judge_linear_warmup) if kind == "linear"
+                      else (collect_exponential_warmup, judge_exponential_warmup))
+    data = collect(fn, w, seed=seed, namespace=namespace if namespace is not None else globals())
+    return judge(data, JudgeContext(grader=True, seed=seed))
+
+
+def _probe_hint(report) -> str:  # type: ignore[no-untyped-def]
+    failed = [c for c in report.failed() if c.name.startswith(PROBE_CRITERION)]
+    assert failed, f"expected the probe criterion to fail: {report.criteria}"
+    return failed[0].hint
+
+
+def test_probe_lengths_are_drawn_per_seed_and_never_a_common_hard_coded_warmup() -> None:
+    draws = {draw_warmup_probes(seed) for seed in range(200)}
+    assert len(draws) > 50  # they vary with the seed ...
+    assert draw_warmup_probes(17) == draw_warmup_probes(17)  # ... and replay with it
+    common = {1, 2, 3, 4, 5, 10, 15, 20, 25, 50}
+    assert not any(set(d) & common for d in draws)
+    assert all(len(set(d)) == 3 for d in draws)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_solutions_pass_at_the_grader_probes(seed: int) -> None:
+    for kind, fn in (("linear", linear), ("exponential", exponential)):
+        report = _grade(kind, fn, seed)
+        assert report.passed, report.criteria
+        assert report.title.endswith(f"over {COURSE_WARMUP_EPOCHS} epochs")
+        assert any(c.name.startswith(PROBE_CRITERION) and c.passed for c in report.criteria)
+    assert WARMUP_EPOCHS == W  # the global was restored
+
+
+def test_grader_judges_at_the_course_length_whatever_the_learner_set() -> None:
+    """A learner who set WARMUP_EPOCHS = 4 and wrote correct functions loses nothing."""
+    namespace = {"WARMUP_EPOCHS": 4}
+    exec("def lin(epoch, warmup_epochs=4):\n    return min((epoch + 1) / warmup_epochs, 1.0)\n"
+         "def exp_(epoch):\n    w = WARMUP_EPOCHS\n"
+         "    return 1.0 if epoch >= w - 1 else 0.01 ** (1 - epoch / (w - 1))\n",
+         namespace)
+    assert _grade("linear", namespace["lin"], 3, namespace, w=4).passed
+    assert _grade("exponential", namespace["exp_"], 3, namespace, w=4).passed
+    assert namespace["WARMUP_EPOCHS"] == 4
+
+
+def hard_coded_linear(epoch: int, warmup_epochs: int = W) -> float:
+    return min((epoch + 1) / 5, 1.0)  # ignores its argument
+
+
+def hard_coded_step(epoch: int, warmup_epochs: int = W) -> float:
+    return min(0.2 * (epoch + 1), 1.0)  # the step of a 5-epoch warmup
+
+
+def hard_coded_exponential(epoch: int) -> float:
+    return 1.0 if epoch >= 4 else START_FACTOR ** (1 - epoch / 4)
+
+
+def off_by_one_exponential(epoch: int) -> float:
+    """Ends at WARMUP_EPOCHS - 1, but the exponent's W - 1 is typed in: right at 5 only."""
+    return 1.0 if epoch >= WARMUP_EPOCHS - 1 else START_FACTOR ** (1 - epoch / 4)
+
+
+def wrong_ramp_linear(epoch: int, warmup_epochs: int = W) -> float:
+    """Linear at 5 epochs, curved at any other length."""
+    return min((epoch + 1) / warmup_epochs, 1.0) ** (warmup_epochs / 5)
+
+
+def non_float_at_probes(epoch: int, warmup_epochs: int = W) -> float:
+    factor = min((epoch + 1) / warmup_epochs, 1.0)
+    return factor if warmup_epochs == 5 else f"{factor}"  # type: ignore[return-value]
+
+
+OWN_W = 5
+
+
+def own_global_exponential(epoch: int) -> float:
+    """Reads a global of its own (OWN_W), which no check sets."""
+    return 1.0 if epoch >= OWN_W - 1 else START_FACTOR ** (1 - epoch / (OWN_W - 1))
+
+
+@pytest.mark.parametrize(("kind", "fn", "fragment"), [
+    ("linear", hard_coded_linear, "still reaches 1 after 5 epochs: the length is fixed inside the function"),
+    ("linear", hard_coded_step, "still reaches 1 after 5 epochs"),
+    ("exponential", hard_coded_exponential, "still reaches 1 after 5 epochs"),
+    ("exponential", own_global_exponential, "take it from the notebook's WARMUP_EPOCHS"),
+    ("exponential", off_by_one_exponential, "still reaches 1 after 5 epochs"),
+    ("linear", wrong_ramp_linear, "grows in equal steps (linear)"),
+    ("linear", non_float_at_probes, "(str); return a float factor"),
+])
+@pytest.mark.parametrize("seed", [0, 99])
+def test_right_only_at_the_notebook_length_fails_in_grading(kind: str, fn, fragment: str, seed: int) -> None:  # type: ignore[no-untyped-def]
+    report = _grade(kind, fn, seed)
+    assert not report.passed
+    failed = report.failed()
+    assert [c.name for c in failed] == [c.name for c in failed if c.name.startswith(PROBE_CRITERION)]  # only the probe
+    assert fragment in _probe_hint(report)
+
+
+def test_the_notebook_check_probes_too() -> None:
+    report = evaluate_linear_warmup(hard_coded_linear, W)
+    assert not report.passed and "still reaches 1 after 5 epochs" in _probe_hint(report)
+    assert all(str(p) in report.failed()[0].name for p in LEARNER_WARMUP_PROBES)
+    assert not evaluate_exponential_warmup(own_global_exponential, W).passed
+
+
+def test_forged_or_missing_probe_evidence_fails() -> None:
+    data = collect_linear_warmup(linear, W, seed=5)
+    probe = str(draw_warmup_probes(5)[1])
+    del data["runs"][probe]
+    report = judge_linear_warmup(data, JudgeContext(grader=True, seed=5))
+    assert not report.passed and "no factor was recorded" in _probe_hint(report)
+    other_seed = collect_linear_warmup(linear, W, seed=6)  # evidence for other probes than the run's
+    assert not judge_linear_warmup(other_seed, JudgeContext(grader=True, seed=5)).passed

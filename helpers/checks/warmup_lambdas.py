@@ -5,12 +5,23 @@ learner's function for epochs 0 .. 3W and tests the factors it returns: not 0 at
 ``epoch / W`` pitfall), a factor rather than an LR, rising during the warmup, exactly 1 from
 epoch W-1 on, never above 1, and — per strategy — equal steps (linear) or a constant ratio
 (exponential).
+
+A hard-coded warmup length would pass at the notebook's own length, so every function is also
+called at other warmup lengths (*probes*): through its ``warmup_epochs`` parameter when it has
+one, and with the notebook's ``WARMUP_EPOCHS`` global set to the probe length while it runs
+(restored afterwards). In the notebook the probes are fixed (:data:`LEARNER_WARMUP_PROBES`); the
+grader draws three per run from its probe seed (:func:`draw_warmup_probes`), never a length where
+a common hard-coded warmup is right, and judges at the course's warmup length plus those.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
+import itertools
 import math
+import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +30,20 @@ from helpers.mistakes import exponential_exponent_over_w
 
 LrLambda = Callable[[int], float]
 TOL = 1e-6
+COURSE_WARMUP_EPOCHS = 5  # the warmup notebook's WARMUP_EPOCHS: the grader judges at this length
+WARMUP_GLOBAL = "WARMUP_EPOCHS"  # the notebook's setting; set to each probe length while probing
+LEARNER_WARMUP_PROBES = (7, 13)
+# Warmup lengths a hard-coded lambda is often right at (the notebook's 5, the demo's 2, round
+# numbers, 25 % of common totals): probes avoid them.
+_FRIENDLY_WARMUPS = {1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 16, 20, 24, 25, 30, 32, 40, 50}
+_PROBE_BANDS = ((7, 14), (17, 29), (31, 45))
+_MISSING = object()
+
+
+def draw_warmup_probes(seed: int) -> tuple[int, ...]:
+    """Three warmup lengths for one grading run (one per band), none of them a common hard-coded one."""
+    rng = random.Random(f"warmup-probes-{seed}")
+    return tuple(rng.choice([n for n in range(lo, hi + 1) if n not in _FRIENDLY_WARMUPS]) for lo, hi in _PROBE_BANDS)
 
 
 def _validate(lr_lambda: object, warmup_epochs: object, minimum_warmup: int) -> int:
@@ -159,39 +184,114 @@ def _common(report: CheckReport, f: list[float], w: int) -> None:
 
 
 def _equal_steps(warm: list[float]) -> bool:
-    steps = [b - a for a, b in zip(warm, warm[1:])]
+    steps = [b - a for a, b in itertools.pairwise(warm)]
     return max(steps) - min(steps) <= 1e-6 * max(1.0, max(abs(s) for s in steps))
 
 
 def _constant_ratio(warm: list[float]) -> bool:
     if min(warm) <= 0:
         return False
-    ratios = [b / a for a, b in zip(warm, warm[1:])]
+    ratios = [b / a for a, b in itertools.pairwise(warm)]
     return max(ratios) - min(ratios) <= 1e-6 * max(ratios)
 
 
-def collect_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int, **_: Any) -> dict[str, Any]:
-    """The factors of ``lr_lambda`` for epochs 0 .. 3W, as plain data."""
+def _takes_length(lr_lambda: LrLambda) -> bool:
+    try:
+        return "warmup_epochs" in inspect.signature(lr_lambda).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _factors_at(lr_lambda: LrLambda, w: int, namespace: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The factors for epochs 0 .. 3w with the warmup length set to ``w``: as the ``warmup_epochs``
+    argument if the function takes one, and as the notebook's ``WARMUP_EPOCHS`` while it runs."""
+    targets = {id(ns): ns for ns in (namespace, getattr(lr_lambda, "__globals__", None)) if isinstance(ns, dict)}
+    saved = {key: ns.get(WARMUP_GLOBAL, _MISSING) for key, ns in targets.items()}
+    function: Callable[..., Any] = lr_lambda
+    call = functools.partial(function, warmup_epochs=w) if _takes_length(lr_lambda) else function
+    try:
+        for ns in targets.values():
+            ns[WARMUP_GLOBAL] = w
+        return collect_factors(call, 3 * w + 1)
+    finally:
+        for key, ns in targets.items():
+            if saved[key] is _MISSING:
+                ns.pop(WARMUP_GLOBAL, None)
+            else:
+                ns[WARMUP_GLOBAL] = saved[key]
+
+
+def _collect(lr_lambda: LrLambda, warmup_epochs: int, default: str, namespace: Mapping[str, Any] | None,
+             seed: int | None) -> dict[str, Any]:
     w = _validate(lr_lambda, warmup_epochs, 2)
-    return {"name": _name(lr_lambda, "linear_warmup"), "warmup_epochs": w, **collect_factors(lr_lambda, 3 * w + 1)}
+    probes = draw_warmup_probes(seed) if seed is not None else LEARNER_WARMUP_PROBES
+    lengths = sorted({w, COURSE_WARMUP_EPOCHS, *probes})
+    return {"name": _name(lr_lambda, default), "warmup_epochs": w,
+            "length_from": "argument" if _takes_length(lr_lambda) else "global",
+            "runs": {str(n): _factors_at(lr_lambda, n, namespace) for n in lengths}}
 
 
-def _recorded(data: Mapping[str, Any], default: str) -> tuple[str, int]:
+def collect_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int, *, seed: int | None = None,
+                          namespace: Mapping[str, Any] | None = None, **_: Any) -> dict[str, Any]:
+    """The factors of ``lr_lambda`` for epochs 0 .. 3W at the learner's, the course's and the
+    probe warmup lengths (``seed``: the grader's probe seed), as plain data."""
+    return _collect(lr_lambda, warmup_epochs, "linear_warmup", namespace, seed)
+
+
+def _recorded(data: Mapping[str, Any], default: str, context: object) -> tuple[str, int, list[int]]:
+    """The function's name, the main warmup length (the learner's; the course's for the grader)
+    and the probe lengths to judge."""
     w = data["warmup_epochs"]
     if not isinstance(w, int) or isinstance(w, bool) or w < 2:
         raise ValueError(f"warmup_epochs must be a whole number >= 2, got {w!r}")
     name = str(data.get("name") or default)
-    return (name if name.isidentifier() else default), w
+    grader = bool(getattr(context, "grader", False))
+    main = COURSE_WARMUP_EPOCHS if grader else w
+    probes = draw_warmup_probes(int(getattr(context, "seed", 0))) if grader else LEARNER_WARMUP_PROBES
+    return (name if name.isidentifier() else default), main, [p for p in dict.fromkeys(probes) if p != main]
 
 
-def judge_linear_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
-    """The linear-warmup criteria on recorded factors."""
-    name, w = _recorded(data, "linear_warmup")
-    report = CheckReport(f"Linear warmup over {w} epochs")
-    f = _factors(report, name, data, 3 * w + 1)
-    if f is None:
-        return report
-    _common(report, f, w)
+def _run(data: Mapping[str, Any], w: int) -> Mapping[str, Any]:
+    runs = data.get("runs")
+    run = runs.get(str(w)) if isinstance(runs, Mapping) else None
+    return run if isinstance(run, Mapping) else {}
+
+
+def _ramp_length(f: list[float]) -> int | None:
+    """Epochs until the factor first reaches 1 (None if it never does)."""
+    return next((e + 1 for e, v in enumerate(f) if abs(v - 1) <= TOL), None)
+
+
+def _check_probes(report: CheckReport, data: Mapping[str, Any], name: str, main: int, probes: list[int],
+                  shape: Callable[[CheckReport, list[float], int], None]) -> None:
+    """One criterion: the function is right at every probe warmup length too."""
+    if not probes or not report.passed:
+        return
+    how = ("its warmup_epochs argument" if data.get("length_from") == "argument"
+           else f"the notebook's {WARMUP_GLOBAL}, which the check sets to other lengths")
+    for p in probes:
+        sub = CheckReport("probe")
+        f = _factors(sub, name, _run(data, p), 3 * p + 1)
+        if f is not None:
+            _common(sub, f, p)
+            shape(sub, f, p)
+        if sub.passed:
+            continue
+        ramp = _ramp_length(f) if f is not None else None
+        if ramp == main:
+            hint = (f"with a warmup of {p} epochs {name} still reaches 1 after {main} epochs: the length is fixed "
+                    f"inside the function; take it from {how} instead of a number or another variable")
+        else:
+            failed = sub.failed()
+            cause = f"{failed[0].name}: {failed[0].hint}" if failed and failed[0].hint else (
+                failed[0].name if failed else "wrong factors")
+            hint = f"with a warmup of {p} epochs (taken from {how}) it is wrong — {cause}"
+        report.add(f"follows the warmup length (tried {', '.join(map(str, probes))} epochs too)", False, hint)
+        return
+    report.add(f"follows the warmup length (tried {', '.join(map(str, probes))} epochs too)", True)
+
+
+def _linear_shape(report: CheckReport, f: list[float], w: int) -> None:
     warm = f[:w]
     if w >= 3:
         report.add(
@@ -201,6 +301,18 @@ def judge_linear_warmup(data: Mapping[str, Any], context: object = None) -> Chec
         )
     else:
         report.skip("grows in equal steps (linear)", "needs a warmup of at least 3 epochs")
+
+
+def judge_linear_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
+    """The linear-warmup criteria on recorded factors, at the main length, then at the probes."""
+    name, w, probes = _recorded(data, "linear_warmup", context)
+    report = CheckReport(f"Linear warmup over {w} epochs")
+    f = _factors(report, name, _run(data, w), 3 * w + 1)
+    if f is None:
+        return report
+    _common(report, f, w)
+    _linear_shape(report, f, w)
+    _check_probes(report, data, name, w, probes, _linear_shape)
     return report
 
 
@@ -209,20 +321,14 @@ def evaluate_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckRepo
     return judge_linear_warmup(collect_linear_warmup(lr_lambda, warmup_epochs))
 
 
-def collect_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int, **_: Any) -> dict[str, Any]:
-    """The factors of ``lr_lambda`` for epochs 0 .. 3W, as plain data."""
-    w = _validate(lr_lambda, warmup_epochs, 2)
-    return {"name": _name(lr_lambda, "exponential_warmup"), "warmup_epochs": w, **collect_factors(lr_lambda, 3 * w + 1)}
+def collect_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int, *, seed: int | None = None,
+                               namespace: Mapping[str, Any] | None = None, **_: Any) -> dict[str, Any]:
+    """The factors of ``lr_lambda`` for epochs 0 .. 3W at the learner's, the course's and the
+    probe warmup lengths (``seed``: the grader's probe seed), as plain data."""
+    return _collect(lr_lambda, warmup_epochs, "exponential_warmup", namespace, seed)
 
 
-def judge_exponential_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
-    """The exponential-warmup criteria on recorded factors."""
-    name, w = _recorded(data, "exponential_warmup")
-    report = CheckReport(f"Exponential warmup over {w} epochs")
-    f = _factors(report, name, data, 3 * w + 1)
-    if f is None:
-        return report
-    _common(report, f, w)
+def _exponential_shape(report: CheckReport, f: list[float], w: int) -> None:
     warm = f[:w]
     if w >= 3:
         if warm[0] > TOL and _equal_steps(warm) and not _constant_ratio(warm):
@@ -241,9 +347,21 @@ def judge_exponential_warmup(data: Mapping[str, Any], context: object = None) ->
             )
     else:
         report.skip("grows by a constant ratio (exponential)", "needs a warmup of at least 3 epochs")
+
+
+def judge_exponential_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
+    """The exponential-warmup criteria on recorded factors, at the main length, then at the probes."""
+    name, w, probes = _recorded(data, "exponential_warmup", context)
+    report = CheckReport(f"Exponential warmup over {w} epochs")
+    f = _factors(report, name, _run(data, w), 3 * w + 1)
+    if f is None:
+        return report
+    _common(report, f, w)
+    _exponential_shape(report, f, w)
     named = exponential_exponent_over_w(f, w)  # issue 15: name this slip instead of a generic (wrong) fix
     if named is not None:
         report.criteria = [dataclasses.replace(c, hint=named) if c.passed is False else c for c in report.criteria]
+    _check_probes(report, data, name, w, probes, _exponential_shape)
     return report
 
 
