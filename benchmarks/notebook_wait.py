@@ -35,9 +35,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from helpers.training import QUICK_EPOCHS_ENV, TRAINING_LOG_ENV  # noqa: E402
 from kit import notebooks  # noqa: E402
 from kit.execute import run_notebook  # noqa: E402
-from helpers.training import QUICK_EPOCHS_ENV, TRAINING_LOG_ENV  # noqa: E402
 
 WORKERS_ENV = "KIT_WORKERS"  # helpers.sweep: the most worker processes a sweep may use
 DEFAULT_NOTEBOOKS = sorted(str(p.relative_to(REPO)) for p in (REPO / "solutions").glob("*.ipynb"))
