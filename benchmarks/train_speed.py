@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import statistics
 import sys
@@ -36,8 +35,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-
-import helpers  # noqa: F401 - first: installs the narrow warning filters before pl_bolts loads
 
 import lightning as L
 import numpy as np
@@ -48,7 +45,8 @@ from lightning.pytorch.loggers import CSVLogger
 from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
 from torch.utils.data import DataLoader, Dataset
 
-from helpers.data import CourseDataModule, batch_loader, make_course_arrays, make_course_splits
+import helpers  # noqa: F401 - first: installs the narrow warning filters before pl_bolts loads
+from helpers.data import CourseDataModule, make_course_arrays, make_course_splits
 from helpers.models import PyTorchMLP
 from helpers.quiet import quiet_lightning_logs
 from helpers.settings import BASE_LR, COURSE_SEED, TARGET_ACCURACY
