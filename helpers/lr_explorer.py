@@ -31,6 +31,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from helpers.learner_code import MissingReturn, describe_factor, is_none_arithmetic
 from helpers.schedule_families import (
     COSINE_FAMILIES,
     FAMILIES,
@@ -39,7 +40,6 @@ from helpers.schedule_families import (
     closed_form_curve,
     closed_form_values,
 )
-from helpers.learner_code import MissingReturn, describe_factor, is_none_arithmetic
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
 from helpers.widgets_compat import mimebundle
 
