@@ -73,8 +73,8 @@ def native_factor_mistake(lrs: Sequence[float], num_epochs: int, base_lr: float)
          f"your warmup divides by W ({w}); pl_bolts divides by W-1 = {w - 1}, so the warmup reaches the base LR at "
          f"epoch W - 1 and holds it at epoch W"),
         (lambda e: (e + 1) / w, good_progress,
-         f"your warmup is (epoch + 1) / W, which starts above 0; pl_bolts starts at 0 (warmup_start_lr=0) and "
-         f"divides by W - 1: epoch / (W - 1)"),
+         "your warmup is (epoch + 1) / W, which starts above 0; pl_bolts starts at 0 (warmup_start_lr=0) and "
+         "divides by W - 1: epoch / (W - 1)"),
     ]
     scale = max(abs(base_lr), 1e-12)
     if _close(lrs, [base_lr * x for x in _native(m, w, good_progress, good_ramp)], scale):
