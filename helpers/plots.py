@@ -10,7 +10,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from helpers.learner_code import MissingReturn
-
 from helpers.metrics import read_metrics
 from helpers.schedules import LRCurve, SchedulerFactory, record_lr
 
