@@ -19,14 +19,12 @@ import time
 from pathlib import Path
 
 from kit.grade import progress as P
-from kit.grade import rows as R
 from kit.grade import sandbox
 from kit.grade.discover import find_submissions
 from kit.grade.engine import grade_all
 from kit.grade.errors import GradeUsageError
-from kit.grade.registry import default_solutions_dir, exercise_names, load_exercises
+from kit.grade.registry import Exercise, default_solutions_dir, exercise_names, load_exercises
 from kit.grade.report import feedback_text, write_reports
-from kit.grade.registry import Exercise
 from kit.grade.run import QUICK_EPOCHS, TIMEOUT_MARGIN, Limits, measured_seconds
 from kit.grade.shard import RUN_FILE, merge, parse_shard, select_shard
 
