@@ -71,7 +71,7 @@ def read_notebook(path: Path) -> tuple[NotebookNode | None, tuple[str, str] | No
             return None, (R.TRUNCATED_JSON, f"the notebook file ends early (after {len(data)} bytes): "
                                             "it was cut off while saving or uploading; upload it again")
         return None, (R.NOT_JSON, f"not a notebook: not valid JSON ({exc.msg} at line {exc.lineno})")
-    if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
+    if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
         return None, (R.NOT_JSON, "valid JSON but not a Jupyter notebook (no cells)")
     major = raw.get("nbformat")
     if major != 4:
