@@ -6,16 +6,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from helpers.training import COURSE_EPOCHS
 from kit.grade import rows as R
 from kit.grade import verdicts as V
 from kit.grade.assemble import build_graded_copy
 from kit.grade.discover import Submission
+from kit.grade.progress import submission as progress_scope
 from kit.grade.registry import Check, Exercise, stdout_of
 from kit.grade.report import remember_titles
-from kit.grade.progress import submission as progress_scope
 from kit.grade.run import QUICK_EPOCHS as RUN_QUICK_EPOCHS
 from kit.grade.run import CellResult, Limits, RunOutcome, run_graded_copy
-from helpers.training import COURSE_EPOCHS
 
 _LEARNER_TROUBLE = ("exception", "timeout", "kernel-died")
 
