@@ -46,7 +46,7 @@ def _variant(make_optimizer=None, **overrides: Any) -> type:
     if make_optimizer is not None:
         namespace["make_optimizer"] = make_optimizer
     if overrides:
-        def __init__(self, weight_decay: float, **kwargs: Any) -> None:  # noqa: N807
+        def __init__(self, weight_decay: float, **kwargs: Any) -> None:
             Solution.__init__(self, weight_decay, **{**overrides, **kwargs})
 
         namespace["__init__"] = __init__
