@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-import helpers  # noqa: F401 - before pl_bolts, so its warnings stay quiet
+import helpers
 from helpers.checks.context import JudgeContext, draw_probes, unfriendly
 from helpers.evidence import EvidenceError, load_record, read_folder, record_cell
+from helpers.quiz import answer_hash, load_quiz
 from kit.grade import rows as R
 from kit.grade import verdicts as V
 from kit.grade.registry import Check
-from helpers.quiz import answer_hash, load_quiz
 
 GOOD = '''
 def make_warmup_scheduler(optimizer, num_epochs):
