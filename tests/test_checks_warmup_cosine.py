@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
-import helpers  # noqa: F401 - before pl_bolts, so its "under review" warnings stay quiet
 from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LinearLR, SequentialLR
 
+import helpers  # noqa: F401 - before pl_bolts, so its "under review" warnings stay quiet
 from helpers.checks.report import CheckReport
 from helpers.checks.warmup_cosine import (
     evaluate_configure_optimizers,
