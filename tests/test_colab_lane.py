@@ -15,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
@@ -34,21 +33,21 @@ def view(model_id: str) -> dict:
     return new_output("display_data", data={"text/plain": "VBox(...)", VIEW: {"version_major": 2, "version_minor": 0, "model_id": model_id}})
 
 
-def text(line: str):  # noqa: ANN201
+def text(line: str):
     return new_output("stream", name="stdout", text=line + "\n")
 
 
-def notebook(cells: list, models: tuple[str, ...] = ("m1",)):  # noqa: ANN201
+def notebook(cells: list, models: tuple[str, ...] = ("m1",)):
     nb = new_notebook(cells=cells)
     nb.metadata["widgets"] = {lane.WIDGET_STATE_MIME: {"state": {m: {"model_name": "VBoxModel"} for m in models}}}
     return nb
 
 
-def cell(cell_id: str, source: str = "x = 1", outputs: list | None = None):  # noqa: ANN201
+def cell(cell_id: str, source: str = "x = 1", outputs: list | None = None):
     return new_code_cell(source, id=cell_id, outputs=outputs or [])
 
 
-def clean_run():  # noqa: ANN201
+def clean_run():
     return notebook([
         cell("cloud-setup", outputs=[text("Course kit ready on colab: helpers imported from lr-warmup-weight-decay-kit/")]),
         cell("ex-explorer", "lr_explorer(base_lr=0.1)", [view("m1")]),
@@ -125,7 +124,7 @@ def test_a_missing_widget_cell_is_a_problem() -> None:
     text("test accuracy ≥ 0.885: ✗"),
     new_output("execute_result", data={"text/plain": "'✗ not yet'"}, execution_count=3),
 ])
-def test_a_cross_is_a_problem_unless_the_cell_is_a_demonstration(output) -> None:  # noqa: ANN001
+def test_a_cross_is_a_problem_unless_the_cell_is_a_demonstration(output) -> None:
     run = clean_run()
     run.cells[2].outputs = [output]
     assert len(lane.judge(run, []).problems) == 1
