@@ -17,7 +17,7 @@ sys.modules["readme_times"] = times
 _spec.loader.exec_module(times)
 
 
-def progress(line: str):  # noqa: ANN201
+def progress(line: str):
     return new_output("display_data", data={"text/plain": line})
 
 
