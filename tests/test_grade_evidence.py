@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import copy
 import uuid
-from pathlib import Path
 
 import nbformat
 import pytest
+from grade_fixtures import (
+    KIT_ANSWERS,
+    KIT_TOY,
+    answers_source,
+    build_kit_solutions,
+    kit_starter,
+    kit_submission,
+    with_cell,
+)
 
-from grade_fixtures import KIT_ANSWERS, KIT_TOY, answers_source, build_kit_solutions, kit_starter, kit_submission, with_cell
 from kit.grade import rows as R
 from kit.grade.__main__ import main
 
