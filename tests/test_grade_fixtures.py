@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from grade_fixtures import TOY, build_class, build_toy_solutions
+
 from kit.grade import rows as R
 from kit.grade import run as run_module
 from kit.grade.__main__ import main
