@@ -137,7 +137,7 @@ def test_no_instructor_notebook_checkout_or_home_is_visible(looked) -> None:  # 
     assert [p for p in obs["ipynb"] if p.startswith(sandbox.WORK_INSIDE)] == [f"{sandbox.WORK_INSIDE}/submission.ipynb"]
     host_paths = {p: seen for p, seen in obs["exists"].items()}
     # checkout, solutions, home, instructor folder, venv, base interpreter, /etc/shadow, a host temp folder
-    assert host_paths == {p: False for p in host_paths}
+    assert host_paths == dict.fromkeys(host_paths, False)
     assert len(obs["tmp"]) <= 1 and all(n.startswith("tmp") and n.endswith(".json") for n in obs["tmp"])  # the kernel's connection file
 
 
@@ -273,7 +273,7 @@ obs = {{"exists": {{p: os.path.exists(p) for p in {first["made"]!r}}},
 '''
     second = _run(look + SAVE)
     obs = _observed(second)
-    assert obs["exists"] == {p: False for p in first["made"]}
+    assert obs["exists"] == dict.fromkeys(first["made"], False)
     assert obs["ran"] is False and "ran.txt" not in second.evidence
     assert set(obs["home"]) <= {".ipython", ".jupyter", ".config", ".cache", ".local"}
 
