@@ -21,8 +21,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from grade_fixtures import TOY, _insert_after, _solved, _with_double, build_toy_solutions, toy_starter
 
-from grade_fixtures import TOY, _cell, _code, _insert_after, _solved, _with_double, build_toy_solutions, toy_starter
 from kit.grade import rows as R
 from kit.grade import run as run_module
 from kit.grade import sandbox
