@@ -8,8 +8,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from grade_fixtures import build_class, build_toy_solutions
+
 from kit.grade import rows as R
 from kit.grade.__main__ import main
 
