@@ -11,8 +11,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from grade_fixtures import TOY, build_toy_solutions, toy_solution_source, toy_starter
+
 from kit.grade import rows as R
 from kit.grade.__main__ import main
 from kit.grade.assemble import CHECK_MARKER, SKIP_MARKER, build_graded_copy
