@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlparse
 import nbformat
 import pytest
 
-from kit import launch
 from helpers.cloud import KIT_DIR, STUDIO_ENV_VAR
+from kit import launch
 
 REPO = Path(__file__).resolve().parents[1]
 LINK = re.compile(r"\]\((https://[^)\s]+)\)")
