@@ -9,11 +9,10 @@ import math
 import pandas as pd
 import pytest
 import torch
-
-import helpers  # noqa: F401  (the kit's warning filters before pl_bolts)
 from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
 from torch.optim.lr_scheduler import LambdaLR
 
+import helpers  # noqa: F401  (the kit's warning filters before pl_bolts)
 from helpers.checks import adamw, warmup_cosine, warmup_lambdas
 from helpers.training import ClassifierModule
 
