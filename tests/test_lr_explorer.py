@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import base64
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-
-import helpers  # noqa: F401  (installs the kit's warning filters before pl_bolts is imported)
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
 
+import helpers  # noqa: F401  (installs the kit's warning filters before pl_bolts is imported)
 from helpers.lr_explorer import LRExplorer, lr_explorer
 from helpers.schedule_families import FAMILIES, ScheduleConfig, recorded_curve
 from helpers.schedules import LRCurve, record_lr
