@@ -8,13 +8,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from torch.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from torch.optim.lr_scheduler import CosineAnnealingLR
 
-from helpers.plots import lr_curve, plot_lr_curves, training_curves  # noqa: E402
-from helpers.schedules import LRCurve, record_lr  # noqa: E402
+from helpers.plots import lr_curve, plot_lr_curves, training_curves
+from helpers.schedules import LRCurve, record_lr
 
 METRICS = """epoch,lr,step,test_acc,train_acc,train_loss,val_acc,val_loss
 0,,449,,,,0.52,0.69
