@@ -148,7 +148,7 @@ def test_an_unfilled_blank_marks_every_question_with_the_hint(quiz) -> None:
 
 
 def test_an_empty_answer_sheet_scores_zero(quiz) -> None:
-    report = evaluate_answers(lambda: {}, quiz)
+    report = evaluate_answers(dict, quiz)
     assert len(report.failed()) == len(quiz.questions)
     assert "0/14 correct" in report.text()
 
@@ -228,7 +228,7 @@ def _solution_key(repo: Path) -> dict[str, object]:
     nb = nbformat.read(repo / "solutions" / "00_warmup_strategies.ipynb", as_version=4)
     (cell,) = [c for c in nb.cells if c.get("id") == "ex0-blank-quiz"]
     namespace: dict[str, object] = {}
-    exec(compile(cell.source, "ex0-blank-quiz", "exec"), namespace)  # noqa: S102 - our own solution cell
+    exec(compile(cell.source, "ex0-blank-quiz", "exec"), namespace)
     return dict(namespace["quiz_answers"]())  # type: ignore[operator]
 
 
@@ -341,8 +341,8 @@ def test_printed_explanations_have_no_markdown_backticks(quiz, capsys) -> None:
 def test_the_graders_decoy_quiz_file_is_not_marked_in_the_kernel(tmp_path: Path) -> None:
     """In grading the quiz file's hashes are decoys: the notebook's check says so instead of
     marking answers against them (which would show ✗ for right answers)."""
-    from kit.grade.verdicts import quiz_masks
     from helpers.quiz import QUIZ_DIR
+    from kit.grade.verdicts import quiz_masks
 
     masked = quiz_masks(seed=1)[f"helpers/quiz_data/{DEFAULT_QUIZ.name}"]
     (tmp_path / DEFAULT_QUIZ.name).write_bytes(masked)
