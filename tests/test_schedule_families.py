@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
-import helpers  # noqa: F401  (installs the kit's warning filters before pl_bolts is imported)
 from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
 
+import helpers  # noqa: F401  (installs the kit's warning filters before pl_bolts is imported)
 from helpers.schedule_families import (
     FAMILIES,
     ScheduleConfig,
