@@ -11,13 +11,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pandas as pd
+import pytest
+import torch
 
-from helpers.comparison import accuracy_panels, sweep_plot  # noqa: E402
-from helpers.sweep import SWEEP_COLUMNS, WeightDecaySweep, sweep_weight_decay, train_seeded  # noqa: E402
-from helpers.training import ClassifierModule  # noqa: E402
+from helpers.comparison import accuracy_panels, sweep_plot
+from helpers.sweep import SWEEP_COLUMNS, WeightDecaySweep, sweep_weight_decay, train_seeded
+from helpers.training import ClassifierModule
 
 # Lightning 2.6's own use of a deprecated torch pytree API (helpers.quiet filters it in notebooks).
 pytestmark = pytest.mark.filterwarnings("ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated")
