@@ -22,10 +22,10 @@ import pytest
 import torch
 
 from helpers import parallel
-from kit.execute import run_notebook
 from helpers.parallel import WORKERS_ENV, run_jobs, worker_plan
 from helpers.sweep import sweep_weight_decay
 from helpers.training import TRAINING_LOG_ENV, ClassifierModule
+from kit.execute import run_notebook
 
 pytestmark = pytest.mark.filterwarnings("ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated")
 TWO_CORES = len(os.sched_getaffinity(0)) >= 2
