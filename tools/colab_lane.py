@@ -227,7 +227,7 @@ def kernel_env(repo_snapshot: Path, repo_url: str, quick_epochs: int) -> dict[st
 # --- verdicts on an executed notebook ------------------------------------------------------------
 
 
-def widget_cell_ids(committed) -> list[str]:  # noqa: ANN001 (an nbformat NotebookNode)
+def widget_cell_ids(committed) -> list[str]:
     """Cells that must show a widget: a widget view in the committed outputs, or a widget call."""
     ids = []
     for cell in committed.cells:
@@ -239,7 +239,7 @@ def widget_cell_ids(committed) -> list[str]:  # noqa: ANN001 (an nbformat Notebo
     return ids
 
 
-def _texts(cell) -> Iterable[str]:  # noqa: ANN001
+def _texts(cell) -> Iterable[str]:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream":
             yield output.get("text", "")
@@ -248,7 +248,7 @@ def _texts(cell) -> Iterable[str]:  # noqa: ANN001
                 yield output["data"][mime]
 
 
-def _stderr(cell) -> str:  # noqa: ANN001
+def _stderr(cell) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
 
 
@@ -261,14 +261,14 @@ class Verdict:
     stderr_cells: dict[str, str] = field(default_factory=dict)  # cell id -> first stderr line
 
 
-def demonstration_ids(committed) -> set[str]:  # noqa: ANN001
+def demonstration_ids(committed) -> set[str]:
     """Cells whose committed (full-length) outputs already show ✗: deliberate demonstrations, such
     as a check run on the pitfall version on purpose. Their ✗ is the lesson, not a quick-mode defect."""
     return {cell.get("id", "") for cell in committed.cells
             if cell.cell_type == "code" and any("✗" in text for text in _texts(cell))}
 
 
-def judge(executed, widget_ids: Sequence[str], demonstrations: Iterable[str] = ()) -> Verdict:  # noqa: ANN001
+def judge(executed, widget_ids: Sequence[str], demonstrations: Iterable[str] = ()) -> Verdict:
     """Problems of an executed notebook: errors, widget cells without a live widget view, a
     widget showing a problem (the LR explorer's ⚠ message or "no schedule" readout), ✗ lines
     (except in ``demonstrations``), negative epochs (cells are named by id)."""
@@ -320,7 +320,7 @@ def probe_source(kit_dir: str) -> str:
     )
 
 
-def judge_probe(executed, ipywidgets_version: str) -> list[str]:  # noqa: ANN001
+def judge_probe(executed, ipywidgets_version: str) -> list[str]:
     """Problems found by the probe cell and the setup cell: the Colab path must have been taken."""
     cells = {cell.get("id", ""): cell for cell in executed.cells if cell.cell_type == "code"}
     problems = []
