@@ -48,7 +48,7 @@ class Times:
         return sum(wall for _, _, wall in self.runs)
 
 
-def _printed(cell) -> str:  # noqa: ANN001 (an nbformat cell)
+def _printed(cell) -> str:
     texts = []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream":
