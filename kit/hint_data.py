@@ -2,17 +2,46 @@
 
 The levels are authored in each blank cell's ``metadata.kit.hints``; the answer is the code
 between the solution markers. :func:`helpers.hints.hint` reads the file in the learner's kernel.
+
+An authored level names a course setting instead of typing its value: ``{WARMUP_FRACTION:.0%}``
+becomes ``25%`` (any name of :func:`course_facts`, with an optional ``format`` spec), so a changed
+constant changes its hints at the next build. Other braces (a dict literal in a hint) stay as written.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
-from helpers.hints import DATA, METADATA_KEY, encode_level, blank_key, solution_regions
+from helpers.hints import DATA, METADATA_KEY, blank_key, encode_level, solution_regions
 from kit.course import Course, course
+
+# {NAME} or {NAME:spec}: an upper-case name, as the constants in helpers.settings / helpers.data are spelled.
+_PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)(?::([^{}]*))?\}")
+
+
+def course_facts() -> dict[str, object]:
+    """The values a hint may name: helpers.settings' constants, and the data set's batch size and
+    steps per epoch (read at call time, so a changed constant is what the next build uses)."""
+    from helpers import data, settings
+
+    return {**settings.facts(), "BATCH_SIZE": data.BATCH_SIZE, "STEPS_PER_EPOCH": data.STEPS_PER_EPOCH}
+
+
+def fill_facts(text: str, facts: dict[str, object], where: str = "a hint") -> str:
+    """``text`` with every ``{NAME}`` / ``{NAME:spec}`` replaced by ``format(facts[NAME], spec)``;
+    ``ValueError`` for a name that is not a course setting (a typo must not reach a learner)."""
+
+    def value(match: re.Match[str]) -> str:
+        name, spec = match.group(1), match.group(2) or ""
+        if name not in facts:
+            raise ValueError(f"{where}: {{{name}}} is not a course setting (known: {', '.join(sorted(facts))})")
+        return format(facts[name], spec)
+
+    return _PLACEHOLDER.sub(value, text)
 
 
 def build_levels(solutions_dir: Path) -> dict[str, list[str]]:
@@ -20,6 +49,7 @@ def build_levels(solutions_dir: Path) -> dict[str, list[str]]:
     import nbformat
 
     levels: dict[str, list[str]] = {}
+    facts = course_facts()
     for path in sorted(solutions_dir.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
@@ -28,13 +58,14 @@ def build_levels(solutions_dir: Path) -> dict[str, list[str]]:
             authored = cell.get("metadata", {}).get("kit", {}).get(METADATA_KEY)
             if authored is None:
                 continue
+            where = f"{path.name} cell {cell.get('id')}"
             regions = solution_regions(cell.source)
             if len(regions) != 1:
-                raise ValueError(f"{path.name} cell {cell.get('id')}: hints need exactly one marked region, found {len(regions)}")
+                raise ValueError(f"{where}: hints need exactly one marked region, found {len(regions)}")
             if not (isinstance(authored, list) and all(isinstance(t, str) and t.strip() for t in authored)):
-                raise ValueError(f"{path.name} cell {cell.get('id')}: metadata.kit.hints must be a list of non-empty strings")
+                raise ValueError(f"{where}: metadata.kit.hints must be a list of non-empty strings")
             first, answer = regions[0]
-            levels[blank_key(cell.id)] = [first, *authored, answer]
+            levels[blank_key(cell.id)] = [first, *(fill_facts(t, facts, where) for t in authored), answer]
     return levels
 
 
@@ -72,7 +103,8 @@ def sync(where: Course | None = None, check: bool = False) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kit.hint_data", description="Build the hint data file from solutions/.")
+    parser = argparse.ArgumentParser(prog="python -m kit.hint_data",
+                                     description="Build the hint data file from solutions/.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the data file is stale")
     args = parser.parse_args(argv)
     stale = sync(check=args.check)

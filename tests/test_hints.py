@@ -20,7 +20,7 @@ import pytest
 
 from helpers import hints
 from helpers.hints import blank_key, hint, load_levels, solution_regions
-from kit.hint_data import build_levels, write_data
+from kit.hint_data import build_levels, course_facts, fill_facts, write_data
 from kit.starters import make_starter
 
 NOTEBOOKS = ("00_warmup_strategies", "01_warmup_cosine", "02_adamw_weight_decay")
@@ -174,3 +174,38 @@ def test_stronger_hints_are_not_in_the_starter_text(repo: Path) -> None:
             assert any(line not in sources for line in answer_lines), f"{key}: the starter shows every line of the answer"
             assert f"(stronger hint: hint('{key}'))" in sources, key  # the message says how to ask
         assert all("hints" not in c.get("metadata", {}).get("kit", {}) for c in starter.cells)
+
+
+# --- hints are built from the constants they describe (issue 14 item 3) ----------------------------------
+
+
+def test_a_hint_follows_the_constant_it_names(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warmup hint names WARMUP_FRACTION through a placeholder: with another fraction the built
+    level says that fraction, and no level keeps the old one."""
+    from helpers import settings
+
+    built = build_levels(repo / "solutions")["ex1-scheduler"]
+    assert "25%" in built[1] and "0.25" in built[2] and "{" not in built[1]
+    monkeypatch.setattr(settings, "WARMUP_FRACTION", 0.2)
+    changed = build_levels(repo / "solutions")["ex1-scheduler"]
+    assert "20%" in changed[1] and "WARMUP_FRACTION is 0.2," in changed[2]
+    assert not any("25%" in t or "0.25" in t for t in changed[1:-1])
+
+
+def test_no_built_hint_keeps_a_placeholder_or_types_a_setting(repo: Path) -> None:
+    """Every authored level is filled in, and none types the warmup fraction or the accuracy target
+    itself (it must name the constant, or the hint lies once the constant changes)."""
+    nbs = [nbformat.read(p, as_version=4) for p in sorted((repo / "solutions").glob("*.ipynb"))]
+    authored = [t for nb in nbs for c in nb.cells for t in c.get("metadata", {}).get("kit", {}).get("hints", [])]
+    assert authored and not [t for t in authored if re.search(r"0\.25|25 ?%|0\.885|0\.005|\b450\b", t)]
+    for key, texts in build_levels(repo / "solutions").items():
+        assert not [t for t in texts[1:-1] if re.search(r"\{[A-Z][A-Z0-9_]*(:[^{}]*)?\}", t)], key
+
+
+def test_fill_facts_formats_known_names_and_rejects_unknown_ones() -> None:
+    facts = {"WARMUP_FRACTION": 0.25, "STEPS_PER_EPOCH": 450}
+    text = 'warmup {WARMUP_FRACTION:.0%} of {STEPS_PER_EPOCH} steps; return {"optimizer": opt}'
+    assert fill_facts(text, facts) == 'warmup 25% of 450 steps; return {"optimizer": opt}'
+    with pytest.raises(ValueError, match=r"ex9 cell c: \{WARMUP_FRACTON\} is not a course setting"):
+        fill_facts("{WARMUP_FRACTON:.0%}", facts, "ex9 cell c")
+    assert set(course_facts()) >= {"WARMUP_FRACTION", "TARGET_ACCURACY", "TEMPLATE_LR", "STEPS_PER_EPOCH"}
