@@ -104,12 +104,14 @@ def test_set_role_keeps_the_exercise_or_takes_the_file_stem() -> None:
     assert nb.metadata["kit"] == {"exercise": "42_x", "role": "starter"}
 
 
-def test_strip_solution_metadata_removes_widget_state_only() -> None:
+def test_strip_solution_metadata_removes_widget_state_and_timings_only() -> None:
     nb = _nb()
     nb.metadata["widgets"] = {"state": {}}
+    nb.metadata["kit_timing"] = {"cell_seconds": {"train": 50.0}}
     nb.metadata["kernelspec"] = {"name": "python3"}
     T.strip_solution_metadata(nb, _ctx(nb))
-    assert "widgets" not in nb.metadata and nb.metadata["kernelspec"] == {"name": "python3"}
+    assert "widgets" not in nb.metadata and "kit_timing" not in nb.metadata
+    assert nb.metadata["kernelspec"] == {"name": "python3"}
 
 
 def test_make_starter_is_the_composition_of_the_transforms() -> None:

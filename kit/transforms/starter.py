@@ -24,8 +24,9 @@ STARTERS_DIR = "notebooks"
 HIDDEN_TAG = "hidden-check"
 BADGE_CELL_ID = "launch-badges"
 DEFAULT_HINT = "Write this part yourself: the markdown above says what it should do."
-# Notebook metadata that belongs to the executed solution only.
-SOLUTION_ONLY_METADATA = ("widgets",)
+# Notebook metadata that belongs to the executed solution only: the widget state of its outputs
+# and the cell times ``kit execute`` recorded (the grader reads them from the solution).
+SOLUTION_ONLY_METADATA = ("widgets", "kit_timing")
 
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?::[ \t]*(?P<hint>.*?))?[ \t]*$")
 _END = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
@@ -215,7 +216,7 @@ def set_role(nb: NotebookNode, ctx: StarterContext) -> None:
 
 
 def strip_solution_metadata(nb: NotebookNode, ctx: StarterContext) -> None:
-    """Drop notebook metadata that describes the executed solution (widget state of its outputs)."""
+    """Drop notebook metadata that describes the executed solution (:data:`SOLUTION_ONLY_METADATA`)."""
     for key in SOLUTION_ONLY_METADATA:
         nb.metadata.pop(key, None)
 
