@@ -235,8 +235,10 @@ def by_validation(sweep_table: pd.DataFrame) -> float:
 
 def test_choice_by_validation_passes(table: pd.DataFrame) -> None:
     report = evaluate_weight_decay_choice(by_validation, table)
-    assert report.passed and all(c.passed for c in report.criteria), report.text()
-    assert len(report.criteria) == 6
+    assert report.passed and all(c.passed for c in report.criteria[1:]), report.text()
+    assert len(report.criteria) == 7
+    # a hand-made table has no sweep runs behind it: the notebook skips the weights, the grader fails them
+    assert report.criteria[0].passed is None and "no sweep_weight_decay(...) result" in report.criteria[0].hint
 
 
 def test_choice_by_test_accuracy_is_caught(table: pd.DataFrame) -> None:

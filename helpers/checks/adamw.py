@@ -16,6 +16,7 @@ import json
 import math
 import os
 import random
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,8 +25,10 @@ import pandas as pd
 import torch
 
 from helpers.checks.context import JudgeContext, quick_epochs
-from helpers.mistakes import literal_learning_rate
+from helpers.checks.optimizer_config import parse_configure_optimizers
 from helpers.checks.report import CheckReport
+from helpers.checks.sweep_evidence import collect_sweep_weights, judge_sweep_weights
+from helpers.mistakes import literal_learning_rate
 from helpers.schedules import step_and_record
 from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV
 
@@ -55,27 +58,6 @@ def _quick_mode(context: JudgeContext | None = None) -> bool:
     return os.environ.get(QUICK_EPOCHS_ENV) is not None
 
 
-def _unpack(returned: Any) -> tuple[Any, Any, str]:
-    """(optimizer, scheduler, interval) from the shapes Lightning accepts for one optimizer."""
-    optimizer, scheduler, interval = returned, None, "epoch"
-    if isinstance(returned, dict):
-        optimizer = returned.get("optimizer")
-        scheduler = returned.get("lr_scheduler")
-    elif isinstance(returned, (list, tuple)):
-        if len(returned) == 2 and all(isinstance(part, (list, tuple)) for part in returned):
-            optimizers, schedulers = returned
-            optimizer = optimizers[0] if optimizers else None
-            scheduler = schedulers[0] if schedulers else None
-        elif len(returned) >= 1:
-            return _unpack(returned[0])
-        else:
-            optimizer = None
-    if isinstance(scheduler, dict):
-        interval = scheduler.get("interval", "epoch")
-        scheduler = scheduler.get("scheduler")
-    return optimizer, scheduler, interval
-
-
 def _configured(model_class: type, weight_decay: float) -> tuple[dict[str, Any], Any]:
     """Build ``model_class(weight_decay=...)`` and call ``configure_optimizers``: (facts, returned)."""
     try:
@@ -94,7 +76,8 @@ def _configured(model_class: type, weight_decay: float) -> tuple[dict[str, Any],
         return {"blank": str(exc)[:300]}, None
     except Exception as exc:  # noqa: BLE001
         return {**facts, "configure_error": f"{type(exc).__name__}: {str(exc)[:300]}"}, None
-    optimizer, scheduler, interval = _unpack(returned)
+    config = parse_configure_optimizers(returned)  # the one parser every check shares
+    optimizer, scheduler, interval = config.optimizer, config.scheduler, config.interval
     if not isinstance(optimizer, torch.optim.Optimizer):
         return {**facts, "not_optimizer": type(returned).__name__}, None
     return facts, (optimizer, scheduler, interval)
@@ -199,7 +182,7 @@ def _lr_probe(model_class: type, weight_decay: float) -> dict[str, Any]:
     number typed into the optimizer does not follow it (issue 15)."""
     try:
         model = model_class(weight_decay=weight_decay, learning_rate=PROBE_LR)
-        optimizer = _unpack(model.configure_optimizers())[0]
+        optimizer = parse_configure_optimizers(model.configure_optimizers()).optimizer
         group = optimizer.param_groups[0]
         return {"given": PROBE_LR, "seen": float(group.get("initial_lr", group["lr"]))}
     except Exception:  # noqa: BLE001 - a model without a learning_rate argument: not probed
@@ -644,7 +627,7 @@ def example_sweep_table() -> pd.DataFrame:
 
 
 def _judge_choice(choice: Any, choose: Callable[[pd.DataFrame], Any] | None, table: pd.DataFrame, example: bool,
-                  label: str, seed: int, context: JudgeContext | None = None) -> CheckReport:
+                  label: str, seed: int, context: JudgeContext | None = None, weights: Any = None) -> CheckReport:
     report = CheckReport(f"Checking {label}" + (" on an example sweep table" if example else ""))
     if choose is None:
         value: float | None = float(choice)  # type: ignore[arg-type]
@@ -658,6 +641,9 @@ def _judge_choice(choice: Any, choose: Callable[[pd.DataFrame], Any] | None, tab
             report.add(f"{label} runs on the sweep table", False, f"it raised {type(error).__name__}: {error}")
             return report
     if not example:
+        # A real sweep table is trusted only as far as the runs' own weights confirm it.
+        if not judge_sweep_weights(report, table, weights, context is not None and context.grader):
+            return report
         _check_sweep(report, table, context)
     swept = {float(v) for v in table.index}
     if value is None or not any(math.isclose(value, v) for v in swept):
@@ -738,15 +724,18 @@ class _Replay:
 
 
 def collect_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None, *, seed: int = 0,
-                                **_: Any) -> dict[str, Any]:
+                                namespace: Mapping[str, Any] | None = None, **_: Any) -> dict[str, Any]:
     """The selection's answer on every table the judge will show it (or the chosen number),
-    and the sweep table as data."""
+    the sweep table as data and, for a real table, each sweep run's trained weights (found in
+    ``namespace``, the notebook's)."""
     example = sweep_table is None
     if example and not callable(choice):
         raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, sweep_table)")
     table = example_sweep_table() if example else _validate_table(sweep_table)
     data: dict[str, Any] = {"example": example, "sweep_table": None if example else "given",
                             "table": None if example else _table_data(table)}
+    if not example:
+        data["weights"] = collect_sweep_weights(table, namespace)
     if callable(choice):
         data["label"] = str(getattr(choice, "__name__", "your selection"))[:60]
         answers = {}
@@ -775,15 +764,20 @@ def judge_weight_decay_choice(data: Mapping[str, Any], context: JudgeContext | N
     example = data.get("example") is True or data.get("sweep_table") is None  # the grader fixes sweep_table=None
     table = example_sweep_table() if example else _table_from(data["table"])
     if "number" in data:
-        return _judge_choice(float(data["number"]), None, table, example, "weight decay", seed, context)
+        return _judge_choice(float(data["number"]), None, table, example, "weight decay", seed, context,
+                             data.get("weights"))
     label = str(data.get("label", "your selection"))
     replay = _Replay(data.get("answers") or {}, label)
-    return _judge_choice(replay, replay, table, example, label, seed, context)
+    return _judge_choice(replay, replay, table, example, label, seed, context, data.get("weights"))
 
 
-def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None) -> CheckReport:
-    """The report behind :func:`check_weight_decay_choice`."""
-    return judge_weight_decay_choice(collect_weight_decay_choice(choice, sweep_table))
+def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None,
+                                 namespace: Mapping[str, Any] | None = None) -> CheckReport:
+    """The report behind :func:`check_weight_decay_choice` (``namespace``: where the sweep's runs
+    are found, default the caller's globals)."""
+    if namespace is None:
+        namespace = sys._getframe(1).f_globals
+    return judge_weight_decay_choice(collect_weight_decay_choice(choice, sweep_table, namespace=namespace))
 
 
 def check_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None) -> None:
@@ -793,4 +787,4 @@ def check_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | No
     accuracy and never the test columns. Without ``sweep_table`` a function is checked on
     :func:`example_sweep_table`, so the check works before (or without) a real sweep.
     """
-    evaluate_weight_decay_choice(choice, sweep_table).show()
+    evaluate_weight_decay_choice(choice, sweep_table, sys._getframe(1).f_globals).show()
