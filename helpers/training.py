@@ -7,6 +7,7 @@ the optimizer and the scheduler are the part of the exercise the learner owns.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
@@ -61,9 +62,10 @@ class ClassifierModule(L.LightningModule):
 
     Loss and accuracy are computed by metric objects and logged once per epoch: logging every step
     would cost more than the MLP itself on this data. For the same reason the steps only keep their
-    (loss, predictions, labels) and the metrics are fed once per epoch (:meth:`_flush`). Without a ``model`` argument the course
-    MLP is built with weights drawn from ``init_seed`` (123), so two runs in one notebook start
-    from the same point; ``init_seed=None`` draws them from the global RNG instead.
+    (loss, predictions, labels) and the metrics are fed once per epoch (:meth:`_flush`). Without a
+    ``model`` argument the course MLP is built with weights drawn from ``init_seed`` (123), so two
+    runs in one notebook start from the same point; ``init_seed=None`` draws them from the global
+    RNG instead.
     """
 
     def __init__(
@@ -88,10 +90,10 @@ class ClassifierModule(L.LightningModule):
         self.learning_rate = float(learning_rate)
         self.num_epochs = num_epochs
         self.save_hyperparameters(ignore=["model"])
-        acc = dict(task="multiclass", num_classes=num_classes, validate_args=False)
-        self.train_acc = torchmetrics.Accuracy(**acc)
-        self.val_acc = torchmetrics.Accuracy(**acc)
-        self.test_acc = torchmetrics.Accuracy(**acc)
+        acc = functools.partial(torchmetrics.Accuracy, task="multiclass", num_classes=num_classes, validate_args=False)
+        self.train_acc = acc()
+        self.val_acc = acc()
+        self.test_acc = acc()
         self.train_loss = torchmetrics.MeanMetric()
         self.val_loss = torchmetrics.MeanMetric()
         self._epoch_lr: float | None = None
@@ -139,7 +141,7 @@ class ClassifierModule(L.LightningModule):
         batches = self._batches[split]
         if not batches:
             return
-        losses, preds, labels = zip(*batches)
+        losses, preds, labels = zip(*batches, strict=True)
         if loss is not None:
             sizes = torch.tensor([len(y) for y in labels], dtype=torch.float32, device=losses[0].device)
             loss.update(torch.stack(losses), weight=sizes)
@@ -281,7 +283,7 @@ def announce_log_dir(log_dir: str | os.PathLike = "logs") -> None:
     if key in _announced_log_dirs or not _in_notebook():
         return
     _announced_log_dirs.add(key)
-    where = f"{key}/ beside this notebook" if not os.path.isabs(key) else f"{os.path.basename(key)}/ (the log_dir given)"
+    where = f"{os.path.basename(key)}/ (the log_dir given)" if os.path.isabs(key) else f"{key}/ beside this notebook"
     print(f"Training logs (one metrics.csv per run) go to {where}; delete the folder whenever you like.")
 
 
@@ -294,13 +296,24 @@ def _append_training_log(run_name: str, seconds: float, cpu_seconds: float, epoc
     path = os.environ.get(TRAINING_LOG_ENV)
     if not path:
         return
-    entry = dict(run=run_name, seconds=round(seconds, 3), cpu_seconds=round(cpu_seconds, 3), epochs=epochs, pid=os.getpid())
+    entry = {
+        "run": run_name, "seconds": round(seconds, 3), "cpu_seconds": round(cpu_seconds, 3),
+        "epochs": epochs, "pid": os.getpid(),
+    }
     line = json.dumps(entry) + "\n"
     try:
         with open(path, "a", encoding="utf-8") as log:
             log.write(line)
     except OSError:  # e.g. inside the grader's sandbox: a benchmark's record never stops a training
         pass
+
+
+def _log_dir(trainer: L.Trainer) -> Path:
+    """The run's folder: make_trainer always gives the trainer a CSVLogger, which has one."""
+    logger = trainer.logger
+    if logger is None or logger.log_dir is None:
+        raise RuntimeError("the trainer has no logger with a log_dir; build it with make_trainer")
+    return Path(logger.log_dir)
 
 
 def fit_and_test(
@@ -327,11 +340,12 @@ def fit_and_test(
     _append_training_log(str(trainer_kwargs.get("run_name", "run")), seconds, cpu_seconds, trainer.current_epoch)
     last_epoch = {k: float(v) for k, v in trainer.callback_metrics.items()}
     tested = trainer.test(module, datamodule=datamodule, verbose=False)[0]
-    save_final_weights(module, Path(trainer.logger.log_dir))
+    log_dir = _log_dir(trainer)
+    save_final_weights(module, log_dir)
     return RunResult(
         test_acc=float(tested["test_acc"]),
         val_acc=last_epoch.get("val_acc", float("nan")),
         train_acc=last_epoch.get("train_acc", float("nan")),
         seconds=seconds,
-        log_dir=Path(trainer.logger.log_dir),
+        log_dir=log_dir,
     )
