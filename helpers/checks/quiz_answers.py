@@ -70,7 +70,8 @@ def judge_answers(data: Mapping[str, Any], context: JudgeContext | None = None) 
 
     quiz = load_quiz()
     key = (context.key or {}).get("answers") if context is not None else None
-    answers = data.get("answers") if isinstance(data.get("answers"), Mapping) else {}
+    given_answers = data.get("answers")
+    answers: Mapping[str, Any] = given_answers if isinstance(given_answers, Mapping) else {}
     report = CheckReport(f"{quiz.title}: {len(quiz.questions)} questions, judged one by one")
     for q in quiz.questions:
         name = f"{q.id} ({q.difficulty})"
