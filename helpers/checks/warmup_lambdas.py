@@ -23,7 +23,7 @@ import itertools
 import math
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, SupportsFloat
 
 from helpers.checks.report import CheckReport
 from helpers.mistakes import exponential_exponent_over_w
@@ -112,7 +112,7 @@ def _name(lr_lambda: LrLambda, default: str) -> str:
 
 
 def _as_float(value: object) -> float | None:
-    if isinstance(value, (bool, str, bytes, complex)):
+    if isinstance(value, (bool, str, bytes, complex)) or not isinstance(value, SupportsFloat):
         return None
     try:
         number = float(value)  # int, float, numpy scalar, 0-d tensor
