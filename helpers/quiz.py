@@ -176,7 +176,7 @@ def load_quiz(path: str | os.PathLike = DEFAULT_QUIZ) -> Quiz:
     _require(isinstance(data, dict), path.name, "the top level must be an object with 'title', 'salt', 'questions'")
     _require(isinstance(data.get("salt"), str) and data["salt"] != "", path.name, "needs a non-empty 'salt'")
     raw_questions = data.get("questions")
-    _require(isinstance(raw_questions, list) and raw_questions, path.name, "needs a non-empty 'questions' list")
+    _require(isinstance(raw_questions, list) and bool(raw_questions), path.name, "needs a non-empty 'questions' list")
     questions = tuple(_parse_question(raw, f"{path.name} question {i + 1}") for i, raw in enumerate(raw_questions))
     ids = [q.id for q in questions]
     _require(len(set(ids)) == len(ids), path.name, "question ids must be unique")
