@@ -14,6 +14,7 @@ a copy of the parent's state and seeds itself. When workers cannot be used (one 
 from __future__ import annotations
 
 import ctypes
+import functools
 import io
 import os
 import pickle
@@ -222,7 +223,7 @@ def run_jobs(
             count = 1
     for index, job in enumerate(jobs):  # serial path, or what the workers could not do
         if not done[index]:
-            results[index] = job(lambda event, index=index: on_event(index, event))
+            results[index] = job(functools.partial(on_event, index))
             done[index] = True
     return results, count
 
@@ -251,8 +252,9 @@ def _run_forked(
                     raise
                 pending.popleft()
                 children[reader] = (index, pid)
-            for reader in wait(list(children)):
-                assert isinstance(reader, Connection)
+            for ready in wait(list(children)):
+                assert isinstance(ready, Connection)
+                reader = ready
                 index, pid = children[reader]
                 try:
                     message = reader.recv()
