@@ -10,6 +10,7 @@ sweep.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -156,7 +157,7 @@ def sweep_weight_decay(
     if baseline is not None:
         plan.append((baseline_name, baseline_name, baseline))
     for weight_decay in values:
-        plan.append((f"weight_decay={weight_decay:g}", f"{run_name}_{weight_decay:g}", lambda wd=weight_decay: make_model(wd)))
+        plan.append((f"weight_decay={weight_decay:g}", f"{run_name}_{weight_decay:g}", functools.partial(make_model, weight_decay)))
 
     def job(name: str, factory: Callable[[], L.LightningModule]) -> Callable[[Callable[[Any], None]], RunResult]:
         def train(send: Callable[[Any], None]) -> RunResult:
