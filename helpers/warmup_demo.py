@@ -190,10 +190,10 @@ def compare_warmup(
     _whole("warmup_epochs", warmup_epochs, 1)
     if warmup_epochs > epochs:
         raise ValueError(f"warmup_epochs ({warmup_epochs}) must not exceed epochs ({epochs}): the warmup would never end")
-    common = dict(epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed)
+    train = partial(train_steps, epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed)
     return WarmupComparison(
-        no_warmup=train_steps(base_lr, 0, label="no warmup", **common),
-        warmup=train_steps(base_lr, warmup_epochs, label="warmup", **common),
+        no_warmup=train(base_lr, 0, label="no warmup"),
+        warmup=train(base_lr, warmup_epochs, label="warmup"),
         optimizer=optimizer,
         base_lr=float(base_lr),
         warmup_epochs=warmup_epochs,
