@@ -81,7 +81,7 @@ def summary_text(rows: list[R.Row], settings: dict[str, object]) -> str:
             graded = [r for r in these if r.status != R.NOT_GRADED_QUICK]
             passed = sum(r.passed for r in graded)
             rate = f"{100 * passed / len(graded):.0f} %" if graded else "–"
-            others = defaultdict(int)
+            others: defaultdict[str, int] = defaultdict(int)
             for r in these:
                 if r.status != R.PASSED:
                     others[r.status] += 1
