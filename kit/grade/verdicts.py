@@ -67,7 +67,8 @@ def trusted_arguments(check: Check) -> list[dict[str, Any]]:
 
     fixed = []
     for statement in ast.parse(check_source(check)).body:
-        call = statement.value  # judged_calls checked the shape
+        assert isinstance(statement, ast.Expr)  # judged_calls checked the shape
+        call = statement.value
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
         signature = inspect.signature(collector(call.func.id))
         params = [p for p in signature.parameters.values()
