@@ -74,6 +74,13 @@ def total_row(rows: list[Row], max_points: float | None = None, message: str = "
     )
 
 
+def _row(record: dict[str, str]) -> Row:
+    """A grades.csv line back as a Row (the numbers parsed, the text as written)."""
+    return Row(record["learner"], record["exercise"], record["submission"], record["check"], record["status"],
+               int(record["passed"]), _number(record["points"]), _number(record["max_points"]),
+               record["restored"], record["message"])
+
+
 def _number(text: str) -> float:
     value = float(text)
     return int(value) if value.is_integer() else value
@@ -99,11 +106,7 @@ def read_csv(path: Path) -> list[Row]:
             reader = csv.DictReader(handle)
             if tuple(reader.fieldnames or ()) != COLUMNS:
                 raise GradeUsageError(f"{path} is not a grades.csv from this grader (columns {reader.fieldnames})")
-            return [
-                Row(**{**record, "passed": int(record["passed"]), "points": _number(record["points"]),
-                       "max_points": _number(record["max_points"])})
-                for record in reader
-            ]
+            return [_row(record) for record in reader]
     except FileNotFoundError:
         raise GradeUsageError(f"{path} not found: pass output folders of earlier grading runs") from None
     except (ValueError, TypeError) as exc:
