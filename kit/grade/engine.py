@@ -278,7 +278,7 @@ def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
             epochs |= set(verdict.learner_epochs) if verdict is not None else set()
             rows.append(row)
             continue
-        reference = plan.references.get(check.id) if in_quick and check.id in plan.references else stdout_of(check.cell)
+        reference = plan.references[check.id] if in_quick and check.id in plan.references else stdout_of(check.cell)
         status, message = _verdict(outcome.cells.get(check.id), outcome, limits, trouble, reference)
         if restored:
             note = "check cell was deleted" if restored == "missing" else "check cell was edited"
