@@ -66,10 +66,11 @@ def training_times(path: Path) -> Times:
             continue
         text = _printed(cell)
         sweep, minutes = SWEEP.search(text), SWEEP_MINUTES.search(text)
-        if sweep or minutes:
-            count, wall = (int(sweep.group(1)), int(sweep.group(2))) if sweep else (
-                int(minutes.group(1)), round(float(minutes.group(2)) * 60))
-            times.runs.append((cell.get("id", ""), count, wall))
+        if sweep:
+            times.runs.append((cell.get("id", ""), int(sweep.group(1)), int(sweep.group(2))))
+            continue
+        if minutes:
+            times.runs.append((cell.get("id", ""), int(minutes.group(1)), round(float(minutes.group(2)) * 60)))
             continue
         for match in RUN_END.finditer(text):
             times.runs.append((cell.get("id", ""), 1, int(match.group(2))))
