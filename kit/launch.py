@@ -23,6 +23,7 @@ COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 STUDIO_BADGE = "https://pl-bolts-doc-images.s3.us-east-2.amazonaws.com/app-2/studio-badge.svg"
 _GITHUB = "https://github.com/"
 
+# The ids of the two launch cells, defined here only (kit.transforms.starter and tools/colab_lane.py import them).
 BADGE_CELL_ID = "launch-badges"
 SETUP_CELL_ID = "cloud-setup"
 SETUP_TAG = "setup"
@@ -196,9 +197,9 @@ def update_notebook(path: Path, *, check: bool = False, force: bool = False) -> 
     if _executed(nb) and not force:
         return False, [
             *lines,
-            f"{shown}: not written: the notebook is executed and its outputs would no longer match its "
-            "source. Run `kit launch` before executing it, or pass --force and re-execute "
-            "it afterwards (`make solutions`).",
+            (f"{shown}: not written: the notebook is executed and its outputs would no longer match its "
+             "source. Run `kit launch` before executing it, or pass --force and re-execute "
+             "it afterwards (`make solutions`)."),
         ]
     notebooks.write_atomic(nb, path)
     tail = " (executed notebook: re-execute it now, e.g. `make solutions`)" if _executed(nb) else ""
@@ -225,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``kit launch [NOTEBOOK ...] [--check] [--force] [--readme]``."""
     parser = argparse.ArgumentParser(
         prog="kit launch",
-        description="Refresh the launch cells (badges, cloud setup) of solution notebooks and the README's launch table.",
+        description="Refresh the launch cells (badges, cloud setup) of solution notebooks "
+        "and the README's launch table.",
     )
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solutions/*.ipynb and README.md")
     parser.add_argument("--check", action="store_true", help="report what is out of date, write nothing")

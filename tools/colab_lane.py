@@ -39,6 +39,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kit.launch import SETUP_CELL_ID  # the setup cell's id, defined once
+
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "tools" / "colab_profile.txt"
 CACHE_ENV = "KIT_COLAB_CACHE"
@@ -324,9 +326,9 @@ def judge_probe(executed, ipywidgets_version: str) -> list[str]:
     """Problems found by the probe cell and the setup cell: the Colab path must have been taken."""
     cells = {cell.get("id", ""): cell for cell in executed.cells if cell.cell_type == "code"}
     problems = []
-    setup = "".join(_texts(cells["cloud-setup"])) if "cloud-setup" in cells else ""
+    setup = "".join(_texts(cells[SETUP_CELL_ID])) if SETUP_CELL_ID in cells else ""
     if "Course kit ready on colab" not in setup:
-        problems.append(f"cloud-setup: did not take its Colab path (printed {setup.strip()[:200]!r})")
+        problems.append(f"{SETUP_CELL_ID}: did not take its Colab path (printed {setup.strip()[:200]!r})")
     probe = "".join(_texts(cells.get(PROBE_ID, {})))
     if "helpers from clone: True" not in probe:
         problems.append(f"{PROBE_ID}: helpers was not imported from the clone ({probe.strip()[:200]!r})")
@@ -387,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from kit.grade.run import QUICK_EPOCHS
-    from kit.launch import REF, REPO_URL
+    from helpers.cloud import REF, REPO_URL
 
     started = time.perf_counter()
     costs: list[tuple[str, float]] = []

@@ -18,11 +18,11 @@ from nbformat import NotebookNode
 
 from helpers.hints import METADATA_KEY as HINTS_KEY
 from helpers.hints import blank_key
+from kit.launch import BADGE_CELL_ID  # defined once, beside the code that writes that cell
 
 SOLUTIONS_DIR = "solutions"
 STARTERS_DIR = "notebooks"
 HIDDEN_TAG = "hidden-check"
-BADGE_CELL_ID = "launch-badges"
 DEFAULT_HINT = "Write this part yourself: the markdown above says what it should do."
 # Notebook metadata that belongs to the executed solution only: the widget state of its outputs
 # and the cell times ``kit execute`` recorded (the grader reads them from the solution).
