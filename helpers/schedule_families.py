@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, SequentialLR, StepLR
 
+from helpers.data import STEPS_PER_EPOCH
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
 
 # key -> label shown in the widget's dropdown
@@ -67,7 +68,7 @@ class ScheduleConfig:
     eta_min: float = 0.0
     total_epochs: int = 100
     interval: str = "epoch"
-    steps_per_epoch: int = 450
+    steps_per_epoch: int = STEPS_PER_EPOCH
     step_size: int = 30
     gamma: float = 0.1
 

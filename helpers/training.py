@@ -27,9 +27,8 @@ from helpers.data import CourseDataModule
 from helpers.models import PyTorchMLP
 from helpers.progress import EpochProgress, _in_notebook
 from helpers.quiet import quiet_lightning_logs
-from helpers.settings import COURSE_EPOCHS, COURSE_SEED  # their one home; re-exported here
+from helpers.settings import COURSE_EPOCHS, COURSE_SEED, QUICK_EPOCHS_ENV  # their one home; re-exported here
 
-QUICK_EPOCHS_ENV = "KIT_QUICK_EPOCHS"
 TRAINING_LOG_ENV = "KIT_TRAINING_LOG"  # benchmarks: a JSON-lines file every training appends to
 
 

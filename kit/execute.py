@@ -24,6 +24,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
+from helpers.settings import QUICK_EPOCHS_ENV
 from kit import notebooks
 
 DEFAULT_TIMEOUT = 1800  # seconds per cell: a 100-epoch run under load stays well below this
@@ -149,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.timeout < 1:
         parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}")
-    if os.environ.get("KIT_QUICK_EPOCHS"):
+    if os.environ.get(QUICK_EPOCHS_ENV):
         print(
-            f"note: KIT_QUICK_EPOCHS={os.environ['KIT_QUICK_EPOCHS']} is set, so training cells use "
+            f"note: {QUICK_EPOCHS_ENV}={os.environ[QUICK_EPOCHS_ENV]} is set, so training cells use "
             "fewer epochs; unset it before executing solutions to commit.",
             file=sys.stderr,
         )

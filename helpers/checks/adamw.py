@@ -30,9 +30,9 @@ from helpers.checks.report import CheckReport
 from helpers.checks.sweep_evidence import collect_sweep_weights, judge_sweep_weights
 from helpers.mistakes import literal_learning_rate
 from helpers.schedules import step_and_record
+from helpers.settings import TEMPLATE_LR  # its one home (the notebook classes' default LR)
 from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV
 
-TEMPLATE_LR = 0.005
 ADAMW_DEFAULT_WEIGHT_DECAY = 0.01
 ABSURD_WEIGHT_DECAY = 10.0
 # An unusual value: if the optimizer shows it, it really takes self.weight_decay.

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.settings import QUICK_EPOCHS_ENV
 from kit.grade import progress, sandbox
 from kit.grade.assemble import GradedCopy
 
@@ -103,7 +104,7 @@ def _sanitize_file() -> Path | None:
 
 def child_env(token: str, quick: bool, max_output: int | None = None) -> dict[str, str]:
     """The learner code's environment: ours minus pytest's, plus the run token and quick mode."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "KIT_QUICK_EPOCHS", "KIT_GRADE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", QUICK_EPOCHS_ENV, "KIT_GRADE_"))}
     if max_output is not None:
         env["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
     env[TOKEN_VAR] = token
@@ -111,7 +112,7 @@ def child_env(token: str, quick: bool, max_output: int | None = None) -> dict[st
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.setdefault("OMP_NUM_THREADS", "1")
     if quick:
-        env["KIT_QUICK_EPOCHS"] = str(QUICK_EPOCHS)
+        env[QUICK_EPOCHS_ENV] = str(QUICK_EPOCHS)
     return env
 
 
@@ -308,7 +309,7 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
         if max_output is not None:
             extra["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
         if quick:
-            extra["KIT_QUICK_EPOCHS"] = str(QUICK_EPOCHS)
+            extra[QUICK_EPOCHS_ENV] = str(QUICK_EPOCHS)
         if limits.sandbox:
             work, report = Path(sandbox.WORK_INSIDE), Path(sandbox.REPORT_INSIDE)
             extra["KIT_EVIDENCE_DIR"] = str(work / EVIDENCE_DIR)
