@@ -85,18 +85,23 @@ def _blanks(repo: Path) -> list[tuple[str, str, str, str, set[str]]]:
 
 BAD = [
     ("return the factor min((epoch + 1) / WARMUP_EPOCHS, 1.0)", "return min((epoch + 1) / warmup_epochs, 1.0)"),
-    ("return epoch / max(1, warmup_epochs - 1) during the warmup, else the cosine factor 0.5 * (1 + cos(pi * progress))",
-     "if epoch < warmup_epochs:\n    return epoch / max(1, warmup_epochs - 1)\nprogress = (epoch - warmup_epochs) / (num_epochs - warmup_epochs)\nreturn 0.5 * (1 + math.cos(math.pi * progress))"),
+    (("return epoch / max(1, warmup_epochs - 1) during the warmup, else the cosine factor "
+      "0.5 * (1 + cos(pi * progress))"),
+     ("if epoch < warmup_epochs:\n    return epoch / max(1, warmup_epochs - 1)\n"
+      "progress = (epoch - warmup_epochs) / (num_epochs - warmup_epochs)\n"
+      "return 0.5 * (1 + math.cos(math.pi * progress))")),
     ("optimizer = torch.optim.AdamW(...) with lr=self.learning_rate and weight_decay=self.weight_decay",
      "optimizer = torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)"),
     ("use the   val_acc  column's idxmax", 'return float(sweep_table["val_acc"].idxmax())'),  # an ungiven identifier
-    ("divide by (num_epochs-warmup_epochs)", "p = (epoch - warmup_epochs) / (num_epochs - warmup_epochs)"),  # spacing changed
+    # spacing changed:
+    ("divide by (num_epochs-warmup_epochs)", "p = (epoch - warmup_epochs) / (num_epochs - warmup_epochs)"),
 ]
 
 
 @pytest.mark.parametrize(("first_hint", "solution"), BAD)
 def test_the_detector_catches_hints_that_hold_code(first_hint: str, solution: str) -> None:
-    assert leaks(first_hint, solution, given={"epoch", "warmup_epochs", "num_epochs", "optimizer", "self", "float", "sweep_table"})
+    given = {"epoch", "warmup_epochs", "num_epochs", "optimizer", "self", "float", "sweep_table"}
+    assert leaks(first_hint, solution, given=given)
 
 
 def test_the_detector_lets_prose_through() -> None:
@@ -153,7 +158,8 @@ def test_hint_levels_one_per_call_then_the_answer(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ValueError, match="level must be a whole number from 1 to"):
         hint("ex1-native", level=9)
     hint("ex1-nope")
-    assert "No hints for 'ex1-nope'. The blanks with hints are: ex1-configure, ex1-native, ex1-scheduler" in capsys.readouterr().out
+    listed = "No hints for 'ex1-nope'. The blanks with hints are: ex1-configure, ex1-native, ex1-scheduler"
+    assert listed in capsys.readouterr().out
     hint()
     assert "Blanks with hints: ex0-exponential, ex0-linear" in capsys.readouterr().out
 
@@ -163,7 +169,6 @@ def test_stronger_hints_are_not_in_the_starter_text(repo: Path) -> None:
     for name in NOTEBOOKS:
         nb = nbformat.read(repo / "solutions" / f"{name}.ipynb", as_version=4)
         starter = make_starter(nb, f"{name}.ipynb").notebook
-        text = nbformat.writes(starter)
         for key, texts in levels.items():
             if not key.startswith(name[:2].replace("0", "ex", 1)):
                 continue
@@ -171,7 +176,8 @@ def test_stronger_hints_are_not_in_the_starter_text(repo: Path) -> None:
             for later in texts[1:]:
                 assert later not in sources, (key, later[:40])
             answer_lines = [line.strip() for line in texts[-1].splitlines() if line.strip()]
-            assert any(line not in sources for line in answer_lines), f"{key}: the starter shows every line of the answer"
+            assert any(line not in sources for line in answer_lines), \
+                f"{key}: the starter shows every line of the answer"
             assert f"(stronger hint: hint('{key}'))" in sources, key  # the message says how to ask
         assert all("hints" not in c.get("metadata", {}).get("kit", {}) for c in starter.cells)
 
