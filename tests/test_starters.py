@@ -28,12 +28,15 @@ METHOD = '''class Model(ClassifierModule):
 
 def _raised_hints(source: str) -> list[str]:
     """The hint strings of every ``raise NotImplementedError(...)`` in ``source``, in source order."""
-    raises = [
-        node
+    calls = [
+        node.exc
         for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Raise) and node.exc.func.id == "NotImplementedError"
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+        and isinstance(node.exc.func, ast.Name) and node.exc.func.id == "NotImplementedError"
     ]
-    return [node.exc.args[0].value for node in sorted(raises, key=lambda node: node.lineno)]
+    hints = [call.args[0] for call in sorted(calls, key=lambda call: call.lineno)]
+    assert all(isinstance(hint, ast.Constant) for hint in hints)
+    return [str(hint.value) for hint in hints if isinstance(hint, ast.Constant)]
 
 
 def _solution(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -191,7 +194,7 @@ def test_generate_writes_then_check_reports_stale(tmp_path: Path, capsys: pytest
 
 def test_unknown_notebook_name_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "solutions").mkdir()
-    with pytest.raises(StarterError, match="no solution notebook solutions/42_nothing.ipynb"):
+    with pytest.raises(StarterError, match=r"no solution notebook solutions/42_nothing\.ipynb"):
         generate(tmp_path, ["notebooks/42_nothing.ipynb"])
 
 
