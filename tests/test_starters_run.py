@@ -20,6 +20,7 @@ temporary copy of ``notebooks/`` (nothing is written into the repository) and wi
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -46,10 +47,13 @@ def blank_hints(cell: NotebookNode) -> list[str]:
         return []
     lines = cell.source.splitlines()
     hints = []
-    for marker, raise_line in zip(lines, lines[1:]):
+    for marker, raise_line in itertools.pairwise(lines):
         if marker.strip() == "# YOUR CODE HERE" and raise_line.strip().startswith("raise NotImplementedError("):
-            call = ast.parse(raise_line.strip()).body[0].exc  # type: ignore[attr-defined]
-            hints.append(call.args[0].value)
+            statement = ast.parse(raise_line.strip()).body[0]
+            assert isinstance(statement, ast.Raise) and isinstance(statement.exc, ast.Call)
+            hint = statement.exc.args[0]
+            assert isinstance(hint, ast.Constant) and isinstance(hint.value, str)
+            hints.append(hint.value)
     return hints
 
 
