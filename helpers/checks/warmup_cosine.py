@@ -28,7 +28,12 @@ import lightning as L
 import numpy as np
 import torch
 
-from helpers.checks.context import LEARNER_PROBES, JudgeContext, learner_context, lengths_to_record
+from helpers.checks.context import (
+    LEARNER_PROBES,
+    JudgeContext,
+    learner_context,
+    lengths_to_record,
+)
 from helpers.checks.optimizer_config import parse_configure_optimizers
 from helpers.checks.report import CheckReport
 from helpers.mistakes import native_factor_mistake, non_whole_warmup
@@ -228,6 +233,167 @@ def _reference(num_epochs: int, base_lr: float, steps_per_epoch: int) -> list[np
     ]
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """A recorded LR curve and what every shape criterion reads from it."""
+
+    lr: np.ndarray
+    spe: int  # recorded values per epoch
+    num_epochs: int
+    base_lr: float
+    atol: float  # absolute tolerance: tol relative to the base LR
+    scheduler: SchedulerInfo | None
+
+    @property
+    def w(self) -> int:
+        """The warmup the exercise asks for, in epochs."""
+        return _warmup_epochs(self.num_epochs)
+
+    @property
+    def bolts(self) -> bool:
+        return _is_pl_bolts(self.scheduler)
+
+    @property
+    def peak(self) -> float:
+        return float(self.lr.max())
+
+    @property
+    def top(self) -> int:
+        """The first step at the peak."""
+        return int(np.argmax(self.lr >= self.peak - self.atol))
+
+    def lengths(self) -> str:
+        """`` (warmup_epochs=.., max_epochs=..)`` of a pl_bolts scheduler, else nothing."""
+        return f" ({_lengths(self.scheduler)})" if self.bolts else ""  # type: ignore[arg-type]
+
+    def max_epochs_set(self) -> str:
+        return f" (max_epochs={self.scheduler.max_epochs!r})" if self.bolts else ""  # type: ignore[union-attr]
+
+
+# Each criterion returns None when it holds, else its hint.
+
+
+def _never_leaves_zero(s: _Shape) -> str | None:
+    if not s.lr.max() <= s.atol:  # written so that NaN counts as leaving 0, as it always did
+        return None
+    info = s.scheduler
+    if s.bolts and info.warmup_epochs == 0 and info.warmup_start_lr == 0:  # type: ignore[union-attr]
+        return (
+            "warmup_epochs=0 with warmup_start_lr=0 freezes the LR at 0 for the whole run in pl_bolts "
+            "(it keeps multiplying the current LR, which is 0); use warmup_epochs=int(0.25 * num_epochs)"
+        )
+    return (
+        "the LR is 0 at every epoch: the warmup never leaves warmup_start_lr. Check warmup_epochs "
+        "and that the optimizer was created with the base learning rate"
+    )
+
+
+def _starts_at_zero(s: _Shape) -> str | None:
+    first = s.lr[0]
+    if first <= s.atol:
+        return None
+    if not first >= s.base_lr - s.atol:
+        return f"epoch 0 runs at {first:.4g}; the exercise starts the warmup at warmup_start_lr=0.0"
+    if s.scheduler is not None and s.scheduler.cosine_only:
+        return (
+            "no warmup: this is plain CosineAnnealingLR, which starts at the base LR. Build pl_bolts' "
+            "LinearWarmupCosineAnnealingLR here instead"
+        )
+    return f"no warmup: epoch 0 already runs at the base LR {first:.4g}; the LR should start at 0"
+
+
+def _warmup_ends_at_a_quarter(s: _Shape) -> str | None:
+    lr, top, w, n = s.lr, s.top, s.w, s.num_epochs
+    rising = len(lr) > 1 and lr[-1] > lr[-2] + s.atol
+    if top >= len(lr) - 1 or (rising and top >= len(lr) - s.spe):
+        return (
+            f"warmup longer than training{s.lengths()}: the LR is still rising at the last epoch "
+            f"({n - 1}). warmup_epochs must be a quarter of num_epochs: int(0.25 * {n}) = {w}"
+        )
+    if w - 1 - 1e-9 <= top / s.spe <= max(w, WARMUP_FRACTION * n) + 1e-9:  # per step: 25 % of the steps
+        return None
+    return (
+        f"the LR peaks at epoch {top / s.spe:.4g}{s.lengths()}; with num_epochs={n} the warmup should "
+        f"end at epoch {w - 1}..{w}: warmup_epochs=int(0.25 * num_epochs) = {w}"
+    )
+
+
+def _rises_linearly(s: _Shape) -> str | None:
+    top = s.top
+    steps = np.diff(s.lr[: top + 1])
+    # Loose on purpose: a per-step warmup sampled once per epoch hits the peak a fraction early.
+    if top == 0 or ((steps > 0).all() and np.allclose(steps, steps[0], rtol=0, atol=max(s.atol, 0.01 * steps[0]))):
+        return None
+    return "the LR should grow by the same amount every warmup epoch (linear warmup)"
+
+
+def _peaks_at_base_lr(s: _Shape) -> str | None:
+    peak, base_lr = s.peak, s.base_lr
+    if abs(peak - base_lr) <= s.atol:
+        return None
+    if not peak > base_lr:
+        return f"the LR only reaches {peak:.4g}: the warmup must end exactly at the base LR (optimizer lr)"
+    w_set = getattr(s.scheduler, "warmup_epochs", None) if s.bolts else None
+    if isinstance(w_set, float) and not w_set.is_integer():
+        return (
+            f"the LR overshoots to {peak:.4g}: warmup_epochs={w_set!r} is not a whole number, so pl_bolts' "
+            "epoch == warmup_epochs branch never fires and the warmup keeps climbing. Use "
+            "int(0.25 * num_epochs)"
+        )
+    if isinstance(w_set, float):
+        return f"the LR overshoots to {peak:.4g}; pass warmup_epochs as an int (got {w_set!r})"
+    return f"the LR overshoots to {peak:.4g}, above the base LR {base_lr:g}"
+
+
+def _never_rises_again(s: _Shape) -> str | None:
+    top = s.top
+    rises_at = np.flatnonzero(np.diff(s.lr[top:]) > s.atol)
+    if not rises_at.size:
+        return None
+    epoch = (top + int(rises_at[0]) + 1) / s.spe
+    return (
+        f"the LR rises again from epoch {epoch:.4g}: the schedule ended before training did{s.max_epochs_set()}; "
+        f"pl_bolts climbs back up along the cosine. max_epochs must be the training length "
+        f"(num_epochs={s.num_epochs}, self.num_epochs in configure_optimizers), not a hard-coded number"
+    )
+
+
+def _decays_to_zero(s: _Shape) -> str | None:
+    n, base_lr, last = s.num_epochs, s.base_lr, s.lr[-1]
+    # Short runs end a little above 0 even when right: allow twice the closed form's last value.
+    expected_last = warmup_cosine_lr(n - 1, base_lr=base_lr, warmup_epochs=s.w, max_epochs=n)
+    if last <= END_FRACTION * base_lr + 2 * expected_last + s.atol:
+        return None
+    return (
+        f"the last epoch still runs at {last:.4g} ({last / base_lr:.0%} of the base LR){s.max_epochs_set()}: "
+        f"the cosine must end at training's end, max_epochs = num_epochs = {n}"
+    )
+
+
+def _equals_closed_form(s: _Shape) -> str | None:
+    gaps = [float(np.abs(s.lr - ref).max()) for ref in _reference(s.num_epochs, s.base_lr, s.spe)]
+    best = min(gaps) if gaps else float("inf")
+    if best <= s.atol:
+        return None
+    return (
+        f"largest difference from the closed form is {best:.3g}: linear warmup to the base LR over "
+        f"epochs 0..{s.w - 1}, then a cosine to 0 at epoch {s.num_epochs} (eta_min=0)"
+    )
+
+
+def _shape_criteria(s: _Shape, exact: bool) -> list[tuple[str, Callable[[_Shape], str | None]]]:
+    """The criteria after "LR leaves 0", in the order the report lists them."""
+    criteria = [
+        ("warmup starts at LR 0 (epoch 0)", _starts_at_zero),
+        ("warmup ends after 25 % of training", _warmup_ends_at_a_quarter),
+        ("warmup rises linearly", _rises_linearly),
+        (f"peak LR equals the base LR {s.base_lr:g}", _peaks_at_base_lr),
+        ("LR never rises again after the peak", _never_rises_again),
+        ("cosine decay reaches ≈0 at the last epoch", _decays_to_zero),
+    ]
+    return criteria + [("equals warmup + cosine at every epoch", _equals_closed_form)] if exact else criteria
+
+
 def _add_shape_criteria(
     report: CheckReport,
     run: _Run,
@@ -246,139 +412,15 @@ def _add_shape_criteria(
     if num_epochs < MIN_EPOCHS:
         report.skip("shape of the schedule", f"only {num_epochs} epochs, too few to see a warmup")
         return True
-    lr = run.per_step
-    assert lr is not None
-    spe = run.steps_per_epoch
-    atol = tol * base_lr
-    w = _warmup_epochs(num_epochs)
-    bolts = _is_pl_bolts(scheduler)
-
-    if lr.max() <= atol:
-        if bolts and scheduler.warmup_epochs == 0 and scheduler.warmup_start_lr == 0:
-            hint = (
-                "warmup_epochs=0 with warmup_start_lr=0 freezes the LR at 0 for the whole run in pl_bolts "
-                "(it keeps multiplying the current LR, which is 0); use warmup_epochs=int(0.25 * num_epochs)"
-            )
-        else:
-            hint = (
-                "the LR is 0 at every epoch: the warmup never leaves warmup_start_lr. Check warmup_epochs "
-                "and that the optimizer was created with the base learning rate"
-            )
-        report.add("LR leaves 0", False, hint)
+    assert run.per_step is not None
+    shape = _Shape(run.per_step, run.steps_per_epoch, num_epochs, base_lr, tol * base_lr, scheduler)
+    hint = _never_leaves_zero(shape)
+    if not report.add("LR leaves 0", hint is None, hint or ""):
         return False
-    report.add("LR leaves 0", True)
-
     ok = True
-    if lr[0] <= atol:
-        report.add("warmup starts at LR 0 (epoch 0)", True)
-    elif lr[0] >= base_lr - atol:
-        if scheduler is not None and scheduler.cosine_only:
-            hint = (
-                "no warmup: this is plain CosineAnnealingLR, which starts at the base LR. Build pl_bolts' "
-                "LinearWarmupCosineAnnealingLR here instead"
-            )
-        else:
-            hint = f"no warmup: epoch 0 already runs at the base LR {lr[0]:.4g}; the LR should start at 0"
-        ok = report.add("warmup starts at LR 0 (epoch 0)", False, hint)
-    else:
-        ok = report.add(
-            "warmup starts at LR 0 (epoch 0)",
-            False,
-            f"epoch 0 runs at {lr[0]:.4g}; the exercise starts the warmup at warmup_start_lr=0.0",
-        )
-
-    peak = float(lr.max())
-    top = int(np.argmax(lr >= peak - atol))  # first step at the peak
-    rising = len(lr) > 1 and lr[-1] > lr[-2] + atol
-    if top >= len(lr) - 1 or rising and top >= len(lr) - spe:
-        lengths = f" ({_lengths(scheduler)})" if bolts else ""
-        ok = report.add(
-            "warmup ends after 25 % of training",
-            False,
-            f"warmup longer than training{lengths}: the LR is still rising at the last epoch "
-            f"({num_epochs - 1}). warmup_epochs must be a quarter of num_epochs: int(0.25 * {num_epochs}) = {w}",
-        ) and ok
-    elif w - 1 - 1e-9 <= top / spe <= max(w, WARMUP_FRACTION * num_epochs) + 1e-9:  # per step: 25 % of the steps
-        report.add("warmup ends after 25 % of training", True)
-    else:
-        lengths = f" ({_lengths(scheduler)})" if bolts else ""
-        ok = report.add(
-            "warmup ends after 25 % of training",
-            False,
-            f"the LR peaks at epoch {top / spe:.4g}{lengths}; with num_epochs={num_epochs} the warmup should "
-            f"end at epoch {w - 1}..{w}: warmup_epochs=int(0.25 * num_epochs) = {w}",
-        ) and ok
-
-    steps = np.diff(lr[: top + 1])
-    # Loose on purpose: a per-step warmup sampled once per epoch hits the peak a fraction early.
-    if top == 0 or (steps > 0).all() and np.allclose(steps, steps[0], rtol=0, atol=max(atol, 0.01 * steps[0])):
-        report.add("warmup rises linearly", True)
-    else:
-        ok = report.add(
-            "warmup rises linearly",
-            False,
-            "the LR should grow by the same amount every warmup epoch (linear warmup)",
-        ) and ok
-
-    if abs(peak - base_lr) <= atol:
-        report.add(f"peak LR equals the base LR {base_lr:g}", True)
-    elif peak > base_lr:
-        w_set = getattr(scheduler, "warmup_epochs", None) if bolts else None
-        if isinstance(w_set, float) and not w_set.is_integer():
-            hint = (
-                f"the LR overshoots to {peak:.4g}: warmup_epochs={w_set!r} is not a whole number, so pl_bolts' "
-                "epoch == warmup_epochs branch never fires and the warmup keeps climbing. Use "
-                "int(0.25 * num_epochs)"
-            )
-        elif isinstance(w_set, float) and w_set.is_integer():
-            hint = f"the LR overshoots to {peak:.4g}; pass warmup_epochs as an int (got {w_set!r})"
-        else:
-            hint = f"the LR overshoots to {peak:.4g}, above the base LR {base_lr:g}"
-        ok = report.add(f"peak LR equals the base LR {base_lr:g}", False, hint) and ok
-    else:
-        ok = report.add(
-            f"peak LR equals the base LR {base_lr:g}",
-            False,
-            f"the LR only reaches {peak:.4g}: the warmup must end exactly at the base LR (optimizer lr)",
-        ) and ok
-
-    after = np.diff(lr[top:])
-    rises_at = np.flatnonzero(after > atol)
-    if rises_at.size:
-        epoch = (top + int(rises_at[0]) + 1) / spe
-        ends = f" (max_epochs={scheduler.max_epochs!r})" if bolts else ""
-        ok = report.add(
-            "LR never rises again after the peak",
-            False,
-            f"the LR rises again from epoch {epoch:.4g}: the schedule ended before training did{ends}; "
-            f"pl_bolts climbs back up along the cosine. max_epochs must be the training length "
-            f"(num_epochs={num_epochs}, self.num_epochs in configure_optimizers), not a hard-coded number",
-        ) and ok
-    else:
-        report.add("LR never rises again after the peak", True)
-
-    # Short runs end a little above 0 even when right: allow twice the closed form's last value.
-    expected_last = warmup_cosine_lr(num_epochs - 1, base_lr=base_lr, warmup_epochs=w, max_epochs=num_epochs)
-    if lr[-1] <= END_FRACTION * base_lr + 2 * expected_last + atol:
-        report.add("cosine decay reaches ≈0 at the last epoch", True)
-    else:
-        ends = f" (max_epochs={scheduler.max_epochs!r})" if bolts else ""
-        ok = report.add(
-            "cosine decay reaches ≈0 at the last epoch",
-            False,
-            f"the last epoch still runs at {lr[-1]:.4g} ({lr[-1] / base_lr:.0%} of the base LR){ends}: "
-            f"the cosine must end at training's end, max_epochs = num_epochs = {num_epochs}",
-        ) and ok
-
-    if exact:
-        gaps = [float(np.abs(lr - ref).max()) for ref in _reference(num_epochs, base_lr, spe)]
-        best = min(gaps) if gaps else float("inf")
-        ok = report.add(
-            "equals warmup + cosine at every epoch",
-            best <= atol,
-            f"largest difference from the closed form is {best:.3g}: linear warmup to the base LR over "
-            f"epochs 0..{w - 1}, then a cosine to 0 at epoch {num_epochs} (eta_min=0)",
-        ) and ok
+    for name, criterion in _shape_criteria(shape, exact):
+        hint = criterion(shape)
+        ok = report.add(name, hint is None, hint or "") and ok
     return ok
 
 
@@ -922,27 +964,69 @@ def collect_training_result(
     return data
 
 
+def _judge_length(report: CheckReport, n: int, quick: int | None) -> bool:
+    """The run's num_epochs is the course's; True when it was set by hand in quick mode."""
+    name = f"num_epochs is the course's {COURSE_EPOCHS}"
+    if quick is not None and n == min(COURSE_EPOCHS, quick):
+        report.skip(name, f"quick mode ({QUICK_EPOCHS_ENV} is set)")
+        return False
+    by_hand = quick is not None
+    report.add(
+        name,
+        n == COURSE_EPOCHS and quick is None,
+        f"num_epochs is {n}" + (" (set by hand: quick mode would have shortened course_epochs(100))" if by_hand else "")
+        + f": keep num_epochs = course_epochs({COURSE_EPOCHS}) so your result compares with the course's",
+    )
+    return by_hand
+
+
+def _judge_logged_lr(report: CheckReport, lr: Any, expected: int, base_lr: float, by_hand: bool) -> None:
+    """The LR the run logged per epoch has the warmup + cosine shape (closed form not required)."""
+    name = "the logged LR follows warmup + cosine"
+    if by_hand:
+        report.skip(name, "num_epochs was set by hand and quick mode cut the run short")
+    elif isinstance(lr, np.ndarray) and len(lr) == expected:
+        sub = CheckReport("lr")
+        fine = _add_shape_criteria(sub, _Run(per_step=lr.astype(float)), num_epochs=expected, base_lr=base_lr,
+                                   tol=1e-5, exact=False)
+        report.add(name, fine, "; ".join(c.name + ": " + c.hint for c in sub.failed()))
+    else:
+        report.skip(name, "no 'lr' column in the run's metrics")
+
+
+def _judge_accuracy(report: CheckReport, data: Mapping[str, Any], threshold: float, context: JudgeContext) -> None:
+    """Test accuracy of the trained weights, computed here from the course data; in the notebook
+    the accuracy the run reported stands in when the model was not found."""
+    name = f"test accuracy ≥ {threshold}"
+    weights = data.get("weights")
+    accuracy = as_number(data.get("reported_test_acc")) if weights is None and not context.grader else None
+    if isinstance(weights, Mapping):
+        try:
+            accuracy = course_test_accuracy(weights)
+        except ValueError as exc:
+            report.add(name, False, str(exc))
+            return
+    if accuracy is None:
+        report.add(name, False, "the trained model was not found: keep the model you trained in a variable "
+                                "(model = ...; result = fit_and_test(model))")
+        return
+    report.add(
+        name,
+        accuracy >= threshold,
+        f"test accuracy {accuracy:.4f}; with warmup + cosine over {COURSE_EPOCHS} epochs the course "
+        "reaches about 0.89: compare your schedule with the checks above",
+    )
+
+
 def judge_training_result(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
     """Judge a finished run: its length, the LR it logged per epoch, and the test accuracy of its
     weights, computed by the judge from the course data (against ``threshold``)."""
     context = context or learner_context()
     n = int(data["num_epochs"])
     threshold = as_number(data.get("threshold"))
-    base_lr = float(data["base_lr"])
     quick = context.quick
     report = CheckReport("Check: training run")
-    by_hand = False
-    name = f"num_epochs is the course's {COURSE_EPOCHS}"
-    if quick is not None and n == min(COURSE_EPOCHS, quick):
-        report.skip(name, f"quick mode ({QUICK_EPOCHS_ENV} is set)")
-    else:
-        by_hand = quick is not None
-        report.add(
-            name,
-            n == COURSE_EPOCHS and quick is None,
-            f"num_epochs is {n}" + (" (set by hand: quick mode would have shortened course_epochs(100))" if by_hand else "")
-            + f": keep num_epochs = course_epochs({COURSE_EPOCHS}) so your result compares with the course's",
-        )
+    by_hand = _judge_length(report, n, quick)
     if data.get("log_error"):
         report.add("the run's log can be read", False, f"{data['log_error']}; run the training cell again")
         return report
@@ -955,45 +1039,13 @@ def judge_training_result(data: Mapping[str, Any], context: JudgeContext | None 
         "run was interrupted; run the cells from the top again",
     ):
         return report
-    lr = data.get("lr")
-    if by_hand:
-        report.skip("the logged LR follows warmup + cosine", "num_epochs was set by hand and quick mode cut the run short")
-    elif isinstance(lr, np.ndarray) and len(lr) == expected:
-        sub = CheckReport("lr")
-        fine = _add_shape_criteria(sub, _Run(per_step=lr.astype(float)), num_epochs=expected, base_lr=base_lr,
-                                   tol=1e-5, exact=False)
-        report.add("the logged LR follows warmup + cosine", fine, "; ".join(c.name + ": " + c.hint for c in sub.failed()))
-    else:
-        report.skip("the logged LR follows warmup + cosine", "no 'lr' column in the run's metrics")
+    _judge_logged_lr(report, data.get("lr"), expected, float(data["base_lr"]), by_hand)
     if threshold is None:
         report.skip("test accuracy", "no target accuracy for this variant")
-        return report
-    name = f"test accuracy ≥ {threshold}"
-    if quick is not None:
-        report.skip(name, f"quick mode trains only {expected} epochs")
-        return report
-    from helpers.evidence import Tensors
-
-    weights = data.get("weights")
-    if isinstance(weights, Tensors):  # judged in the notebook, straight from collect_training_result
-        weights = weights.tensors
-    accuracy = as_number(data.get("reported_test_acc")) if weights is None and not context.grader else None
-    if isinstance(weights, Mapping):
-        try:
-            accuracy = course_test_accuracy(weights)
-        except ValueError as exc:
-            report.add(name, False, str(exc))
-            return report
-    if accuracy is None:
-        report.add(name, False, "the trained model was not found: keep the model you trained in a variable "
-                                "(model = ...; result = fit_and_test(model))")
-        return report
-    report.add(
-        name,
-        accuracy >= threshold,
-        f"test accuracy {accuracy:.4f}; with warmup + cosine over {COURSE_EPOCHS} epochs the course "
-        "reaches about 0.89: compare your schedule with the checks above",
-    )
+    elif quick is not None:
+        report.skip(f"test accuracy ≥ {threshold}", f"quick mode trains only {expected} epochs")
+    else:
+        _judge_accuracy(report, data, threshold, context)
     return report
 
 
