@@ -110,7 +110,8 @@ def test_colab_with_setuptools_81_gets_the_pin(kit):
     has = COLAB_HAS - {"pkg_resources"}
     cloud.prepare_runtime(kit, run=run, env={}, importable=runtime(has), path=[], python="py")
     assert run.commands == [
-        ["py", "-m", "pip", "install", "--quiet", "lightning>=2.5,<3", "torchmetrics>=1.4", "lightning-bolts==0.7.0", "setuptools<81"]
+        ["py", "-m", "pip", "install", "--quiet", "lightning>=2.5,<3", "torchmetrics>=1.4", "lightning-bolts==0.7.0",
+         "setuptools<81"]
     ]
 
 
@@ -125,7 +126,8 @@ def test_lightning_studio_installs_only_bolts(kit):
 def test_ready_runtime_runs_nothing_but_still_puts_the_kit_on_the_path(kit):
     run, path = Recorder(), [str(kit)]
     has = STUDIO_HAS | {"pl_bolts"}
-    assert cloud.prepare_runtime(kit, run=run, env={cloud.STUDIO_ENV_VAR: "x"}, importable=runtime(has), path=path) == []
+    studio = {cloud.STUDIO_ENV_VAR: "x"}
+    assert cloud.prepare_runtime(kit, run=run, env=studio, importable=runtime(has), path=path) == []
     assert run.commands == [] and path == [str(kit)]
 
 
@@ -204,7 +206,8 @@ def test_setup_cell_on_colab_clones_then_installs(monkeypatch, tmp_path, capsys)
 
     assert run.commands == [
         cloud.clone_command(cloud.KIT_DIR),
-        [sys.executable, "-m", "pip", "install", "--quiet", "lightning>=2.5,<3", "torchmetrics>=1.4", "lightning-bolts==0.7.0"],
+        [sys.executable, "-m", "pip", "install", "--quiet", "lightning>=2.5,<3", "torchmetrics>=1.4",
+         "lightning-bolts==0.7.0"],
     ]
     assert sys.path[0] == str(tmp_path / cloud.KIT_DIR)
     assert "Course kit ready on colab" in capsys.readouterr().out

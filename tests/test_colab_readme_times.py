@@ -29,13 +29,16 @@ def write(folder: Path, name: str, cells: list) -> None:
 def solutions(tmp_path: Path) -> Path:
     write(tmp_path, "01_warmup_cosine", [
         new_code_cell("fit", id="a", outputs=[progress("epoch 100/100 · train_loss 0.02 · val_acc 0.88 · 72 s")]),
-        new_code_cell("print", id="b", outputs=[new_output("stream", name="stdout", text="test accuracy 0.89 · 72 s\n")]),
-        new_code_cell("fit", id="c", outputs=[progress("epoch 37/100 · val_acc 0.5 · 20 s"),  # an interrupted line: not a run
+        new_code_cell("print", id="b",
+                      outputs=[new_output("stream", name="stdout", text="test accuracy 0.89 · 72 s\n")]),
+        # an interrupted line (epoch 37/100) is not a run:
+        new_code_cell("fit", id="c", outputs=[progress("epoch 37/100 · val_acc 0.5 · 20 s"),
                                               progress("epoch 100/100 · train_loss 0.02 · val_acc 0.89 · 125 s")]),
     ])
     write(tmp_path, "02_adamw_weight_decay", [
         new_code_cell("sweep", id="s", outputs=[progress("epoch 100/100 · val_acc 0.8 · 60 s"),
-                                                new_output("stream", name="stdout", text="sweep: 6 trainings, 400 s of training in 210 s wall\n")]),
+                                                new_output("stream", name="stdout",
+                                                           text="sweep: 6 trainings, 400 s of training in 210 s wall\n")]),
         new_code_cell("fit", id="l2", outputs=[progress("epoch 100/100 · val_acc 0.5 · 41 s")]),
     ])
     return tmp_path

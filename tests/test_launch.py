@@ -58,7 +58,7 @@ def test_badge_markdown_names_the_type_it_needs():
 
 def test_setting_must_be_a_github_repository(monkeypatch):
     monkeypatch.setattr(launch, "REPO_URL", "https://gitlab.com/a/b")
-    with pytest.raises(ValueError, match="https://github.com/<owner>/<repo>"):
+    with pytest.raises(ValueError, match=re.escape("https://github.com/<owner>/<repo>")):
         launch.badge_markdown("notebooks/x.ipynb")
 
 

@@ -37,7 +37,8 @@ def test_count_parameters_skips_frozen_ones() -> None:
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"num_features": 0}, "num_features"), ({"num_classes": -1}, "num_classes"), ({"num_classes": 2.0}, "num_classes")],
+    [({"num_features": 0}, "num_features"), ({"num_classes": -1}, "num_classes"),
+     ({"num_classes": 2.0}, "num_classes")],
 )
 def test_bad_sizes(kwargs, name) -> None:
     with pytest.raises(ValueError, match=rf"{name} must be a positive int, got"):

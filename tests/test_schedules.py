@@ -81,7 +81,8 @@ def test_warmup_cosine_lr_matches_pl_bolts_every_epoch(warmup, max_epochs, start
         max_epochs + 1,
     )
     ours = [
-        warmup_cosine_lr(e, base_lr=0.1, warmup_epochs=warmup, max_epochs=max_epochs, warmup_start_lr=start, eta_min=eta_min)
+        warmup_cosine_lr(e, base_lr=0.1, warmup_epochs=warmup, max_epochs=max_epochs, warmup_start_lr=start,
+                         eta_min=eta_min)
         for e in range(max_epochs + 1)
     ]
     assert np.max(np.abs(curve.per_epoch - np.array(ours))) < 1e-12
@@ -140,7 +141,8 @@ def test_record_lr_bad_base_lr(base_lr) -> None:
 
 def test_record_lr_needs_a_callable_factory() -> None:
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    with pytest.raises(TypeError, match=r"scheduler_factory must be a function taking an optimizer.*got CosineAnnealingLR"):
+    expected = r"scheduler_factory must be a function taking an optimizer.*got CosineAnnealingLR"
+    with pytest.raises(TypeError, match=expected):
         record_lr(CosineAnnealingLR(optimizer, T_max=10), 10)
 
 

@@ -35,9 +35,12 @@ import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
 
 from kit.launch import SETUP_CELL_ID  # the setup cell's id, defined once
 
@@ -149,7 +152,7 @@ def overlay_problems(overlay: Path, requirements: Sequence[str], python: str = s
         return [f"could not read package versions: {done.stderr.strip()[-500:]}"]
     found = json.loads(done.stdout)
     problems = []
-    for line, name in zip(requirements, names):
+    for line, name in zip(requirements, names, strict=True):
         version, where = found[name]
         if version != line.split("==")[1] or Path(where).resolve() != overlay.resolve():
             problems.append(f"{name}: got {version} from {where}, expected {line} from the overlay")
@@ -229,7 +232,7 @@ def kernel_env(repo_snapshot: Path, repo_url: str, quick_epochs: int) -> dict[st
 # --- verdicts on an executed notebook ------------------------------------------------------------
 
 
-def widget_cell_ids(committed) -> list[str]:
+def widget_cell_ids(committed: NotebookNode) -> list[str]:
     """Cells that must show a widget: a widget view in the committed outputs, or a widget call."""
     ids = []
     for cell in committed.cells:
@@ -241,7 +244,7 @@ def widget_cell_ids(committed) -> list[str]:
     return ids
 
 
-def _texts(cell) -> Iterable[str]:
+def _texts(cell: Mapping[str, Any]) -> Iterable[str]:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream":
             yield output.get("text", "")
@@ -250,7 +253,7 @@ def _texts(cell) -> Iterable[str]:
                 yield output["data"][mime]
 
 
-def _stderr(cell) -> str:
+def _stderr(cell: Mapping[str, Any]) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr")
 
 
@@ -263,14 +266,14 @@ class Verdict:
     stderr_cells: dict[str, str] = field(default_factory=dict)  # cell id -> first stderr line
 
 
-def demonstration_ids(committed) -> set[str]:
+def demonstration_ids(committed: NotebookNode) -> set[str]:
     """Cells whose committed (full-length) outputs already show ✗: deliberate demonstrations, such
     as a check run on the pitfall version on purpose. Their ✗ is the lesson, not a quick-mode defect."""
     return {cell.get("id", "") for cell in committed.cells
             if cell.cell_type == "code" and any("✗" in text for text in _texts(cell))}
 
 
-def judge(executed, widget_ids: Sequence[str], demonstrations: Iterable[str] = ()) -> Verdict:
+def judge(executed: NotebookNode, widget_ids: Sequence[str], demonstrations: Iterable[str] = ()) -> Verdict:
     """Problems of an executed notebook: errors, widget cells without a live widget view, a
     widget showing a problem (the LR explorer's ⚠ message or "no schedule" readout), ✗ lines
     (except in ``demonstrations``), negative epochs (cells are named by id)."""
@@ -294,7 +297,8 @@ def judge(executed, widget_ids: Sequence[str], demonstrations: Iterable[str] = (
         value = model.get("state", {}).get("value")
         if isinstance(value, str) and ("⚠" in value or "no schedule" in value):
             shown = re.sub(r"<[^>]+>", "", value).strip()
-            verdict.problems.append(f"a {model.get('model_name', 'widget')} ({model_id}) shows a problem: {shown[:200]}")
+            kind = model.get("model_name", "widget")
+            verdict.problems.append(f"a {kind} ({model_id}) shows a problem: {shown[:200]}")
     for cell_id in widget_ids:
         cell = by_id.get(cell_id)
         if cell is None:
@@ -307,7 +311,8 @@ def judge(executed, widget_ids: Sequence[str], demonstrations: Iterable[str] = (
             verdict.problems.append(f"{cell_id}: no widget view (outputs: {mimes or 'none'})")
         for view in views:
             if view.get("model_id") not in state:
-                verdict.problems.append(f"{cell_id}: widget view of model {view.get('model_id')!r}, which the kernel never opened")
+                verdict.problems.append(
+                    f"{cell_id}: widget view of model {view.get('model_id')!r}, which the kernel never opened")
         if "Traceback" in _stderr(cell):
             verdict.problems.append(f"{cell_id}: a traceback on stderr beside the widget")
     return verdict
@@ -317,12 +322,13 @@ def probe_source(kit_dir: str) -> str:
     """The lane's own last cell: where helpers came from, and which ipywidgets ran."""
     return (
         "import helpers, ipywidgets, os\n"
-        f"print('helpers from clone:', os.path.abspath(helpers.__file__).startswith(os.path.abspath({kit_dir!r}) + os.sep))\n"
+        "print('helpers from clone:',\n"
+        f"      os.path.abspath(helpers.__file__).startswith(os.path.abspath({kit_dir!r}) + os.sep))\n"
         "print('ipywidgets', ipywidgets.__version__)"
     )
 
 
-def judge_probe(executed, ipywidgets_version: str) -> list[str]:
+def judge_probe(executed: NotebookNode, ipywidgets_version: str) -> list[str]:
     """Problems found by the probe cell and the setup cell: the Colab path must have been taken."""
     cells = {cell.get("id", ""): cell for cell in executed.cells if cell.cell_type == "code"}
     problems = []
@@ -388,8 +394,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, metavar="DIR", help="also write the executed notebooks to DIR")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    from kit.grade.run import QUICK_EPOCHS
     from helpers.cloud import REF, REPO_URL
+    from kit.grade.run import QUICK_EPOCHS
 
     started = time.perf_counter()
     costs: list[tuple[str, float]] = []
@@ -425,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             work = Path(tmp)
             t = time.perf_counter()
             snapshot = snapshot_repository(REPO, work / "repo", REF)
-            python, specs = make_kernel(work, overlay)
+            _python, specs = make_kernel(work, overlay)
             env = kernel_env(snapshot, REPO_URL, QUICK_EPOCHS)
             costs.append(("kernel venv, fake google.colab, repository snapshot", time.perf_counter() - t))
             for path in notebooks:

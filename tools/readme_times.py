@@ -48,7 +48,7 @@ class Times:
         return sum(wall for _, _, wall in self.runs)
 
 
-def _printed(cell) -> str:
+def _printed(cell: nbformat.NotebookNode) -> str:
     texts = []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream":
@@ -93,7 +93,8 @@ def figures(solutions: Path = SOLUTIONS) -> dict[str, str]:
         if not times.runs:
             raise ValueError(
                 f"solutions/{name}.ipynb prints no training time (no final 'epoch N/N · … · S s' line or "
-                "'sweep: … in S s wall'): execute it first (make solutions), or update the patterns in tools/readme_times.py"
+                "'sweep: … in S s wall'): execute it first (make solutions), "
+                "or update the patterns in tools/readme_times.py"
             )
     return {
         "ex1-run": f"{ex1.runs[0][2]} s",
@@ -107,7 +108,10 @@ def figures(solutions: Path = SOLUTIONS) -> dict[str, str]:
 def render(text: str, values: dict[str, str]) -> tuple[str, list[str]]:
     """``text`` with every marked figure replaced; also the keys it marks that have no value."""
     unknown = sorted({key for key in MARK.findall(text) for key in [key[0]] if key not in values})
-    return MARK.sub(lambda m: f"<!-- time:{m.group(1)} -->{values.get(m.group(1), m.group(2))}<!-- /time -->", text), unknown
+    def fill(m: re.Match[str]) -> str:
+        return f"<!-- time:{m.group(1)} -->{values.get(m.group(1), m.group(2))}<!-- /time -->"
+
+    return MARK.sub(fill, text), unknown
 
 
 def main(argv: list[str] | None = None) -> int:
