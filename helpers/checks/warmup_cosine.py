@@ -36,8 +36,10 @@ from helpers.checks.context import (
 )
 from helpers.checks.optimizer_config import parse_configure_optimizers
 from helpers.checks.report import CheckReport
+from helpers.data import STEPS_PER_EPOCH
 from helpers.mistakes import native_factor_mistake, non_whole_warmup
 from helpers.schedules import step_and_record, warmup_cosine_lr
+from helpers.settings import BASE_LR, TARGET_ACCURACY, WARMUP_FRACTION
 from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV, RunResult
 from helpers.validate import (
     as_number,
@@ -49,9 +51,8 @@ from helpers.validate import (
     require_positive,
 )
 
-WARMUP_FRACTION = 0.25
-STEPS_PER_EPOCH = 450  # optimizer steps per epoch of the course data (14,400 / 32)
-ACCURACY_THRESHOLD = 0.885
+ACCURACY_THRESHOLD = TARGET_ACCURACY  # the course's facts live in helpers.settings / helpers.data
+WARMUP_PERCENT = f"{WARMUP_FRACTION * 100:g} %"  # "25 %", as the messages write it
 MIN_EPOCHS = 4  # below this, a quarter of training is less than one epoch of warmup
 END_FRACTION = 0.01  # "decayed to about 0": the last LR is at most 1 % of the base LR
 
@@ -280,7 +281,7 @@ def _never_leaves_zero(s: _Shape) -> str | None:
     if s.bolts and info.warmup_epochs == 0 and info.warmup_start_lr == 0:  # type: ignore[union-attr]
         return (
             "warmup_epochs=0 with warmup_start_lr=0 freezes the LR at 0 for the whole run in pl_bolts "
-            "(it keeps multiplying the current LR, which is 0); use warmup_epochs=int(0.25 * num_epochs)"
+            f"(it keeps multiplying the current LR, which is 0); use warmup_epochs=int({WARMUP_FRACTION} * num_epochs)"
         )
     return (
         "the LR is 0 at every epoch: the warmup never leaves warmup_start_lr. Check warmup_epochs "
@@ -308,13 +309,13 @@ def _warmup_ends_at_a_quarter(s: _Shape) -> str | None:
     if top >= len(lr) - 1 or (rising and top >= len(lr) - s.spe):
         return (
             f"warmup longer than training{s.lengths()}: the LR is still rising at the last epoch "
-            f"({n - 1}). warmup_epochs must be a quarter of num_epochs: int(0.25 * {n}) = {w}"
+            f"({n - 1}). warmup_epochs must be a quarter of num_epochs: int({WARMUP_FRACTION} * {n}) = {w}"
         )
     if w - 1 - 1e-9 <= top / s.spe <= max(w, WARMUP_FRACTION * n) + 1e-9:  # per step: 25 % of the steps
         return None
     return (
         f"the LR peaks at epoch {top / s.spe:.4g}{s.lengths()}; with num_epochs={n} the warmup should "
-        f"end at epoch {w - 1}..{w}: warmup_epochs=int(0.25 * num_epochs) = {w}"
+        f"end at epoch {w - 1}..{w}: warmup_epochs=int({WARMUP_FRACTION} * num_epochs) = {w}"
     )
 
 
@@ -338,7 +339,7 @@ def _peaks_at_base_lr(s: _Shape) -> str | None:
         return (
             f"the LR overshoots to {peak:.4g}: warmup_epochs={w_set!r} is not a whole number, so pl_bolts' "
             "epoch == warmup_epochs branch never fires and the warmup keeps climbing. Use "
-            "int(0.25 * num_epochs)"
+            f"int({WARMUP_FRACTION} * num_epochs)"
         )
     if isinstance(w_set, float):
         return f"the LR overshoots to {peak:.4g}; pass warmup_epochs as an int (got {w_set!r})"
@@ -385,7 +386,7 @@ def _shape_criteria(s: _Shape, exact: bool) -> list[tuple[str, Callable[[_Shape]
     """The criteria after "LR leaves 0", in the order the report lists them."""
     criteria = [
         ("warmup starts at LR 0 (epoch 0)", _starts_at_zero),
-        ("warmup ends after 25 % of training", _warmup_ends_at_a_quarter),
+        (f"warmup ends after {WARMUP_PERCENT} of training", _warmup_ends_at_a_quarter),
         ("warmup rises linearly", _rises_linearly),
         (f"peak LR equals the base LR {s.base_lr:g}", _peaks_at_base_lr),
         ("LR never rises again after the peak", _never_rises_again),
@@ -434,7 +435,7 @@ def _require_function(factory: object, example_call: str) -> None:
 
 
 def collect_warmup_schedule(
-    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1, *,
+    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR, *,
     probes: Sequence[int] = LEARNER_PROBES, **_: Any,
 ) -> dict[str, Any]:
     """The LR per epoch of ``make_warmup_scheduler(optimizer, n)`` for the learner's length,
@@ -485,15 +486,16 @@ def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None 
     report.add(
         "lengths follow num_epochs",
         failing is None,
-        f"with num_epochs={failing} the schedule is not a 25 % warmup + cosine over {failing} epochs ({cause}): "
+        f"with num_epochs={failing} the schedule is not a {WARMUP_PERCENT} warmup "
+        f"+ cosine over {failing} epochs ({cause}): "
         "compute warmup_epochs and max_epochs from the num_epochs argument, with warmup_epochs a whole number "
-        "(int(0.25 * num_epochs)), instead of hard-coding them",
+        f"(int({WARMUP_FRACTION} * num_epochs)), instead of hard-coding them",
     )
     return report
 
 
 def evaluate_warmup_schedule(
-    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1
+    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR
 ) -> CheckReport:
     """Judge ``make_warmup_scheduler(optimizer, num_epochs)`` stepped once per epoch.
 
@@ -504,7 +506,7 @@ def evaluate_warmup_schedule(
 
 
 def check_warmup_schedule(
-    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1
+    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR
 ) -> None:
     """Print one ✓/✗ line per criterion for the LR-plot blank (see :func:`evaluate_warmup_schedule`)."""
     evaluate_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs, base_lr=base_lr).show()
@@ -700,7 +702,7 @@ def _lengths_match_interval(report: CheckReport, run: _Run, interval: str, info:
             False,
             "interval is 'step' but the lengths count epochs: the whole warmup + cosine is over within the "
             f"first {num_epochs} of the first epoch's {STEPS_PER_EPOCH} batches. Use 'interval': 'epoch', or count in steps "
-            "(warmup = int(0.25 * self.trainer.estimated_stepping_batches), total = "
+            f"(warmup = int({WARMUP_FRACTION} * self.trainer.estimated_stepping_batches), total = "
             "self.trainer.estimated_stepping_batches)",
         )
     max_epochs = info.max_epochs if _is_pl_bolts(info) else None  # type: ignore[union-attr]
@@ -777,7 +779,8 @@ def judge_configure_optimizers(data: Mapping[str, Any], context: JudgeContext | 
     report.add(
         "max_epochs follows self.num_epochs",
         failing is None,
-        f"a model with num_epochs={failing} does not get a 25 % warmup + cosine over {failing} epochs ({cause}): "
+        f"a model with num_epochs={failing} does not get a {WARMUP_PERCENT} warmup "
+        f"+ cosine over {failing} epochs ({cause}): "
         "derive the lengths from self.num_epochs (or self.trainer.estimated_stepping_batches) instead of "
         "hard-coding them",
     )
@@ -803,7 +806,7 @@ def check_configure_optimizers(model: Any, num_epochs: int | None = None) -> Non
 
 
 def collect_native_schedule(
-    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1, *,
+    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR, *,
     probes: Sequence[int] = LEARNER_PROBES, **_: Any,
 ) -> dict[str, Any]:
     """The LR per epoch of the torch-only scheduler for the learner's, the course's and the probe lengths."""
@@ -870,20 +873,21 @@ def judge_native_schedule(data: Mapping[str, Any], context: JudgeContext | None 
         "lengths follow num_epochs",
         failing is None,
         f"with num_epochs={failing} your schedule differs from pl_bolts': compute the warmup and the cosine "
-        "from num_epochs (warmup_epochs = int(0.25 * num_epochs)) instead of hard-coding lengths",
+        f"from num_epochs (warmup_epochs = int({WARMUP_FRACTION} * num_epochs)) instead of hard-coding lengths",
     )
     return report
 
 
 def evaluate_native_schedule(
-    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1, tol: float = 1e-9
+    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR,
+    tol: float = 1e-9,
 ) -> CheckReport:
     """Judge a torch-only scheduler against pl_bolts' ``LinearWarmupCosineAnnealingLR`` epoch by epoch."""
     return judge_native_schedule(collect_native_schedule(make_native_scheduler, num_epochs, base_lr), tol=tol)
 
 
 def check_native_schedule(
-    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = 0.1
+    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR
 ) -> None:
     """Print one ✓/✗ line per criterion for the torch-native schedule blank."""
     evaluate_native_schedule(make_native_scheduler, num_epochs=num_epochs, base_lr=base_lr).show()
@@ -938,7 +942,7 @@ def course_test_accuracy(weights: Mapping[str, torch.Tensor]) -> float:
 
 
 def collect_training_result(
-    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = 0.1, *,
+    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = BASE_LR, *,
     namespace: Mapping[str, Any] | None = None, **_: Any,
 ) -> dict[str, Any]:
     """The run's length and logged LR per epoch, and the trained model's weights."""
@@ -1050,7 +1054,7 @@ def judge_training_result(data: Mapping[str, Any], context: JudgeContext | None 
 
 
 def evaluate_training_result(
-    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = 0.1,
+    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = BASE_LR,
     namespace: Mapping[str, Any] | None = None,
 ) -> CheckReport:
     """Judge a finished run: its length, the LR it actually logged per epoch, and its test accuracy
@@ -1062,7 +1066,7 @@ def evaluate_training_result(
 
 
 def check_training_result(
-    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = 0.1
+    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = BASE_LR
 ) -> None:
     """Print one ✓/✗ line per criterion for the training run."""
     evaluate_training_result(result, num_epochs, threshold=threshold, base_lr=base_lr,
