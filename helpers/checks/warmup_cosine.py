@@ -384,7 +384,7 @@ def _equals_closed_form(s: _Shape) -> str | None:
 
 def _shape_criteria(s: _Shape, exact: bool) -> list[tuple[str, Callable[[_Shape], str | None]]]:
     """The criteria after "LR leaves 0", in the order the report lists them."""
-    criteria = [
+    criteria: list[tuple[str, Callable[[_Shape], str | None]]] = [
         ("warmup starts at LR 0 (epoch 0)", _starts_at_zero),
         (f"warmup ends after {WARMUP_PERCENT} of training", _warmup_ends_at_a_quarter),
         ("warmup rises linearly", _rises_linearly),
