@@ -24,6 +24,7 @@ import dataclasses
 import html
 import inspect
 import io
+from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -41,6 +42,7 @@ from helpers.schedule_families import (
     closed_form_values,
 )
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
+from helpers.validate import require_at_least, require_int, require_number, require_whole
 from helpers.widgets_compat import mimebundle
 
 _WIDE = {"description_width": "initial"}
@@ -123,6 +125,79 @@ def _describe_failure(label: str, error: Exception) -> str:
     return f"Your scheduler could not be recorded ({text})"
 
 
+def _check_arguments(*, family: str, interval: str, total_epochs: object, steps_per_epoch: object,
+                     warmup_epochs: object, step_size: object, epoch: object, compare: object,
+                     **numbers: object) -> None:
+    """Misuse of :func:`lr_explorer` is an error saying which argument and what it should be."""
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {tuple(FAMILIES)}, got {family!r}")
+    if interval not in INTERVALS:
+        raise ValueError(f"interval must be 'epoch' or 'step', got {interval!r}")
+    for name, value in (("total_epochs", total_epochs), ("steps_per_epoch", steps_per_epoch)):
+        require_whole(name, value, 1, what="a whole number of at least 1")
+    for name, value in (("warmup_epochs", warmup_epochs), ("step_size", step_size)):
+        require_int(name, value)
+    require_at_least("warmup_epochs", warmup_epochs, 0, what="0 or more")  # type: ignore[arg-type]
+    if epoch is not None:
+        last = total_epochs - 1  # type: ignore[operator]
+        require_whole("epoch (for the LR readout)", epoch, 0, maximum=last, what=f"a whole number in 0..{last}")
+    for name, value in numbers.items():
+        require_number(name, value)
+    if compare is not None and not isinstance(compare, LRCurve) and not callable(compare):
+        raise TypeError(
+            "compare must be a scheduler factory (a function optimizer -> scheduler) or an LRCurve "
+            f"from record_lr, got {type(compare).__name__}"
+        )
+
+
+def _make_controls(*, family: str, interval: str, base_lr: float, warmup_start_lr: float, eta_min: float,
+                   warmup_epochs: int, total_epochs: int, step_size: int, gamma: float,
+                   epoch: int | None) -> dict[str, widgets.Widget]:
+    """One ipywidget per setting, named as the arguments of :func:`lr_explorer`."""
+    total_max = max(TOTAL_EPOCHS_MAX, total_epochs)
+    return {
+        "family": widgets.Dropdown(
+            options=[(label, key) for key, label in FAMILIES.items()], value=family, description="schedule", style=_WIDE,
+            layout={"width": "330px"},
+        ),
+        "interval": widgets.Dropdown(
+            options=[("per epoch", "epoch"), ("per step (batch)", "step")], value=interval,
+            description="step the scheduler", style=_WIDE, layout={"width": "300px"},
+        ),
+        "base_lr": widgets.FloatText(value=base_lr, step=0.01, description="base LR", style=_WIDE, layout=_NUMBER_BOX),
+        "warmup_start_lr": widgets.FloatText(value=warmup_start_lr, step=0.001, description="warmup start LR", style=_WIDE, layout=_NUMBER_BOX),
+        "eta_min": widgets.FloatText(value=eta_min, step=0.001, description="eta_min", style=_WIDE, layout=_NUMBER_BOX),
+        # warmup within the run: its maximum follows the total (see _sync_controls)
+        "warmup_epochs": widgets.IntSlider(
+            value=warmup_epochs, min=0, max=max(total_epochs, warmup_epochs), description="warmup epochs",
+            continuous_update=False, readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
+        ),
+        "total_epochs": widgets.IntSlider(
+            value=total_epochs, min=1, max=total_max, description="total epochs", continuous_update=False,
+            readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
+        ),
+        "step_size": widgets.IntText(value=step_size, description="decay every (epochs)", style=_WIDE, layout=_NUMBER_BOX),
+        "gamma": widgets.FloatText(value=gamma, step=0.05, description="gamma", style=_WIDE, layout=_NUMBER_BOX),
+        "epoch": widgets.IntSlider(
+            value=0 if epoch is None else epoch, min=0, max=max(total_epochs - 1, 0), description="LR at epoch",
+            continuous_update=False, readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
+        ),
+    }
+
+
+def _typed_boxes(controls: Mapping[str, widgets.Widget]) -> dict[str, widgets.BoundedIntText]:
+    """A typed value box beside each slider (two-way linked; the slider is the one observed)."""
+    typed = {}
+    for name in ("warmup_epochs", "total_epochs", "epoch"):
+        slider = controls[name]
+        box = widgets.BoundedIntText(value=slider.value, min=slider.min, max=slider.max, layout=_TYPED_BOX)
+        box.add_class(f"lr-explorer-{name.replace('_', '-')}-box")
+        widgets.dlink((slider, "max"), (box, "max"))
+        widgets.link((slider, "value"), (box, "value"))
+        typed[name] = box
+    return typed
+
+
 class LRExplorer:
     """The widget and the state tests read: ``controls``, ``last_curve``, ``message``, ``figure``.
 
@@ -149,29 +224,9 @@ class LRExplorer:
         compare_label: str,
         epoch: int | None,
     ) -> None:
-        if family not in FAMILIES:
-            raise ValueError(f"family must be one of {tuple(FAMILIES)}, got {family!r}")
-        if interval not in INTERVALS:
-            raise ValueError(f"interval must be 'epoch' or 'step', got {interval!r}")
-        for name, value in (("total_epochs", total_epochs), ("steps_per_epoch", steps_per_epoch)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
-        for name, value in (("warmup_epochs", warmup_epochs), ("step_size", step_size)):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(f"{name} must be a whole number, got {type(value).__name__}")
-        if warmup_epochs < 0:
-            raise ValueError(f"warmup_epochs must be 0 or more, got {warmup_epochs}")
-        if epoch is not None and (not isinstance(epoch, int) or isinstance(epoch, bool) or not 0 <= epoch < total_epochs):
-            raise ValueError(f"epoch (for the LR readout) must be a whole number in 0..{total_epochs - 1}, got {epoch!r}")
-        for name, value in (("base_lr", base_lr), ("warmup_start_lr", warmup_start_lr), ("eta_min", eta_min), ("gamma", gamma)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-        if compare is not None and not isinstance(compare, LRCurve) and not callable(compare):
-            raise TypeError(
-                "compare must be a scheduler factory (a function optimizer -> scheduler) or an LRCurve "
-                f"from record_lr, got {type(compare).__name__}"
-            )
-
+        _check_arguments(family=family, interval=interval, total_epochs=total_epochs, steps_per_epoch=steps_per_epoch,
+                         warmup_epochs=warmup_epochs, step_size=step_size, epoch=epoch, base_lr=base_lr,
+                         warmup_start_lr=warmup_start_lr, eta_min=eta_min, gamma=gamma, compare=compare)
         self.steps_per_epoch = steps_per_epoch
         self.compare = compare
         self.compare_label = compare_label
@@ -186,52 +241,33 @@ class LRExplorer:
         self._compare_cache: dict[tuple, LRCurve] = {}
         self._busy = False
 
-        total_max = max(TOTAL_EPOCHS_MAX, total_epochs)
         batch_note = f" (batch size {batch_size})" if batch_size else ""
-        self.controls: dict[str, widgets.Widget] = {
-            "family": widgets.Dropdown(
-                options=[(label, key) for key, label in FAMILIES.items()], value=family, description="schedule", style=_WIDE,
-                layout={"width": "330px"},
-            ),
-            "interval": widgets.Dropdown(
-                options=[("per epoch", "epoch"), ("per step (batch)", "step")], value=interval,
-                description="step the scheduler", style=_WIDE, layout={"width": "300px"},
-            ),
-            "base_lr": widgets.FloatText(value=base_lr, step=0.01, description="base LR", style=_WIDE, layout=_NUMBER_BOX),
-            "warmup_start_lr": widgets.FloatText(value=warmup_start_lr, step=0.001, description="warmup start LR", style=_WIDE, layout=_NUMBER_BOX),
-            "eta_min": widgets.FloatText(value=eta_min, step=0.001, description="eta_min", style=_WIDE, layout=_NUMBER_BOX),
-            # warmup within the run: its maximum follows the total (see _sync_controls)
-            "warmup_epochs": widgets.IntSlider(
-                value=warmup_epochs, min=0, max=max(total_epochs, warmup_epochs), description="warmup epochs",
-                continuous_update=False, readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
-            ),
-            "total_epochs": widgets.IntSlider(
-                value=total_epochs, min=1, max=total_max, description="total epochs", continuous_update=False,
-                readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
-            ),
-            "step_size": widgets.IntText(value=step_size, description="decay every (epochs)", style=_WIDE, layout=_NUMBER_BOX),
-            "gamma": widgets.FloatText(value=gamma, step=0.05, description="gamma", style=_WIDE, layout=_NUMBER_BOX),
-            "epoch": widgets.IntSlider(
-                value=0 if epoch is None else epoch, min=0, max=max(total_epochs - 1, 0), description="LR at epoch",
-                continuous_update=False, readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
-            ),
-        }
-        # A typed value box beside each slider (two-way linked; the slider is the one observed).
-        self.typed: dict[str, widgets.BoundedIntText] = {}
-        for name in ("warmup_epochs", "total_epochs", "epoch"):
-            slider = self.controls[name]
-            box = widgets.BoundedIntText(value=slider.value, min=slider.min, max=slider.max, layout=_TYPED_BOX)
-            box.add_class(f"lr-explorer-{name.replace('_', '-')}-box")
-            widgets.dlink((slider, "max"), (box, "max"))
-            widgets.link((slider, "value"), (box, "value"))
-            self.typed[name] = box
+        self.controls = _make_controls(family=family, interval=interval, base_lr=base_lr,
+                                       warmup_start_lr=warmup_start_lr, eta_min=eta_min, warmup_epochs=warmup_epochs,
+                                       total_epochs=total_epochs, step_size=step_size, gamma=gamma, epoch=epoch)
+        self.typed = _typed_boxes(self.controls)
         self.steps_label = widgets.Label(f"{steps_per_epoch} steps per epoch{batch_note}")
+        self.widget = self._layout()
+        c = self.controls
+        if epoch is None:
+            c["epoch"].value = min(warmup_epochs, total_epochs - 1) if warmup_epochs > 0 else 0
+        for control in c.values():
+            control.observe(self._on_change, names="value")
+        self._busy = True
+        try:
+            self._sync_controls()
+        finally:
+            self._busy = False
+        self.refresh()
+
+    def _layout(self) -> widgets.VBox:
+        """The controls in rows, with the readout, message and plot below; creates those three."""
         self.readout = widgets.Label("")
         self.message_box = widgets.HTML("")
         self.output = widgets.Output(layout=widgets.Layout(min_height="300px"))
         c = self.controls
         self.step_box = widgets.HBox([c["step_size"], c["gamma"]])
-        self.widget = widgets.VBox(
+        widget = widgets.VBox(
             [
                 widgets.HBox([c["family"], c["interval"], self.steps_label]),
                 widgets.HBox([c["base_lr"], c["warmup_start_lr"], c["eta_min"]]),
@@ -243,19 +279,10 @@ class LRExplorer:
                 self.output,
             ]
         )
-        self.widget.add_class("lr-explorer")
+        widget.add_class("lr-explorer")
         self.readout.add_class("lr-explorer-readout")
         self.message_box.add_class("lr-explorer-message")
-        if epoch is None:
-            c["epoch"].value = min(warmup_epochs, total_epochs - 1) if warmup_epochs > 0 else 0
-        for control in c.values():
-            control.observe(self._on_change, names="value")
-        self._busy = True
-        try:
-            self._sync_controls()
-        finally:
-            self._busy = False
-        self.refresh()
+        return widget
 
     # --- state -------------------------------------------------------------------------------
     @property
