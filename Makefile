@@ -50,7 +50,7 @@ test-full: venv
 starters: venv
 	$(KIT) assign
 
-# Rewrite the launch badges and cloud setup cell of every solution from helpers/launch.py's setting.
+# Rewrite the launch badges and cloud setup cell of every solution from helpers/cloud.py's REPO_URL/REF (kit launch).
 launch: venv
 	$(KIT) launch
 

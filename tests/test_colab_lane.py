@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import stat
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
