@@ -8,7 +8,10 @@ Every notebook is copied into a fresh temporary folder and executed there in a n
 ``make solutions`` does, but the copy is thrown away: ``solutions/`` is never written). Per run
 it prints the wall seconds of the whole notebook, the seconds spent in training (the sum of every
 training's own ``fit`` time, which ``helpers.training`` appends to ``$KIT_TRAINING_LOG``), the
-number of trainings, and the 1-minute load average before and after.
+number of trainings, the CPU seconds of the whole run (this process, which receives the kernel's
+outputs, plus the kernel and every worker it forked; of that, this process alone) and the
+1-minute load average before and after. CPU seconds move less with the load than wall seconds:
+the parallel path's extra CPU over the serial one is what running in workers costs.
 
 ``--serial`` forces the one-process path (``KIT_WORKERS=1``: the sweep trains one configuration
 after another); ``--compare`` runs each notebook both ways, serial first (``--parallel-first``
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -52,6 +56,8 @@ class Wait:
     trainings: list[dict] = field(default_factory=list)
     load_before: float = 0.0
     load_after: float = 0.0
+    cpu: float = float("nan")  # CPU seconds of every process of the run: executor, kernel, workers
+    executor_cpu: float = float("nan")  # of that, this process (nbclient: receiving the outputs)
 
     @property
     def training_seconds(self) -> float:
@@ -79,9 +85,11 @@ def run_once(notebook: str, path: str, quick: int | None) -> Wait:
             os.environ.pop(QUICK_EPOCHS_ENV, None)
         try:
             load_before = os.getloadavg()[0]
+            cpu_before = _cpu_seconds()
             start = time.perf_counter()
             run_notebook(nb, cwd=work, timeout=TIMEOUT)
             wall = time.perf_counter() - start
+            cpu_after = _cpu_seconds()
             load_after = os.getloadavg()[0]
             trainings = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
         finally:
@@ -90,17 +98,30 @@ def run_once(notebook: str, path: str, quick: int | None) -> Wait:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    return Wait(notebook, path, wall, trainings, load_before, load_after)
+    return Wait(
+        notebook, path, wall, trainings, load_before, load_after,
+        cpu=sum(cpu_after) - sum(cpu_before), executor_cpu=cpu_after[0] - cpu_before[0],
+    )
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """(this process, its finished children) user+system CPU seconds. The kernel is a child that
+    has been waited for once ``run_notebook`` returns, and it waits for its own workers, so the
+    second figure covers the kernel and every worker it forked."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def table(waits: list[Wait]) -> str:
-    lines = [
-        f"{'notebook':<30}{'path':<10}{'wall s':>8}{'training s':>12}{'(CPU s)':>9}{'trainings':>11}{'load before/after':>20}",
-    ]
+    header = (
+        f"{'notebook':<30}{'path':<10}{'wall s':>8}{'training s':>12}{'(CPU s)':>9}{'trainings':>11}"
+        f"{'all CPU s':>11}{'(executor)':>11}{'load before/after':>20}"
+    )
+    lines = [header]
     for w in waits:
         lines.append(
             f"{Path(w.notebook).name:<30}{w.path:<10}{w.wall:>8.1f}{w.training_seconds:>12.1f}{w.training_cpu_seconds:>9.1f}"
-            f"{len(w.trainings):>11}{w.load_before:>12.2f} / {w.load_after:.2f}"
+            f"{len(w.trainings):>11}{w.cpu:>11.1f}{w.executor_cpu:>11.1f}{w.load_before:>12.2f} / {w.load_after:.2f}"
         )
     by_notebook: dict[str, dict[str, Wait]] = {}
     for w in waits:
@@ -113,7 +134,9 @@ def table(waits: list[Wait]) -> str:
     lines.append("")
     lines.append("trainings (fit seconds each, wall/CPU, in the order they finished):")
     for w in waits:
-        runs = ", ".join(f"{t['run']} {float(t['seconds']):.1f}/{float(t.get('cpu_seconds', 'nan')):.1f}" for t in w.trainings)
+        runs = ", ".join(
+            f"{t['run']} {float(t['seconds']):.1f}/{float(t.get('cpu_seconds', 'nan')):.1f}" for t in w.trainings
+        )
         lines.append(f"  {Path(w.notebook).name} [{w.path}]: {runs or '(none)'}")
     return "\n".join(lines)
 
@@ -138,7 +161,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.notebooks = args.notebooks or DEFAULT_NOTEBOOKS
     for name in args.notebooks:
         if not (REPO / name).is_file() or not name.endswith(".ipynb"):
-            parser.error(f"no notebook at {name} (paths are relative to the repository, e.g. solutions/02_adamw_weight_decay.ipynb)")
+            parser.error(
+                f"no notebook at {name} (paths are relative to the repository, "
+                "e.g. solutions/02_adamw_weight_decay.ipynb)"
+            )
     return args
 
 
