@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from helpers.training import COURSE_EPOCHS
 from kit.grade import rows as R
@@ -16,6 +17,9 @@ from kit.grade.registry import Check, Exercise, stdout_of
 from kit.grade.report import remember_titles
 from kit.grade.run import QUICK_EPOCHS as RUN_QUICK_EPOCHS
 from kit.grade.run import CellResult, Limits, RunOutcome, run_graded_copy
+
+_T = TypeVar("_T")
+_U = TypeVar("_U")
 
 _LEARNER_TROUBLE = ("exception", "timeout", "kernel-died")
 
@@ -292,10 +296,10 @@ def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
     note += f"; {hand_set}" if hand_set else ""
     trouble_note = _learner_trouble(cell_ids, outcome.cells, check_ids)
     note += f"; {trouble_note}" if trouble_note else ""
-    return Graded(rows + [R.total_row(rows, message=note)], outcome.seconds)
+    return Graded([*rows, R.total_row(rows, message=note)], outcome.seconds)
 
 
-def _map(function: Callable, items: list, jobs: int) -> list:  # type: ignore[type-arg]
+def _map(function: Callable[[_T], _U], items: list[_T], jobs: int) -> list[_U]:
     if jobs <= 1 or len(items) <= 1:
         return [function(item) for item in items]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
