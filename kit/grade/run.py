@@ -253,7 +253,7 @@ def _timeouts(graded: GradedCopy, limits: Limits) -> dict[str, float]:
             if limits.cell_limit(cid) != limits.cell_timeout}
 
 
-def _kill_run(child: subprocess.Popen, token: str) -> None:  # type: ignore[type-arg]
+def _kill_run(child: subprocess.Popen[bytes], token: str) -> None:
     """Stop a run: its process group (bwrap, or pytest unsandboxed), then whatever carries the token."""
     try:
         os.killpg(child.pid, signal.SIGKILL)
