@@ -580,10 +580,10 @@ def _check_by_validation(report: CheckReport, choose: Callable[[pd.DataFrame], A
         expected.append(float(crafted["val_acc"].idxmax()))
 
     def follows(column: str) -> bool:
-        return column in table.columns and all(a in _best(t, column) for a, t in zip(answers, tables))
+        return column in table.columns and all(a in _best(t, column) for a, t in zip(answers, tables, strict=True))
 
     test_columns = [c for c in table.columns if str(c).startswith("test")]
-    if all(math.isclose(a, e) for a, e in zip(answers, expected)):
+    if all(math.isclose(a, e) for a, e in zip(answers, expected, strict=True)):
         report.add(name, True)
     elif math.isclose(answers[0], answers[1]):
         report.add(
