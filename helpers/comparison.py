@@ -46,7 +46,7 @@ def accuracy_panels(
         raise ValueError(f"ylim must be (low, high) with low < high, got {ylim!r}")
     tables = {label: read_metrics(_log_dir(label, run)) for label, run in runs.items()}
     fig, axes = plt.subplots(1, len(tables), figsize=(5 * len(tables), 3.6), sharey=True, squeeze=False)
-    for ax, (label, table) in zip(axes[0], tables.items()):
+    for ax, (label, table) in zip(axes[0], tables.items(), strict=True):
         missing = {"train_acc", "val_acc"} - set(table.columns)
         if missing:
             raise ValueError(f"run {label!r} logged no {sorted(missing)}: was it trained with ClassifierModule?")
