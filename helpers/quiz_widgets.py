@@ -89,7 +89,7 @@ def question_widget(quiz: Quiz, question: Question, number: int | None = None) -
     title = f"Question {number if number is not None else question.id} · {question.difficulty}"
     prompt = widgets.HTML(f"<b>{html.escape(title)}</b><br>{_rich(question.prompt)}")
     if question.kind == "choice":
-        labels = [f"{letter}. {_plain(text)}" for letter, text in zip(question.letters, question.options)]
+        labels = [f"{letter}. {_plain(text)}" for letter, text in zip(question.letters, question.options, strict=True)]
         answer: widgets.RadioButtons | widgets.FloatText = widgets.RadioButtons(
             options=labels, value=None, layout=widgets.Layout(width="100%")
         )
