@@ -192,5 +192,5 @@ def sweep_weight_decay(
     sweep = WeightDecaySweep(seconds=time.perf_counter() - start, workers=used, serial_reason=reason)
     if baseline is not None:
         sweep.baseline = results.pop(0)
-    sweep.runs = dict(zip(values, results))
+    sweep.runs = dict(zip(values, results, strict=True))
     return sweep
