@@ -47,7 +47,7 @@ def _failed_lines(output: str, reference: str = "") -> str:
     want = [line.strip() for line in reference.splitlines() if line.strip()]
     if not got:
         return "printed nothing" + (f"; the solution prints {_clip(want[0], 120)!r}" if want else "")
-    at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
+    at = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
     if at < len(got) and at < len(want):
         return _clip(f"printed {_clip(got[at], 160)!r} where the solution prints {_clip(want[at], 160)!r}", MAX_MESSAGE)
     if at < len(want):
