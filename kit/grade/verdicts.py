@@ -155,7 +155,7 @@ def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
         return Verdict(R.FAILED, "the evidence recorded for this check does not match the check's calls")
     reports: list[CheckReport] = []
     epochs: list[int] = []
-    for name, call, fixed in zip(names, calls, trusted_arguments(check)):
+    for name, call, fixed in zip(names, calls, trusted_arguments(check), strict=True):
         if "raised" in call:
             return Verdict(R.ERROR, _clip(f"the check raised {call['raised']}", 300))
         data = call.get("data")
