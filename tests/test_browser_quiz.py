@@ -10,6 +10,7 @@ line of a wrapped option selects that option. Screenshots go to ``artifacts/`` (
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def _check_layout(quizzes: list[dict], width: int) -> dict[str, int]:
         assert quiz["questions"], "no choice question rendered"
         for question in quiz["questions"]:
             options = question["options"]
-            for a, b in zip(options, options[1:]):
+            for a, b in itertools.pairwise(options):
                 assert not boxes_intersect(a["label"], b["label"]), f"{width}px: {a['text'][:30]!r} overlaps {b['text'][:30]!r}"
                 assert not boxes_intersect(a["input"], b["input"])
                 assert a["label"]["y"] + a["label"]["height"] <= b["label"]["y"] + 0.5  # stacked in order
