@@ -358,7 +358,7 @@ def test_check_leaves_the_learner_model_and_rng_alone():
     assert torch.equal(torch.rand(3), expected)
     assert model.num_epochs == 50 and model.hparams["num_epochs"] == 50
     assert model._trainer is None
-    assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters(), strict=True))
 
 
 @pytest.mark.parametrize("bad", [0.1, "LightningModel", lambda: None, torch.nn.Linear(2, 2), ClassifierModule.configure_optimizers])
