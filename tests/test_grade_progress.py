@@ -74,8 +74,8 @@ def test_solution_timing_is_recorded_rounded_and_read_back() -> None:
     assert [_bucket(x) for x in (1.0, 1.3, 2.5, 7, 10.01, 817)] == [1, 2, 5, 10, 20, 1000]
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x"), nbformat.v4.new_code_cell("y"), nbformat.v4.new_code_cell("z")]
-    for cell, (cid, start, end) in zip(nb.cells, [("fast", "00.000", "00.300"), ("slow", "00.000", "12.000"),
-                                                  ("none", None, None)]):
+    timings = [("fast", "00.000", "00.300"), ("slow", "00.000", "12.000"), ("none", None, None)]
+    for cell, (cid, start, end) in zip(nb.cells, timings, strict=True):
         cell["id"] = cid
         if start:
             cell.metadata["execution"] = {"iopub.execute_input": f"2024-01-01T00:00:{start}Z",
