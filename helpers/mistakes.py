@@ -62,19 +62,19 @@ def native_factor_mistake(lrs: Sequence[float], num_epochs: int, base_lr: float)
     good_progress = lambda e: (e - w) / (m - w)  # noqa: E731
     variants: list[tuple[Callable[[int], float], Callable[[int], float], str]] = [
         (good_ramp, lambda e: (e - w) / m,
-         f"your cosine progress divides by num_epochs (M = {m}); the cosine runs only over the epochs after the "
-         f"warmup, so divide (epoch - W) by M - W ({m - w}): with M it never reaches 0 at the last epoch"),
+         (f"your cosine progress divides by num_epochs (M = {m}); the cosine runs only over the epochs after the "
+         f"warmup, so divide (epoch - W) by M - W ({m - w}): with M it never reaches 0 at the last epoch")),
         (good_ramp, lambda e: e / m,
-         f"your cosine progress is epoch / M: it starts the cosine part-way down at epoch W ({w}); measure it from "
-         f"the end of the warmup, (epoch - W) / (M - W)"),
+         (f"your cosine progress is epoch / M: it starts the cosine part-way down at epoch W ({w}); measure it from "
+         f"the end of the warmup, (epoch - W) / (M - W)")),
         (good_ramp, lambda e: e / (m - w),
          f"your cosine progress does not subtract the warmup: use (epoch - W) / (M - W), which is 0 at epoch W ({w})"),
         (lambda e: e / w, good_progress,
-         f"your warmup divides by W ({w}); pl_bolts divides by W-1 = {w - 1}, so the warmup reaches the base LR at "
-         f"epoch W - 1 and holds it at epoch W"),
+         (f"your warmup divides by W ({w}); pl_bolts divides by W-1 = {w - 1}, so the warmup reaches the base LR at "
+         f"epoch W - 1 and holds it at epoch W")),
         (lambda e: (e + 1) / w, good_progress,
-         "your warmup is (epoch + 1) / W, which starts above 0; pl_bolts starts at 0 (warmup_start_lr=0) and "
-         "divides by W - 1: epoch / (W - 1)"),
+         ("your warmup is (epoch + 1) / W, which starts above 0; pl_bolts starts at 0 (warmup_start_lr=0) and "
+         "divides by W - 1: epoch / (W - 1)")),
     ]
     scale = max(abs(base_lr), 1e-12)
     if _close(lrs, [base_lr * x for x in _native(m, w, good_progress, good_ramp)], scale):
