@@ -79,8 +79,8 @@ class WarmupComparison:
         """A small table of the measured numbers, one line per run."""
         steps = self.warmup_epochs * self.warmup.steps_per_epoch
         lines = [
-            f"{self.optimizer}, base lr {self.base_lr:g}, batch size {self.batch_size}, "
-            f"warmup {self.warmup_epochs} epochs ({steps} steps), seed {self.seed}",
+            (f"{self.optimizer}, base lr {self.base_lr:g}, batch size {self.batch_size}, "
+            f"warmup {self.warmup_epochs} epochs ({steps} steps), seed {self.seed}"),
             f"{'run':<10} {'loss ep. 1':>10} {'loss last ep.':>13} {'val loss':>9} {'val acc':>8}",
         ]
         for run in (self.no_warmup, self.warmup):
