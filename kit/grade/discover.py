@@ -53,8 +53,8 @@ def read_notebook(path: Path) -> tuple[NotebookNode | None, tuple[str, str] | No
     """Parse a submission without trusting it: a notebook, or a (status, message) saying why not."""
     size = path.stat().st_size
     if size > MAX_BYTES:
-        return None, (R.TOO_LARGE, f"the file is {size / 2**20:.0f} MB; notebooks over {MAX_BYTES // 2**20} MB are not "
-                                   "graded (clear the outputs, save, and submit again)")
+        return None, (R.TOO_LARGE, (f"the file is {size / 2**20:.0f} MB; notebooks over {MAX_BYTES // 2**20} MB are not "
+                                   "graded (clear the outputs, save, and submit again)"))
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -68,15 +68,15 @@ def read_notebook(path: Path) -> tuple[NotebookNode | None, tuple[str, str] | No
         # Cut off: the error is at the very end, or a string never closes before the end.
         if text.lstrip().startswith("{") and (exc.pos >= len(text.rstrip()) - 1
                                               or exc.msg.startswith("Unterminated string")):
-            return None, (R.TRUNCATED_JSON, f"the notebook file ends early (after {len(data)} bytes): "
-                                            "it was cut off while saving or uploading; upload it again")
+            return None, (R.TRUNCATED_JSON, (f"the notebook file ends early (after {len(data)} bytes): "
+                                            "it was cut off while saving or uploading; upload it again"))
         return None, (R.NOT_JSON, f"not a notebook: not valid JSON ({exc.msg} at line {exc.lineno})")
     if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
         return None, (R.NOT_JSON, "valid JSON but not a Jupyter notebook (no cells)")
     major = raw.get("nbformat")
     if major != 4:
-        return None, (R.UNSUPPORTED_NBFORMAT, f"nbformat {major} notebook: only nbformat 4 can be graded; "
-                                              "open it in JupyterLab and save it, then submit again")
+        return None, (R.UNSUPPORTED_NBFORMAT, (f"nbformat {major} notebook: only nbformat 4 can be graded; "
+                                              "open it in JupyterLab and save it, then submit again"))
     cells = raw.get("cells")
     if not isinstance(cells, list) or not all(
         isinstance(c, dict) and c.get("cell_type") in ("code", "markdown", "raw") for c in cells
@@ -121,8 +121,8 @@ def find_submissions(root: Path, exercises: list[str]) -> list[Submission]:
         exercise = meta if meta in exercises else by_name
         if problem is None and not exercise:
             hint = f"its metadata names {meta!r}, " if meta else ""
-            problem = (R.UNKNOWN_EXERCISE, f"{hint}not one of the exercises ({', '.join(exercises)}); "
-                                           "name the file after its exercise, e.g. 01_warmup_cosine.ipynb")
+            problem = (R.UNKNOWN_EXERCISE, (f"{hint}not one of the exercises ({', '.join(exercises)}); "
+                                           "name the file after its exercise, e.g. 01_warmup_cosine.ipynb"))
         found.append(Submission(path=path, rel=rel.as_posix(), learner=_learner(rel, by_name or exercise),
                                 exercise=exercise, notebook=nb, problem=problem))
     return mark_duplicates(found)
@@ -139,7 +139,7 @@ def mark_duplicates(subs: list[Submission]) -> list[Submission]:
         if len(twins) > 1 and sub.exercise:
             names = ", ".join(t.rel for t in twins)
             sub = Submission(sub.path, sub.rel, sub.learner, sub.exercise, sub.notebook,
-                             (R.DUPLICATE, f"{len(twins)} submissions for {sub.learner} / {sub.exercise} "
-                                           f"({names}): keep one and grade again"))
+                             (R.DUPLICATE, (f"{len(twins)} submissions for {sub.learner} / {sub.exercise} "
+                                           f"({names}): keep one and grade again")))
         result.append(sub)
     return result
