@@ -117,7 +117,7 @@ def exercise_names(solutions_dir: Path) -> list[str]:
 def load_exercises(solutions_dir: Path, only: list[str] | None = None) -> dict[str, Exercise]:
     """All exercises in ``solutions_dir`` (or just ``only``, which must exist there)."""
     available = exercise_names(solutions_dir)
-    wanted = available if not only else only
+    wanted = only if only else available
     unknown = [name for name in wanted if name not in available]
     if unknown:
         raise GradeUsageError(
