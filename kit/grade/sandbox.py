@@ -278,7 +278,7 @@ def bwrap_command(layout: Layout, argv: list[str], env: Mapping[str, str], info_
         command += ["--setenv", key, value]
     if info_fd is not None:
         command += ["--info-fd", str(info_fd)]
-    return command + ["--", *argv]
+    return [*command, "--", *argv]
 
 
 def args_file(command: list[str], path: Path) -> tuple[list[str], int]:
