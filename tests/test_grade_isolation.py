@@ -135,7 +135,7 @@ def test_no_instructor_notebook_checkout_or_home_is_visible(looked) -> None:  # 
     names = {p.name for p in REPO.glob("solutions/*.ipynb")} | {p.name for p in REPO.glob("notebooks/*.ipynb")}
     assert not [p for p in outside_work if Path(p).name in names]
     assert [p for p in obs["ipynb"] if p.startswith(sandbox.WORK_INSIDE)] == [f"{sandbox.WORK_INSIDE}/submission.ipynb"]
-    host_paths = {p: seen for p, seen in obs["exists"].items()}
+    host_paths = dict(obs["exists"])
     # checkout, solutions, home, instructor folder, venv, base interpreter, /etc/shadow, a host temp folder
     assert host_paths == dict.fromkeys(host_paths, False)
     assert len(obs["tmp"]) <= 1 and all(n.startswith("tmp") and n.endswith(".json") for n in obs["tmp"])  # the kernel's connection file
