@@ -289,7 +289,7 @@ def test_merge_combines_and_refuses_overlap_or_mixed_modes(tmp_path: Path) -> No
 
 
 def test_csv_round_trip(tmp_path: Path) -> None:
-    rows = _rows("a") + [R.Row("z", "unknown", "z.ipynb", R.SUBMISSION_CHECK, R.NOT_JSON, 0, 0, 0, "",
+    rows = [*_rows("a"), R.Row("z", "unknown", "z.ipynb", R.SUBMISSION_CHECK, R.NOT_JSON, 0, 0, 0, "",
                                'message with "quotes", commas and ✗')]
     R.write_csv(rows, tmp_path / "g.csv")
     assert R.read_csv(tmp_path / "g.csv") == rows
