@@ -152,8 +152,8 @@ def test_no_markdown_backticks_in_any_check_message(repo) -> None:  # type: igno
     (docstrings may use reST ``code``)."""
     import ast
 
-    sources = sorted((repo / "helpers" / "checks").glob("*.py")) + [repo / "helpers" / "mistakes.py",
-                                                                   repo / "helpers" / "learner_code.py"]
+    sources = [*sorted((repo / "helpers" / "checks").glob("*.py")),
+               repo / "helpers" / "mistakes.py", repo / "helpers" / "learner_code.py"]
     found = []
     for path in sources:
         tree = ast.parse(path.read_text(encoding="utf-8"))
