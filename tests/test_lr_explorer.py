@@ -107,7 +107,7 @@ def test_every_family_plots_its_recorded_scheduler(explorer: LRExplorer, family:
 
 def test_marks_warmup_end_and_peak(explorer: LRExplorer) -> None:
     explorer.controls["warmup_epochs"].value = 8
-    x, y = plotted(explorer, "warmup ends (epoch 8)")
+    x, _y = plotted(explorer, "warmup ends (epoch 8)")
     assert set(x) == {8.0}
     peak_x, peak_y = plotted(explorer, "peak")
     # pl_bolts reaches the base LR at epoch W - 1
@@ -310,7 +310,7 @@ def test_per_step_with_lengths_in_epochs_is_explained_and_drawn_readably() -> No
     x, y = plotted(explorer, "make_warmup_scheduler (sampled once per epoch)")
     np.testing.assert_array_equal(x, np.arange(40))  # one value per epoch, not 240 oscillating ones
     np.testing.assert_allclose(y, explorer.last_compare.per_step[::SPE])
-    main, zoom = explorer.figure.axes
+    _main, zoom = explorer.figure.axes
     assert zoom.get_title() == "epoch 0, batch by batch"
     assert all(len(line.get_xdata()) == SPE for line in zoom.lines if line.get_linestyle() != ":")
     explorer.controls["interval"].value = "epoch"
