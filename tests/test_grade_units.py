@@ -67,7 +67,7 @@ def test_needs_training_tag_is_read(toy_dir: Path, tmp_path: Path) -> None:
 
 def test_unexecuted_solution_is_refused(tmp_path: Path) -> None:
     nbformat.write(toy_solution_source(), tmp_path / f"{TOY}.ipynb")
-    with pytest.raises(GradeUsageError, match="toy-check-double.*no saved printed output"):
+    with pytest.raises(GradeUsageError, match=r"toy-check-double.*no saved printed output"):
         load_exercises(tmp_path)
 
 
