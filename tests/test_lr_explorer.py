@@ -253,7 +253,7 @@ def test_misuse_raises_a_specific_error() -> None:
         lr_explorer("warmup", steps_per_epoch=SPE)
     with pytest.raises(ValueError, match="interval must be 'epoch' or 'step'"):
         lr_explorer(interval="batch", steps_per_epoch=SPE)
-    with pytest.raises(TypeError, match="compare must be a scheduler factory .* got int"):
+    with pytest.raises(TypeError, match=r"compare must be a scheduler factory .* got int"):
         lr_explorer(compare=3, steps_per_epoch=SPE)
     with pytest.raises(ValueError, match="steps_per_epoch must be a whole number of at least 1"):
         lr_explorer(steps_per_epoch=0)
@@ -402,7 +402,7 @@ def test_slider_ranges_fit_the_course_and_have_typed_boxes(explorer: LRExplorer)
     c["total_epochs"].value = 40
     assert c["warmup_epochs"].max == 40  # the warmup stays within the run
     explorer.typed["warmup_epochs"].value = 12  # typed into the box beside the slider
-    assert c["warmup_epochs"].value == 12 and "warmup ends (epoch 12)" in [l.get_label() for l in explorer.figure.axes[0].lines]
+    assert c["warmup_epochs"].value == 12 and "warmup ends (epoch 12)" in [line.get_label() for line in explorer.figure.axes[0].lines]
     c["total_epochs"].value = 8  # shorter than the warmup: clamped to the run, and the reason is shown
     assert c["warmup_epochs"].value == 8 and explorer.typed["warmup_epochs"].value == 8
     assert "must end before training does" in explorer.message
