@@ -175,7 +175,7 @@ def test_the_profile_pins_colabs_widget_stack_and_not_torch() -> None:
 def test_an_unpinned_profile_line_is_refused(tmp_path: Path) -> None:
     profile = tmp_path / "profile.txt"
     profile.write_text("# comment\nipywidgets==7.7.1\nnumpy>=2\n", encoding="utf-8")
-    with pytest.raises(lane.LaneError, match="must pin one version .* got 'numpy>=2'"):
+    with pytest.raises(lane.LaneError, match=r"must pin one version .* got 'numpy>=2'"):
         lane.profile_requirements(profile)
 
 
