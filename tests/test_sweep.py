@@ -94,7 +94,7 @@ def test_bad_weight_decays_are_refused_before_training(values, error, match) -> 
 
 
 def test_bad_factories_are_refused() -> None:
-    with pytest.raises(TypeError, match="make_model must be a function .* got an object of type AdamWModel"):
+    with pytest.raises(TypeError, match=r"make_model must be a function .* got an object of type AdamWModel"):
         sweep_weight_decay(AdamWModel(0.1), [0.1])
     with pytest.raises(TypeError, match="make_model must be a function"):
         train_seeded(None)
