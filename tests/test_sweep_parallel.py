@@ -159,7 +159,7 @@ class FailsInTraining(AdamW):
 
 @needs_two_cores
 def test_an_error_in_a_worker_is_raised_here_with_its_traceback(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="learner bug at weight decay 0.5") as caught:
+    with pytest.raises(ValueError, match=r"learner bug at weight decay 0\.5") as caught:
         sweep_weight_decay(FailsInTraining, [0.1, 0.5], log_dir=tmp_path, progress=False, max_epochs=1)
     notes = "\n".join(getattr(caught.value, "__notes__", []))
     assert "raised while training weight_decay=0.5 in a worker process" in notes and "training_step" in notes
