@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -239,7 +240,7 @@ def test_an_interrupted_run_leaves_nothing_behind(log_dir: Path) -> None:
 
     class StopAtStep2(SGDModule):
         stop = True
-        flushed: list[int] = []
+        flushed: ClassVar[list[int]] = []  # one module per test: a class-level list is fine
 
         def training_step(self, batch, batch_idx):
             if self.stop and batch_idx == 2:
