@@ -407,7 +407,7 @@ class LRExplorer:
             return self.compare, ""
         try:
             return self._record_compare(config, config.interval), ""
-        except Exception as error:  # the learner's code: report it, keep the reference visible
+        except Exception as error:  # noqa: BLE001 - the learner's code: report it, keep the reference visible
             return None, _describe_failure(self.compare_label, error)
 
     def _mismatch_sentence(self, config: ScheduleConfig, curve: LRCurve, compare: LRCurve) -> str:
