@@ -312,7 +312,7 @@ def _check_follows_argument(report: CheckReport, probe: Mapping[str, Any] | None
     if not isinstance(probe, Mapping) or "behaviour" not in probe:
         report.add(name, False, f"{model_name}(weight_decay={PROBE_WEIGHT_DECAY}) failed to configure")
         return
-    rule, hyper = _rule(probe["behaviour"], seed)
+    rule, _hyper = _rule(probe["behaviour"], seed)
     found = [g["hyper"].get("weight_decay") or 0.0 for g in probe["behaviour"]["groups"]]
     if rule is not None and all(math.isclose(wd, PROBE_WEIGHT_DECAY) for wd in found):
         report.add(name, True)
