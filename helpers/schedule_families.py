@@ -31,7 +31,8 @@ import torch
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, SequentialLR, StepLR
 
 from helpers.data import STEPS_PER_EPOCH
-from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
+from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr, warmup_cosine_values
+from helpers.validate import is_int, is_number
 
 # key -> label shown in the widget's dropdown
 FAMILIES: dict[str, str] = {
@@ -43,14 +44,6 @@ FAMILIES: dict[str, str] = {
 }
 WARMUP_FAMILIES = ("linear_warmup_cosine", "exp_warmup_cosine", "constant", "step")
 COSINE_FAMILIES = ("cosine", "linear_warmup_cosine", "exp_warmup_cosine")
-
-
-def _is_whole(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -93,70 +86,87 @@ class ScheduleConfig:
         return self.warmup_epochs * self.units_per_epoch if self.family in WARMUP_FAMILIES else 0
 
 
-def validate(config: ScheduleConfig) -> None:
-    """Raise ``ValueError`` saying what is impossible about ``config`` (the widget shows the text)."""
-    c = config
+def _check_common(c: ScheduleConfig) -> None:
+    """Family, interval, lengths and numbers: what every family needs."""
     if c.family not in FAMILIES:
         raise ValueError(f"family must be one of {tuple(FAMILIES)}, got {c.family!r}")
     if c.interval not in INTERVALS:
         raise ValueError(f"interval must be 'epoch' (step once per epoch) or 'step' (once per batch), got {c.interval!r}")
     for name in ("total_epochs", "steps_per_epoch"):
         value = getattr(c, name)
-        if not _is_whole(value) or value < 1:
+        if not is_int(value, numpy=True) or value < 1:
             raise ValueError(f"{name.replace('_', ' ')} must be a whole number of at least 1, got {value!r}")
     for name in ("base_lr", "warmup_start_lr", "eta_min", "gamma"):
         value = getattr(c, name)
-        if not _is_number(value) or not math.isfinite(value):
+        if not is_number(value, numpy=True) or not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value!r}")
     if c.base_lr <= 0:
         raise ValueError(f"The base LR must be positive, got {c.base_lr:g}: the optimizer would not learn (or climb the loss).")
 
-    if c.family in COSINE_FAMILIES:
-        if c.eta_min < 0:
-            raise ValueError(f"eta_min must be 0 or more, got {c.eta_min:g}: a learning rate cannot be negative.")
-        if c.eta_min > c.base_lr:
+
+def _check_cosine(c: ScheduleConfig) -> None:
+    """eta_min of a family ending in a cosine."""
+    if c.eta_min < 0:
+        raise ValueError(f"eta_min must be 0 or more, got {c.eta_min:g}: a learning rate cannot be negative.")
+    if c.eta_min > c.base_lr:
+        raise ValueError(
+            f"eta_min ({c.eta_min:g}) is above the base LR ({c.base_lr:g}): "
+            "the cosine would climb instead of decay. Lower eta_min or raise the base LR."
+        )
+
+
+def _check_warmup(c: ScheduleConfig) -> None:
+    """The warmup of a family with one: its length and its start LR."""
+    if not is_int(c.warmup_epochs, numpy=True) or c.warmup_epochs < 0:
+        raise ValueError(f"warmup epochs must be a whole number of 0 or more, got {c.warmup_epochs!r}")
+    if c.warmup_epochs >= c.total_epochs:
+        raise ValueError(
+            f"The warmup ({c.warmup_epochs} epochs) must end before training does ({c.total_epochs} epochs): "
+            "the schedule would never leave the warmup. Shorten the warmup or train longer."
+        )
+    if c.family == "linear_warmup_cosine" and c.warmup_epochs == 0:
+        raise ValueError(
+            "linear warmup + cosine needs at least 1 warmup epoch: pl_bolts' LinearWarmupCosineAnnealingLR "
+            "with warmup_epochs=0 stays at warmup_start_lr for the whole run. Use 'cosine only' for no warmup."
+        )
+    if c.warmup_epochs > 0:
+        if c.warmup_start_lr < 0:
+            raise ValueError(f"The warmup start LR must be 0 or more, got {c.warmup_start_lr:g}: a learning rate cannot be negative.")
+        if c.warmup_start_lr > c.base_lr:
             raise ValueError(
-                f"eta_min ({c.eta_min:g}) is above the base LR ({c.base_lr:g}): "
-                "the cosine would climb instead of decay. Lower eta_min or raise the base LR."
+                f"The warmup start LR ({c.warmup_start_lr:g}) is above the base LR ({c.base_lr:g}): "
+                "a warmup has to rise to the base LR."
+            )
+        if c.family == "exp_warmup_cosine" and c.warmup_start_lr == 0:
+            raise ValueError(
+                "An exponential warmup cannot start at LR 0: it multiplies the LR by a constant factor, "
+                "and 0 times anything stays 0. Start at a small positive LR, e.g. base LR / 100."
             )
 
-    if c.family in WARMUP_FAMILIES:
-        if not _is_whole(c.warmup_epochs) or c.warmup_epochs < 0:
-            raise ValueError(f"warmup epochs must be a whole number of 0 or more, got {c.warmup_epochs!r}")
-        if c.warmup_epochs >= c.total_epochs:
-            raise ValueError(
-                f"The warmup ({c.warmup_epochs} epochs) must end before training does ({c.total_epochs} epochs): "
-                "the schedule would never leave the warmup. Shorten the warmup or train longer."
-            )
-        if c.family == "linear_warmup_cosine" and c.warmup_epochs == 0:
-            raise ValueError(
-                "linear warmup + cosine needs at least 1 warmup epoch: pl_bolts' LinearWarmupCosineAnnealingLR "
-                "with warmup_epochs=0 stays at warmup_start_lr for the whole run. Use 'cosine only' for no warmup."
-            )
-        if c.warmup_epochs > 0:
-            if c.warmup_start_lr < 0:
-                raise ValueError(f"The warmup start LR must be 0 or more, got {c.warmup_start_lr:g}: a learning rate cannot be negative.")
-            if c.warmup_start_lr > c.base_lr:
-                raise ValueError(
-                    f"The warmup start LR ({c.warmup_start_lr:g}) is above the base LR ({c.base_lr:g}): "
-                    "a warmup has to rise to the base LR."
-                )
-            if c.family == "exp_warmup_cosine" and c.warmup_start_lr == 0:
-                raise ValueError(
-                    "An exponential warmup cannot start at LR 0: it multiplies the LR by a constant factor, "
-                    "and 0 times anything stays 0. Start at a small positive LR, e.g. base LR / 100."
-                )
 
-    if c.family == "step":
-        if not _is_whole(c.step_size) or c.step_size < 1:
-            raise ValueError(f"step size (epochs between decays) must be a whole number of at least 1, got {c.step_size!r}")
-        if not 0 < c.gamma <= 1:
-            raise ValueError(f"gamma (the factor applied at each decay) must be in (0, 1], got {c.gamma:g}")
+def _check_step(c: ScheduleConfig) -> None:
+    """Step size and gamma of step decay."""
+    if not is_int(c.step_size, numpy=True) or c.step_size < 1:
+        raise ValueError(f"step size (epochs between decays) must be a whole number of at least 1, got {c.step_size!r}")
+    if not 0 < c.gamma <= 1:
+        raise ValueError(f"gamma (the factor applied at each decay) must be in (0, 1], got {c.gamma:g}")
+
+
+def validate(config: ScheduleConfig) -> None:
+    """Raise ``ValueError`` saying what is impossible about ``config`` (the widget shows the text)."""
+    _check_common(config)
+    if config.family in COSINE_FAMILIES:
+        _check_cosine(config)
+    if config.family in WARMUP_FAMILIES:
+        _check_warmup(config)
+    if config.family == "step":
+        _check_step(config)
 
 
 def _cosine_tail(t: np.ndarray, c: ScheduleConfig) -> np.ndarray:
-    progress = (t - c.warmup_units) / (c.total_units - c.warmup_units)
-    return c.eta_min + 0.5 * (c.base_lr - c.eta_min) * (1 + np.cos(np.pi * progress))
+    """The cosine from the base LR at the end of the warmup to eta_min at the end (valid for t >= warmup)."""
+    return warmup_cosine_values(t, base_lr=c.base_lr, warmup_epochs=c.warmup_units, max_epochs=c.total_units,
+                                eta_min=c.eta_min)
 
 
 def _linear_to_base(t: np.ndarray, c: ScheduleConfig) -> np.ndarray:
@@ -175,8 +185,8 @@ def closed_form_values(config: ScheduleConfig) -> np.ndarray:
     if c.family == "cosine":
         return _cosine_tail(t, c)
     if c.family == "linear_warmup_cosine":
-        ramp = c.warmup_start_lr + t * (c.base_lr - c.warmup_start_lr) / max(1, w - 1)
-        return np.where(t < w, ramp, _cosine_tail(t, c))
+        return warmup_cosine_values(t, base_lr=c.base_lr, warmup_epochs=w, max_epochs=c.total_units,
+                                    warmup_start_lr=c.warmup_start_lr, eta_min=c.eta_min)
     if c.family == "exp_warmup_cosine":
         if w == 0:
             return _cosine_tail(t, c)

@@ -38,7 +38,7 @@ from helpers.checks.optimizer_config import parse_configure_optimizers
 from helpers.checks.report import CheckReport
 from helpers.data import STEPS_PER_EPOCH
 from helpers.mistakes import native_factor_mistake, non_whole_warmup
-from helpers.schedules import step_and_record, warmup_cosine_lr
+from helpers.schedules import step_and_record, warmup_cosine_lr, warmup_cosine_values
 from helpers.settings import BASE_LR, TARGET_ACCURACY, WARMUP_FRACTION
 from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV, RunResult
 from helpers.validate import (
@@ -228,7 +228,7 @@ def _reference(num_epochs: int, base_lr: float, steps_per_epoch: int) -> list[np
     total = num_epochs * steps_per_epoch
     warmups = {_warmup_epochs(num_epochs) * steps_per_epoch, _warmup_epochs(total)}
     return [
-        np.array([warmup_cosine_lr(s, base_lr=base_lr, warmup_epochs=w, max_epochs=total) for s in range(total)])
+        warmup_cosine_values(np.arange(total), base_lr=base_lr, warmup_epochs=w, max_epochs=total)
         for w in sorted(warmups)
         if 0 < w < total
     ]
