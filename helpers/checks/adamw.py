@@ -630,7 +630,7 @@ def _judge_choice(choice: Any, choose: Callable[[pd.DataFrame], Any] | None, tab
                   label: str, seed: int, context: JudgeContext | None = None, weights: Any = None) -> CheckReport:
     report = CheckReport(f"Checking {label}" + (" on an example sweep table" if example else ""))
     if choose is None:
-        value: float | None = float(choice)  # type: ignore[arg-type]
+        value: float | None = float(choice)
     else:
         try:
             value, error = _call(choose, table)
@@ -738,7 +738,7 @@ def collect_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | 
         data["weights"] = collect_sweep_weights(table, namespace)
     if callable(choice):
         data["label"] = str(getattr(choice, "__name__", "your selection"))[:60]
-        answers = {}
+        answers: dict[str, dict[str, Any]] = {}
         for shown in _presented(table, seed):
             try:
                 answers[_fingerprint(shown)] = {"value": _as_float(choice(shown.copy()))}
