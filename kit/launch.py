@@ -7,8 +7,9 @@ the setup cell's clone command and the README's launch table follow from these t
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -236,7 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     targets = [] if args.readme else args.notebooks or sorted(course().solutions.glob("*.ipynb"))
-    jobs = [lambda p=path: update_notebook(p, check=args.check, force=args.force) for path in targets]
+    jobs: list[Callable[[], tuple[bool, list[str]]]] = [
+        functools.partial(update_notebook, path, check=args.check, force=args.force) for path in targets
+    ]
     if args.readme or not args.notebooks:
         jobs.append(lambda: update_readme(course().readme, check=args.check))
     ok, quiet = True, True
