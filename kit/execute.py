@@ -39,7 +39,7 @@ class NotebookExecutionError(RuntimeError):
 TIMING_KEY = "kit_timing"
 
 
-def _bucket(seconds: float) -> float:
+def round_seconds(seconds: float) -> float:
     """Round up to 1, 2, 5, 10, 20, 50, ... so that re-executions rarely change the value."""
     power = 10 ** math.floor(math.log10(seconds))
     return float(next(step * power for step in (1, 2, 5, 10) if step * power >= seconds))
@@ -57,14 +57,14 @@ def _cell_seconds(cell: NotebookNode) -> float | None:
     return (end - start).total_seconds()
 
 
-def _strip_timing(nb: NotebookNode, keep_seconds: bool = False) -> None:
+def strip_timing(nb: NotebookNode, keep_seconds: bool = False) -> None:
     """Drop per-cell ``metadata.execution`` blocks (JupyterLab or nbclient timestamps); with
     ``keep_seconds``, first note each cell of a second or more in ``metadata.kit_timing``."""
     measured = {}
     for cell in nb.cells:
         seconds = _cell_seconds(cell) if keep_seconds and cell.get("id") else None
         if seconds is not None and seconds >= 1.0:
-            measured[cell["id"]] = _bucket(seconds)
+            measured[cell["id"]] = round_seconds(seconds)
         cell.metadata.pop("execution", None)
     if keep_seconds:
         nb.metadata.pop(TIMING_KEY, None)
@@ -119,7 +119,7 @@ def run_notebook(
             detail = _error_text(nb.cells[index]) if 0 <= index < len(nb.cells) else ""
             detail = detail or _ANSI.sub("", str(exc))
         raise NotebookExecutionError(f"{where} failed:\n{detail}") from None
-    _strip_timing(nb, keep_seconds=True)
+    strip_timing(nb, keep_seconds=True)
     return nb
 
 

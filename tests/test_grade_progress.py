@@ -9,7 +9,7 @@ import time
 import nbformat
 import pytest
 
-from kit.execute import _bucket, _strip_timing
+from kit.execute import round_seconds, strip_timing
 from kit.grade import progress
 from kit.grade.assemble import GradedCopy
 from kit.grade.run import TIMEOUT_MARGIN, Limits, cell_heading, measured_seconds, run_graded_copy
@@ -71,7 +71,7 @@ def test_runs_report_their_cell_and_labels_stay_apart() -> None:
 
 
 def test_solution_timing_is_recorded_rounded_and_read_back() -> None:
-    assert [_bucket(x) for x in (1.0, 1.3, 2.5, 7, 10.01, 817)] == [1, 2, 5, 10, 20, 1000]
+    assert [round_seconds(x) for x in (1.0, 1.3, 2.5, 7, 10.01, 817)] == [1, 2, 5, 10, 20, 1000]
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x"), nbformat.v4.new_code_cell("y"), nbformat.v4.new_code_cell("z")]
     timings = [("fast", "00.000", "00.300"), ("slow", "00.000", "12.000"), ("none", None, None)]
@@ -80,7 +80,7 @@ def test_solution_timing_is_recorded_rounded_and_read_back() -> None:
         if start:
             cell.metadata["execution"] = {"iopub.execute_input": f"2024-01-01T00:00:{start}Z",
                                           "shell.execute_reply": f"2024-01-01T00:00:{end}Z"}
-    _strip_timing(nb, keep_seconds=True)
+    strip_timing(nb, keep_seconds=True)
     assert all("execution" not in c.metadata for c in nb.cells)
     assert nb.metadata["kit_timing"] == {"cell_seconds": {"slow": 20.0}}
     assert measured_seconds(nb) == {"slow": 20.0}
