@@ -288,6 +288,20 @@ def test_merge_combines_and_refuses_overlap_or_mixed_modes(tmp_path: Path) -> No
         merge([tmp_path / "s1", tmp_path / "s3"])
 
 
+def test_summary_and_merge_say_whether_the_sandbox_was_on(tmp_path: Path) -> None:
+    from kit.grade.report import summary_text
+
+    rows = _rows("a")
+    assert "Sandbox: on (one bubblewrap sandbox per submission)." in summary_text(rows, {"mode": "full", "sandbox": True})
+    assert "Sandbox: **OFF** (--no-sandbox" in summary_text(rows, {"mode": "full", "sandbox": False})
+    for name, sandboxed in (("on1", True), ("on2", True), ("off", False)):
+        _write_run(tmp_path / name, _rows(name), "full")
+        (tmp_path / name / "run.json").write_text(json.dumps({"mode": "full", "sandbox": sandboxed}))
+    assert merge([tmp_path / "on1", tmp_path / "on2"])[1]["sandbox"] is True
+    _, mixed = merge([tmp_path / "on1", tmp_path / "off"])
+    assert mixed["sandbox"] == "mixed" and "Sandbox: mixed" in summary_text(rows, mixed)
+
+
 def test_csv_round_trip(tmp_path: Path) -> None:
     rows = [*_rows("a"), R.Row("z", "unknown", "z.ipynb", R.SUBMISSION_CHECK, R.NOT_JSON, 0, 0, 0, "",
                                'message with "quotes", commas and ✗')]

@@ -58,10 +58,21 @@ def feedback_text(rows: list[R.Row]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _sandbox_line(sandbox: object) -> str:
+    """Whether learner code ran sandboxed: an instructor reading the summary must see it."""
+    if sandbox is True:
+        return "Sandbox: on (one bubblewrap sandbox per submission)."
+    if sandbox is False:
+        return "Sandbox: **OFF** (--no-sandbox: learner code ran unisolated, as the grading user)."
+    return "Sandbox: mixed or not recorded (parts merged from different runs)." if sandbox == "mixed" else \
+        "Sandbox: not recorded."
+
+
 def summary_text(rows: list[R.Row], settings: dict[str, object]) -> str:
     """Per-exercise pass rates (per check) and the spread of submission statuses."""
     totals = [r for r in rows if r.is_total]
-    lines = ["# Grading summary", "", f"Mode: {settings.get('mode', '?')}. Submissions: {len(totals)}.", ""]
+    head = f"Mode: {settings.get('mode', '?')}. Submissions: {len(totals)}. {_sandbox_line(settings.get('sandbox'))}"
+    lines = ["# Grading summary", "", head, ""]
     problems = [r for r in rows if r.check == R.SUBMISSION_CHECK]
     if problems:
         lines += ["## Submissions that could not be graded", "", "| submission | learner | status | message |",

@@ -42,12 +42,15 @@ def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
     rows: list[R.Row] = []
     seen: dict[str, Path] = {}
     modes = set()
+    sandboxes: list[object] = []
     for folder in out_dirs:
         if not folder.is_dir():
             raise GradeUsageError(f"{folder} is not a folder (pass the --out folders of grading runs)")
         run_file = folder / RUN_FILE
         if run_file.is_file():
-            modes.add(json.loads(run_file.read_text()).get("mode"))
+            run = json.loads(run_file.read_text())
+            modes.add(run.get("mode"))
+            sandboxes.append(run.get("sandbox"))
         part = R.read_csv(folder / "grades.csv")
         for sub in sorted({r.submission for r in part}):
             if sub in seen:
@@ -56,7 +59,9 @@ def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
         rows.extend(part)
     if len(modes) > 1:
         raise GradeUsageError(f"cannot merge quick and full grading runs ({sorted(map(str, modes))})")
-    return sort_rows(rows), {"mode": modes.pop() if modes else "unknown", "merged": [str(p) for p in out_dirs]}
+    sandbox = sandboxes[0] if sandboxes and all(x is sandboxes[0] for x in sandboxes) else "mixed"
+    return sort_rows(rows), {"mode": modes.pop() if modes else "unknown", "sandbox": sandbox,
+                             "merged": [str(p) for p in out_dirs]}
 
 
 def sort_rows(rows: list[R.Row]) -> list[R.Row]:
