@@ -8,32 +8,64 @@ Cases: the toy exercise of the tests (a few print cells: the fixed cost of a run
 solution (its own graded copy, i.e. a correct learner), in quick mode and, with ``--full``, in
 full mode. Seconds are wall-clock per submission as ``run_graded_copy`` measures them, and the
 CPU seconds of the whole process tree (user + system, from ``RUSAGE_CHILDREN``), which a busy
-machine disturbs much less than wall-clock time.
+machine disturbs much less than wall-clock time. This process makes itself the child subreaper
+(Linux ``PR_SET_CHILD_SUBREAPER``) and reaps every orphan after each run, so a process that
+outlives its parent (a kernel left behind by pytest, a detached worker) is counted too, with or
+without the sandbox.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import resource
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from grade_fixtures import build_toy_solutions  # noqa: E402
+from grade_fixtures import build_toy_solutions
 
-from kit.grade.assemble import build_graded_copy  # noqa: E402
-from kit.grade.registry import load_exercises  # noqa: E402
-from kit.grade.run import Limits, run_graded_copy  # noqa: E402
+from kit.grade.assemble import build_graded_copy
+from kit.grade.registry import load_exercises
+from kit.grade.run import Limits, run_graded_copy
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> bool:
+    """Orphans of a run are re-parented to this process (instead of init), so their CPU is counted."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+
+
+def _reap_orphans() -> int:
+    """Wait for every finished child (orphans included): their usage then enters RUSAGE_CHILDREN."""
+    reaped = 0
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if pid == 0:
+            return reaped
+        reaped += 1
 
 
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def _measure(graded, quick: bool, repeat: int) -> tuple[dict[bool, list[float]], dict[bool, list[float]]]:  # type: ignore[no-untyped-def]
@@ -44,11 +76,16 @@ def _measure(graded, quick: bool, repeat: int) -> tuple[dict[bool, list[float]],
             limits = Limits(cell_timeout=3600, submission_timeout=7200, sandbox=sandboxed)
             before = _cpu()
             outcome = run_graded_copy(graded, limits, quick=quick)
+            time.sleep(0.3)  # processes killed by the token may still be dying
+            orphans = _reap_orphans()
             cpu[sandboxed].append(_cpu() - before)
             bad = [c.cell_id for c in outcome.cells.values() if c.kind not in ("passed", "differs", "skipped")]
             if outcome.killed or not outcome.cells or bad:
                 print(f"  warning: run not clean (sandbox={sandboxed}): {bad or outcome.stderr_tail[-300:]}")
             times[sandboxed].append(outcome.seconds)
+            print(f"  pair {i + 1} {'quick' if quick else 'full '} sandbox={'on ' if sandboxed else 'off'}: "
+                  f"wall {outcome.seconds:6.1f} s, CPU {cpu[sandboxed][-1]:6.1f} s"
+                  f"{f', {orphans} orphans reaped' if orphans else ''}, load {_load()}", flush=True)
     return times, cpu
 
 
@@ -60,6 +97,8 @@ def main() -> int:
     parser.add_argument("--exercise", default="01_warmup_cosine")
     parser.add_argument("--only", choices=("toy", "real"), default=None, help="one case only")
     args = parser.parse_args()
+    if not _become_subreaper():
+        print("  note: not a child subreaper: CPU of orphaned processes is not counted")
     with tempfile.TemporaryDirectory() as tmp:
         toy = load_exercises(build_toy_solutions(Path(tmp) / "toy").parent, None)
         real = load_exercises(REPO / "solutions", [args.exercise])
@@ -74,12 +113,14 @@ def main() -> int:
                 times, cpu = _measure(graded, quick, args.repeat)
                 on, off = statistics.median(times[True]), statistics.median(times[False])
                 con, coff = statistics.median(cpu[True]), statistics.median(cpu[False])
-                load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+                load = _load()
                 print(f"{name:<24} {'quick' if quick else 'full':<6} {on:>10.1f} {off:>13.1f} "
                       f"{(on - off) / off:>+8.0%} {con:>7.1f}/{coff:<6.1f} {(con - coff) / coff:>+12.0%}  {load}",
                       flush=True)
                 print(f"  runs on:  {' '.join(f'{t:.1f}' for t in times[True])}")
                 print(f"  runs off: {' '.join(f'{t:.1f}' for t in times[False])}")
+                print(f"  CPU on:   {' '.join(f'{t:.1f}' for t in cpu[True])}")
+                print(f"  CPU off:  {' '.join(f'{t:.1f}' for t in cpu[False])}", flush=True)
     return 0
 
 
