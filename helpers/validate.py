@@ -8,17 +8,17 @@ here (``True`` is an ``int`` to Python, never an epoch count to a learner). Type
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, TypeGuard
 
 
-def is_int(value: object, *, numpy: bool = False) -> bool:
+def is_int(value: object, *, numpy: bool = False) -> TypeGuard[int]:
     """An ``int`` that is not a ``bool`` (with ``numpy=True`` also ``np.int64`` and the like)."""
     if isinstance(value, bool):
         return False
     return isinstance(value, numbers.Integral) if numpy else isinstance(value, int)
 
 
-def is_number(value: object, *, numpy: bool = False) -> bool:
+def is_number(value: object, *, numpy: bool = False) -> TypeGuard[float]:
     """An ``int`` or ``float`` that is not a ``bool`` (with ``numpy=True`` also numpy scalars)."""
     if isinstance(value, bool):
         return False
@@ -27,7 +27,7 @@ def is_number(value: object, *, numpy: bool = False) -> bool:
 
 def as_number(value: object) -> float | None:
     """``value`` as a float if it is a number (not a bool), else None: for reading plain data."""
-    return float(value) if is_number(value) else None  # type: ignore[arg-type]
+    return float(value) if is_number(value) else None
 
 
 def _fail_type(name: str, value: object, what: str) -> TypeError:
@@ -45,14 +45,14 @@ def require_int(name: str, value: object, *, what: str = "a whole number") -> in
     """``value`` if it is an int (not a bool); else TypeError."""
     if not is_int(value):
         raise _fail_type(name, value, what)
-    return value  # type: ignore[return-value]
+    return value
 
 
 def require_number(name: str, value: object, *, what: str = "a number") -> int | float:
     """``value`` if it is an int or float (not a bool); else TypeError."""
     if not is_number(value):
         raise _fail_type(name, value, what)
-    return value  # type: ignore[return-value]
+    return value
 
 
 def require_bool(name: str, value: object, *, what: str = "True or False") -> bool:
@@ -80,7 +80,7 @@ def require_whole(name: str, value: object, minimum: int, *, what: str | None = 
                   maximum: int | None = None) -> int:
     """``value`` if it is an int (not a bool) in ``minimum..maximum``; else one ValueError naming
     the value's repr, for arguments where a wrong type and a wrong range get the same advice."""
-    if not is_int(value) or value < minimum or (maximum is not None and value > maximum):  # type: ignore[operator]
+    if not is_int(value) or value < minimum or (maximum is not None and value > maximum):
         default = f"a whole number >= {minimum}" if maximum is None else f"a whole number in {minimum}..{maximum}"
         raise ValueError(f"{name} must be {what or default}, got {value!r}")
-    return value  # type: ignore[return-value]
+    return value

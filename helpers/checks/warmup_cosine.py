@@ -392,7 +392,7 @@ def _shape_criteria(s: _Shape, exact: bool) -> list[tuple[str, Callable[[_Shape]
         ("LR never rises again after the peak", _never_rises_again),
         ("cosine decay reaches ≈0 at the last epoch", _decays_to_zero),
     ]
-    return criteria + [("equals warmup + cosine at every epoch", _equals_closed_form)] if exact else criteria
+    return [*criteria, ("equals warmup + cosine at every epoch", _equals_closed_form)] if exact else criteria
 
 
 def _add_shape_criteria(
@@ -464,16 +464,35 @@ def _probe_cause(sub: CheckReport) -> str:
     return f"{failed[0].name}: {failed[0].hint}" if failed else ""
 
 
+@dataclass
+class _MainRun:
+    """What a schedule judge starts from: the run at the main length, its report begun with
+    whether the scheduler could be built and stepped."""
+
+    report: CheckReport
+    run: _Run
+    n: int
+    base_lr: float
+    runs: Mapping[str, Any]
+    ran: bool
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any], context: JudgeContext, function: str) -> _MainRun:
+        n = context.main_length(int(data["num_epochs"]))
+        runs = _runs_of(data)
+        report = CheckReport(f"Check: {function}(optimizer, num_epochs={n})")
+        run = _Run.from_data(runs.get(str(n)), n)
+        ran = report.add(f"builds a scheduler and steps it through {n} epochs", not run.error, run.error)
+        return cls(report, run, n, float(data["base_lr"]), runs, ran)
+
+
 def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
     """Judge the recorded schedule at the main length (the learner's, or the course's for the
     grader), then at every probe length: a hard-coded length fails at some probe."""
     context = context or learner_context()
-    n = context.main_length(int(data["num_epochs"]))
-    base_lr = float(data["base_lr"])
-    runs = _runs_of(data)
-    report = CheckReport(f"Check: make_warmup_scheduler(optimizer, num_epochs={n})")
-    run = _Run.from_data(runs.get(str(n)), n)
-    if not report.add(f"builds a scheduler and steps it through {n} epochs", not run.error, run.error):
+    main = _MainRun.of(data, context, "make_warmup_scheduler")
+    report, run, n, base_lr, runs = main.report, main.run, main.n, main.base_lr, main.runs
+    if not main.ran:
         return report
     if not _add_shape_criteria(report, run, num_epochs=n, base_lr=base_lr, scheduler=run.scheduler):
         return report
@@ -833,12 +852,9 @@ def _bolts_reference(num_epochs: int, base_lr: float) -> np.ndarray:
 def judge_native_schedule(data: Mapping[str, Any], context: JudgeContext | None = None, tol: float = 1e-9) -> CheckReport:
     """Judge the native schedule against pl_bolts epoch by epoch, at the main and the probe lengths."""
     context = context or learner_context()
-    n = context.main_length(int(data["num_epochs"]))
-    base_lr = float(data["base_lr"])
-    runs = _runs_of(data)
-    report = CheckReport(f"Check: make_native_scheduler(optimizer, num_epochs={n})")
-    run = _Run.from_data(runs.get(str(n)), n)
-    if not report.add(f"builds a scheduler and steps it through {n} epochs", not run.error, run.error):
+    main = _MainRun.of(data, context, "make_native_scheduler")
+    report, run, n, base_lr, runs = main.report, main.run, main.n, main.base_lr, main.runs
+    if not main.ran:
         return report
     module = run.scheduler.module if run.scheduler else ""
     name = run.scheduler.name if run.scheduler else "?"
