@@ -302,8 +302,10 @@ def report(rounds: list[Round], epochs: int, baseline_threads: int = 1, started:
     variants = [v for v in VARIANTS if any(v in r for r in rounds)]
     lines = [
         (f"Exercise 1, {epochs} epochs: SGD lr {LEARNING_RATE}, LinearWarmupCosineAnnealingLR "
-        f"(warmup {warmup_epochs_for(epochs)} epochs, cosine to {epochs}; 'step': the same counted in steps), seed {SEED}"),
-        (f"{started}; torch {torch.__version__}, lightning {L.__version__}, {len(os.sched_getaffinity(0))} usable CPUs, "
+        f"(warmup {warmup_epochs_for(epochs)} epochs, cosine to {epochs}; 'step': the same counted in steps), seed "
+            f"{SEED}"),
+        (f"{started}; torch {torch.__version__}, lightning {L.__version__}, {len(os.sched_getaffinity(0))} usable "
+         f"CPUs, "
         f"threads: baseline {baseline_threads or TORCH_DEFAULT_THREADS}, others 1"),
         f"load average (1/5/15 min) at start {loads[0][0]:.2f} {loads[0][1]:.2f} {loads[0][2]:.2f}, "
         f"at end {loads[1][0]:.2f} {loads[1][1]:.2f} {loads[1][2]:.2f}" if len(loads) == 2 else "",
