@@ -238,7 +238,8 @@ def _rule(behaviour: Any, seed: int) -> tuple[str | None, dict[str, Any]]:
             for param in params:
                 after = param.get("after") if isinstance(param, Mapping) else None
                 index = param.get("index") if isinstance(param, Mapping) else None
-                if not isinstance(after, np.ndarray) or not isinstance(index, int) or not 0 < len(after) <= BEHAVIOUR_ELEMENTS:
+                if not isinstance(after, np.ndarray) or not isinstance(index,
+                    int) or not 0 < len(after) <= BEHAVIOUR_ELEMENTS:
                     return None, {}
                 start, grads = _start_and_grads(seed, index)
                 k = len(after)
@@ -369,11 +370,13 @@ def _check_learning_rate(report: CheckReport, run: Mapping[str, Any], hyper: Map
 def _check_scheduler(report: CheckReport, schedule: Mapping[str, Any], epochs: Any, lr0: Any) -> None:
     name = "scheduler left as the template's CosineAnnealingLR(T_max=num_epochs), per epoch"
     if not schedule or not schedule.get("present"):
-        report.add(name, False, "no scheduler is returned; keep the template's CosineAnnealingLR and its lr_scheduler dict")
+        report.add(name, False,
+                   "no scheduler is returned; keep the template's CosineAnnealingLR and its lr_scheduler dict")
         return
     if schedule.get("interval") != "epoch":
         report.add(name, False,
-                   f"the scheduler steps every {schedule.get('interval')!r}; T_max counts epochs, so keep \"interval\": \"epoch\"")
+                   f"the scheduler steps every {schedule.get('interval')!r}; T_max counts epochs, so keep "
+                       f"\"interval\": \"epoch\"")
         return
     lr = schedule.get("lr")
     right = False
@@ -385,7 +388,8 @@ def _check_scheduler(report: CheckReport, schedule: Mapping[str, Any], epochs: A
     elif schedule.get("name") != "CosineAnnealingLR":
         report.add(name, False, f"found {schedule.get('name')}; keep the template's CosineAnnealingLR")
     elif schedule.get("t_max") is not None and schedule.get("t_max") != epochs:
-        report.add(name, False, f"T_max is {schedule['t_max']:g} but num_epochs is {epochs}; keep T_max=self.num_epochs")
+        report.add(name, False,
+                   f"T_max is {schedule['t_max']:g} but num_epochs is {epochs}; keep T_max=self.num_epochs")
     else:
         report.add(name, False, "the LR per epoch is not the template's cosine from the base LR to 0 over num_epochs")
 
@@ -397,7 +401,8 @@ def _check_epochs(report: CheckReport, epochs: list[tuple[str, Any]], context: J
         odd = [(label, v) for label, v in epochs if v != min(COURSE_EPOCHS, quick)]
         if context is not None and context.grader and odd:
             label, value = odd[0]
-            report.add(name, False, f"{label} is {value}, set by hand: write num_epochs = course_epochs({COURSE_EPOCHS}) "
+            report.add(name, False,
+                       f"{label} is {value}, set by hand: write num_epochs = course_epochs({COURSE_EPOCHS}) "
                                     "(quick mode shortens it; a number typed in is never shortened)")
         else:
             report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set")
@@ -523,7 +528,8 @@ def _check_sweep(report: CheckReport, table: pd.DataFrame, context: JudgeContext
     if len(values) < MIN_SWEEP_VALUES:
         report.add(name, False, f"only {len(values)} values ({values}); try at least {MIN_SWEEP_VALUES}")
     elif values[0] > low or values[-1] < high:
-        report.add(name, False, f"the values run {values[0]:g}–{values[-1]:g}; include {low:g} and {high:g} (or beyond)")
+        report.add(name, False,
+                   f"the values run {values[0]:g}–{values[-1]:g}; include {low:g} and {high:g} (or beyond)")
     else:
         report.add(name, True)
     name = f"every sweep run trained the course's {COURSE_EPOCHS} epochs"
@@ -573,7 +579,8 @@ def _check_by_validation(report: CheckReport, choose: Callable[[pd.DataFrame], A
         answer, error = _call(choose, crafted, reraise_blank=False)
         if error is not None or answer is None:
             report.add(
-                name, False, f"your selection failed on an altered copy of the table ({error!r}); use sweep_table['val_acc']"
+                name, False,
+                    f"your selection failed on an altered copy of the table ({error!r}); use sweep_table['val_acc']"
             )
             return
         answers.append(answer)
@@ -654,7 +661,8 @@ def _judge_choice(choice: Any, choose: Callable[[pd.DataFrame], Any] | None, tab
         )
         return report
     report.add("choice is one of the swept weight decays", True)
-    _check_value(report, (f"on the example table your function picks {value:g}, which is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"
+    _check_value(report,
+                 (f"on the example table your function picks {value:g}, which is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"
                           if example else f"your choice {value:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"), value)
     best = _best(table, "val_acc")
     if any(math.isclose(value, v) for v in best):
@@ -730,7 +738,8 @@ def collect_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | 
     ``namespace``, the notebook's)."""
     example = sweep_table is None
     if example and not callable(choice):
-        raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, sweep_table)")
+        raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, "
+                        "sweep_table)")
     table = example_sweep_table() if example else _validate_table(sweep_table)
     data: dict[str, Any] = {"example": example, "sweep_table": None if example else "given",
                             "table": None if example else _table_data(table)}
