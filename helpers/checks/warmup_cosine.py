@@ -207,7 +207,8 @@ def _record_factory(factory: Callable[..., Any], num_epochs: int, base_lr: float
     if scheduler is None:
         return _Run(error="the function returns None: is its return line missing? End it with: return scheduler")
     if not hasattr(scheduler, "step") or getattr(scheduler, "optimizer", None) is not optimizer:
-        return _Run(error=f"it returned a {type(scheduler).__name__}, not a scheduler built on the optimizer it was given")
+        return _Run(error=f"it returned a {type(scheduler).__name__}, not a scheduler built on the optimizer it was "
+                    f"given")
     return _step_through(scheduler, optimizer, num_epochs)
 
 
@@ -669,7 +670,8 @@ def _parse(report: CheckReport, got: Mapping[str, Any]) -> bool:
     if form != "dict":
         kind = str(form).split(":", 1)[-1]
         missing = " (is its return line missing?)" if kind == "NoneType" else ""
-        report.add("returns an optimizer and a scheduler", False, f"configure_optimizers returned {kind}{missing}; {_CONFIGURE_HINT}")
+        report.add("returns an optimizer and a scheduler", False,
+                   f"configure_optimizers returned {kind}{missing}; {_CONFIGURE_HINT}")
         return False
     if got.get("config") == "missing":
         report.add("returns an optimizer and a scheduler", False, f"the dict has no 'lr_scheduler': {_CONFIGURE_HINT}")
@@ -689,7 +691,8 @@ def _parse(report: CheckReport, got: Mapping[str, Any]) -> bool:
     report.add("returns the Lightning scheduler dict", True)
     interval, frequency = got.get("interval"), got.get("frequency")
     if interval not in ("epoch", "step"):
-        report.add("interval is 'epoch' or 'step'", False, f"interval={_shown(interval)}; Lightning accepts only 'epoch' or 'step'")
+        report.add("interval is 'epoch' or 'step'", False,
+                   f"interval={_shown(interval)}; Lightning accepts only 'epoch' or 'step'")
         return False
     report.add("interval is 'epoch' or 'step'", True)
     if not report.add(
@@ -720,7 +723,8 @@ def _lengths_match_interval(report: CheckReport, run: _Run, interval: str, info:
             name,
             False,
             "interval is 'step' but the lengths count epochs: the whole warmup + cosine is over within the "
-            f"first {num_epochs} of the first epoch's {STEPS_PER_EPOCH} batches. Use 'interval': 'epoch', or count in steps "
+            f"first {num_epochs} of the first epoch's {STEPS_PER_EPOCH} batches. Use 'interval': 'epoch', or count "
+                f"in steps "
             f"(warmup = int({WARMUP_FRACTION} * self.trainer.estimated_stepping_batches), total = "
             "self.trainer.estimated_stepping_batches)",
         )
@@ -743,7 +747,8 @@ def _judge_configured(report: CheckReport, got: Any, num_epochs: int, *, full: b
         report.add("the model can be built", False, str(got["build_error"])[:400])
         return False
     if got.get("no_epochs"):
-        report.add("the model knows its num_epochs", False, "keep ClassifierModule's __init__, which stores self.num_epochs")
+        report.add("the model knows its num_epochs", False,
+                   "keep ClassifierModule's __init__, which stores self.num_epochs")
         return False
     if got.get("error"):
         report.add("configure_optimizers runs", False, str(got["error"])[:400])
@@ -849,7 +854,8 @@ def _bolts_reference(num_epochs: int, base_lr: float) -> np.ndarray:
     return run.per_step
 
 
-def judge_native_schedule(data: Mapping[str, Any], context: JudgeContext | None = None, tol: float = 1e-9) -> CheckReport:
+def judge_native_schedule(data: Mapping[str, Any], context: JudgeContext | None = None,
+                          tol: float = 1e-9) -> CheckReport:
     """Judge the native schedule against pl_bolts epoch by epoch, at the main and the probe lengths."""
     context = context or learner_context()
     main = _MainRun.of(data, context, "make_native_scheduler")
@@ -874,7 +880,8 @@ def judge_native_schedule(data: Mapping[str, Any], context: JudgeContext | None 
         f"equals pl_bolts at every epoch (max |difference| < {tol:g})",
         gap[worst] < tol,
         native_factor_mistake(run.per_step, n, base_lr)
-        or f"epoch {worst}: yours {run.per_step[worst]:.6g}, pl_bolts {_bolts_reference(n, base_lr)[worst]:.6g}. Remember "
+        or f"epoch {worst}: yours {run.per_step[worst]:.6g}, pl_bolts {_bolts_reference(n, base_lr)[worst]:.6g}. "
+            f"Remember "
         f"pl_bolts reaches the peak at epoch W-1 = {w - 1} (it divides by W-1) and holds it at epoch W",
     ):
         return report
