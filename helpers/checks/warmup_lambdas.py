@@ -90,9 +90,11 @@ def _factors(report: CheckReport, name: str, data: Mapping[str, Any], epochs: in
         report.add(
             f"{name} returns a number",
             False,
-            f"{name}({data.get('epoch')}) returned None: is its return line missing? It must return the factor (a float)"
+            f"{name}({data.get('epoch')}) returned None: is its return line missing? It must return the factor (a "
+                f"float)"
             if data.get("type") == "NoneType"
-            else f"{name}({data.get('epoch')}) returned {data.get('text')} ({data.get('type')}); return a float factor such as 0.2",
+            else f"{name}({data.get('epoch')}) returned {data.get('text')} ({data.get('type')}); return a float "
+                f"factor such as 0.2",
         )
         return None
     values = data.get("factors")
