@@ -157,7 +157,8 @@ def _make_controls(*, family: str, interval: str, base_lr: float, warmup_start_l
     total_max = max(TOTAL_EPOCHS_MAX, total_epochs)
     return {
         "family": widgets.Dropdown(
-            options=[(label, key) for key, label in FAMILIES.items()], value=family, description="schedule", style=_WIDE,
+            options=[(label, key) for key, label in FAMILIES.items()], value=family, description="schedule",
+                style=_WIDE,
             layout={"width": "330px"},
         ),
         "interval": widgets.Dropdown(
@@ -165,7 +166,8 @@ def _make_controls(*, family: str, interval: str, base_lr: float, warmup_start_l
             description="step the scheduler", style=_WIDE, layout={"width": "300px"},
         ),
         "base_lr": widgets.FloatText(value=base_lr, step=0.01, description="base LR", style=_WIDE, layout=_NUMBER_BOX),
-        "warmup_start_lr": widgets.FloatText(value=warmup_start_lr, step=0.001, description="warmup start LR", style=_WIDE, layout=_NUMBER_BOX),
+        "warmup_start_lr": widgets.FloatText(value=warmup_start_lr, step=0.001, description="warmup start LR",
+                                             style=_WIDE, layout=_NUMBER_BOX),
         "eta_min": widgets.FloatText(value=eta_min, step=0.001, description="eta_min", style=_WIDE, layout=_NUMBER_BOX),
         # warmup within the run: its maximum follows the total (see _sync_controls)
         "warmup_epochs": widgets.IntSlider(
@@ -176,7 +178,8 @@ def _make_controls(*, family: str, interval: str, base_lr: float, warmup_start_l
             value=total_epochs, min=1, max=total_max, description="total epochs", continuous_update=False,
             readout=False, style=_SLIDER_STYLE, layout=_SLIDER,
         ),
-        "step_size": widgets.IntText(value=step_size, description="decay every (epochs)", style=_WIDE, layout=_NUMBER_BOX),
+        "step_size": widgets.IntText(value=step_size, description="decay every (epochs)", style=_WIDE,
+                                     layout=_NUMBER_BOX),
         "gamma": widgets.FloatText(value=gamma, step=0.05, description="gamma", style=_WIDE, layout=_NUMBER_BOX),
         "epoch": widgets.IntSlider(
             value=0 if epoch is None else epoch, min=0, max=max(total_epochs - 1, 0), description="LR at epoch",
@@ -230,7 +233,8 @@ class LRExplorer:
         self.steps_per_epoch = steps_per_epoch
         self.compare = compare
         self.compare_label = compare_label
-        self.compare_params = compare_parameters(compare) if compare is not None and not isinstance(compare, LRCurve) else ()
+        self.compare_params = compare_parameters(compare) if compare is not None and not isinstance(compare,
+            LRCurve) else ()
         self.mismatch = False  # the last draw found the compared lengths counted in epochs but stepped per batch
         self.last_compare_per_epoch: LRCurve | None = None
         self.last_curve: LRCurve | None = None
@@ -343,7 +347,8 @@ class LRExplorer:
         compare, compare_problem = self._compare_curve(config)
         self.last_curve, self.last_compare = curve, compare
         self.mismatch, self.last_compare_per_epoch = False, None
-        if compare is not None and not compare_problem and config.interval == "step" and not isinstance(self.compare, LRCurve):
+        if compare is not None and not compare_problem and config.interval == "step" and not isinstance(self.compare,
+            LRCurve):
             compare_problem = self._mismatch_sentence(config, curve, compare)
         epoch = self.controls["epoch"].value
         self.figure = self._draw(config, curve, compare, epoch)
@@ -425,7 +430,8 @@ class LRExplorer:
         n = config.total_epochs
         first, whole = compare.per_step[:n], per_epoch.per_step
         scale = max(float(np.max(np.abs(whole))), 1e-12)
-        if len(first) < n or np.ptp(whole) <= 1e-9 * scale or not np.allclose(first, whole, rtol=1e-6, atol=1e-9 * scale):
+        if len(first) < n or np.ptp(whole) <= 1e-9 * scale or not np.allclose(first, whole, rtol=1e-6,
+            atol=1e-9 * scale):
             return ""
         reference_epoch = closed_form_values(dataclasses.replace(config, interval="epoch"))
         fits_epochs = float(np.mean(np.abs(whole - reference_epoch)))
@@ -437,7 +443,8 @@ class LRExplorer:
         return (
             f"{self.compare_label} counts its lengths in epochs but is stepped after every batch here, so its whole "
             f"schedule runs in the first {n} of {total:,} steps (left: sampled once per epoch; right: epoch 0 batch "
-            f"by batch); count warmup and total in optimizer steps (epochs × {config.steps_per_epoch}) for per-step stepping."
+            f"by batch); count warmup and total in optimizer steps (epochs × {config.steps_per_epoch}) for per-step "
+                f"stepping."
         )
 
     def _draw(self, config: ScheduleConfig, curve: LRCurve, compare: LRCurve | None, epoch: int) -> Figure:
@@ -456,11 +463,14 @@ class LRExplorer:
                     label=f"{self.compare_label} (sampled once per epoch)")
         elif compare is not None:
             compare_style = {"marker": "x", "markersize": 3} if compare.steps_per_epoch == 1 else {}
-            ax.plot(_x_axis(compare), compare.per_step, "--", color="tab:orange", label=self.compare_label, **compare_style)
+            ax.plot(_x_axis(compare), compare.per_step, "--", color="tab:orange", label=self.compare_label,
+                    **compare_style)
         if config.has_warmup:
-            ax.axvline(config.warmup_epochs, color="tab:green", linestyle=":", label=f"warmup ends (epoch {config.warmup_epochs})")
+            ax.axvline(config.warmup_epochs, color="tab:green", linestyle=":",
+                       label=f"warmup ends (epoch {config.warmup_epochs})")
         peak = int(np.argmax(curve.per_step))
-        ax.plot(x[peak], curve.per_step[peak], "v", color="tab:red", markersize=8, label=f"peak {curve.per_step[peak]:.4g} at epoch {x[peak]:.4g}")
+        ax.plot(x[peak], curve.per_step[peak], "v", color="tab:red", markersize=8,
+                label=f"peak {curve.per_step[peak]:.4g} at epoch {x[peak]:.4g}")
         lr = _lr_at_epoch(curve, epoch)
         if lr is not None:
             ax.plot(epoch, lr, "o", color="black", markersize=6, label=f"epoch {epoch}: {lr:.4g}")
@@ -484,7 +494,8 @@ class LRExplorer:
         # legend below the axes, inside the figure (never clipped at the right edge)
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5 if zoom is None else 0.72, -0.2), ncol=3,
                   frameon=False, borderaxespad=0)
-        fig.subplots_adjust(left=0.085, right=0.97, top=0.91, bottom=0.32, wspace=0.22)  # fixed: tight_layout doubles the cost
+        fig.subplots_adjust(left=0.085, right=0.97, top=0.91, bottom=0.32,
+                            wspace=0.22)  # fixed: tight_layout doubles the cost
         return fig
 
     @staticmethod
@@ -494,7 +505,8 @@ class LRExplorer:
         FigureCanvasAgg(fig).print_png(buffer, metadata={"Software": None})
         return {
             "output_type": "display_data",
-            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": "<LR schedule plot>"},
+            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
+                     "text/plain": "<LR schedule plot>"},
             "metadata": {},
         }
 
