@@ -44,7 +44,8 @@ def exponential_exponent_over_w(factors: Sequence[float], warmup_epochs: int) ->
     )
 
 
-def _native(num_epochs: int, warmup: int, progress: Callable[[int], float], ramp: Callable[[int], float]) -> list[float]:
+def _native(num_epochs: int, warmup: int, progress: Callable[[int], float],
+            ramp: Callable[[int], float]) -> list[float]:
     return [ramp(e) if e < warmup else 0.5 * (1 + math.cos(math.pi * progress(e))) for e in range(num_epochs)]
 
 
