@@ -67,7 +67,8 @@ def lr_curve(
         )
     except MissingReturn as problem:
         print(problem.line())
-        curve = LRCurve(per_step=np.full(epochs * steps_per_epoch, np.nan), steps_per_epoch=steps_per_epoch, interval=interval)
+        curve = LRCurve(per_step=np.full(epochs * steps_per_epoch, np.nan), steps_per_epoch=steps_per_epoch,
+                        interval=interval)
     plot_lr_curves({label: curve}, title=label, show=show)
     return curve
 
