@@ -237,7 +237,8 @@ def _number_matches(quiz_salt: str, q: Question, x: float) -> bool:
     if high - low > MAX_GRID_POINTS:
         return False
     for k in range(low, high + 1):
-        if abs(k * unit - x) <= q.tolerance + slack and answer_hash(quiz_salt, q.id, _grid_text(k, q.decimals)) == q.answer_hash:
+        if abs(k * unit - x) <= q.tolerance + slack and answer_hash(quiz_salt, q.id,
+                                                                    _grid_text(k, q.decimals)) == q.answer_hash:
             return True
     return False
 
@@ -251,7 +252,8 @@ def mark_answer(quiz: Quiz, question_id: str, value: object) -> Marking:
         letters = ", ".join(q.letters)
         if not isinstance(value, str):
             return Marking(
-                q, "invalid", f"{q.id} is a multiple-choice question: answer with one letter ({letters}), got {value!r}", value
+                q, "invalid",
+                    f"{q.id} is a multiple-choice question: answer with one letter ({letters}), got {value!r}", value
             )
         letter = normalise_choice(value)
         if letter not in q.letters:
