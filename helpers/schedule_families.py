@@ -91,7 +91,8 @@ def _check_common(c: ScheduleConfig) -> None:
     if c.family not in FAMILIES:
         raise ValueError(f"family must be one of {tuple(FAMILIES)}, got {c.family!r}")
     if c.interval not in INTERVALS:
-        raise ValueError(f"interval must be 'epoch' (step once per epoch) or 'step' (once per batch), got {c.interval!r}")
+        raise ValueError(f"interval must be 'epoch' (step once per epoch) or 'step' (once per batch), got "
+                         f"{c.interval!r}")
     for name in ("total_epochs", "steps_per_epoch"):
         value = getattr(c, name)
         if not is_int(value, numpy=True) or value < 1:
@@ -101,7 +102,8 @@ def _check_common(c: ScheduleConfig) -> None:
         if not is_number(value, numpy=True) or not math.isfinite(value):
             raise ValueError(f"{name} must be a finite number, got {value!r}")
     if c.base_lr <= 0:
-        raise ValueError(f"The base LR must be positive, got {c.base_lr:g}: the optimizer would not learn (or climb the loss).")
+        raise ValueError(f"The base LR must be positive, got {c.base_lr:g}: the optimizer would not learn (or climb "
+                         f"the loss).")
 
 
 def _check_cosine(c: ScheduleConfig) -> None:
@@ -131,7 +133,8 @@ def _check_warmup(c: ScheduleConfig) -> None:
         )
     if c.warmup_epochs > 0:
         if c.warmup_start_lr < 0:
-            raise ValueError(f"The warmup start LR must be 0 or more, got {c.warmup_start_lr:g}: a learning rate cannot be negative.")
+            raise ValueError(f"The warmup start LR must be 0 or more, got {c.warmup_start_lr:g}: a learning rate "
+                             f"cannot be negative.")
         if c.warmup_start_lr > c.base_lr:
             raise ValueError(
                 f"The warmup start LR ({c.warmup_start_lr:g}) is above the base LR ({c.base_lr:g}): "
