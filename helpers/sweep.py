@@ -32,7 +32,8 @@ SWEEP_COLUMNS = ("val_acc", "test_acc", "train_acc", "gap", "epochs", "seconds")
 def _require_factory(make_model: object, what: str) -> None:
     # A built model is callable too (it is an nn.Module), so it needs its own message.
     if isinstance(make_model, nn.Module) or not callable(make_model):
-        raise TypeError(f"make_model must be {what}, e.g. the class itself; got an object of type {type(make_model).__name__}")
+        raise TypeError(f"make_model must be {what}, e.g. the class itself; got an object of type "
+                        f"{type(make_model).__name__}")
 
 
 def train_seeded(
@@ -157,7 +158,8 @@ def sweep_weight_decay(
     if baseline is not None:
         plan.append((baseline_name, baseline_name, baseline))
     for weight_decay in values:
-        plan.append((f"weight_decay={weight_decay:g}", f"{run_name}_{weight_decay:g}", functools.partial(make_model, weight_decay)))
+        plan.append((f"weight_decay={weight_decay:g}", f"{run_name}_{weight_decay:g}",
+                     functools.partial(make_model, weight_decay)))
 
     def job(name: str, factory: Callable[[], L.LightningModule]) -> Callable[[Callable[[Any], None]], RunResult]:
         def train(send: Callable[[Any], None]) -> RunResult:
