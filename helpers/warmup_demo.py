@@ -189,7 +189,8 @@ def compare_warmup(
     """Train twice with identical seed, weights and batch order: at full ``base_lr`` and with warmup."""
     _whole("warmup_epochs", warmup_epochs, 1)
     if warmup_epochs > epochs:
-        raise ValueError(f"warmup_epochs ({warmup_epochs}) must not exceed epochs ({epochs}): the warmup would never end")
+        raise ValueError(f"warmup_epochs ({warmup_epochs}) must not exceed epochs ({epochs}): the warmup would never "
+                         f"end")
     train = partial(train_steps, epochs=epochs, batch_size=batch_size, optimizer=optimizer, seed=seed)
     return WarmupComparison(
         no_warmup=train(base_lr, 0, label="no warmup"),
