@@ -53,7 +53,8 @@ def read_notebook(path: Path) -> tuple[NotebookNode | None, tuple[str, str] | No
     """Parse a submission without trusting it: a notebook, or a (status, message) saying why not."""
     size = path.stat().st_size
     if size > MAX_BYTES:
-        return None, (R.TOO_LARGE, (f"the file is {size / 2**20:.0f} MB; notebooks over {MAX_BYTES // 2**20} MB are not "
+        return None, (R.TOO_LARGE,
+                      (f"the file is {size / 2**20:.0f} MB; notebooks over {MAX_BYTES // 2**20} MB are not "
                                    "graded (clear the outputs, save, and submit again)"))
     data = path.read_bytes()
     try:
