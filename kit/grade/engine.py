@@ -156,7 +156,8 @@ def _quick_length() -> int:
     return RUN_QUICK_EPOCHS
 
 
-def _run(graded, limits: Limits, quick: bool, max_output: int | None = None) -> RunOutcome:  # type: ignore[no-untyped-def]
+def _run(graded, limits: Limits, quick: bool,
+         max_output: int | None = None) -> RunOutcome:  # type: ignore[no-untyped-def]
     """One run of a graded copy; quiz answer hashes and the hints' answers are masked inside it."""
     return run_graded_copy(graded, limits, quick=quick, max_output=max_output, masks=V.masks())
 
@@ -316,8 +317,10 @@ def grade_all(subs: list[Submission], exercises: dict[str, Exercise], limits: Li
     probe lengths (drawn at random per run otherwise; the plans keep the seed).
     """
     needed = sorted({s.exercise for s in subs if s.problem is None and s.exercise in exercises})
-    plans = {p.exercise: p for p in _map(lambda name: prepare(exercises[name], limits, quick, probe_seed), needed, jobs)}
-    remember_titles({(name, check): title for name in exercises for check, title in V.check_titles(exercises[name]).items()})
+    plans = {p.exercise: p for p in _map(lambda name: prepare(exercises[name], limits, quick, probe_seed), needed,
+                                         jobs)}
+    remember_titles({(name, check): title for name in exercises for check,
+                     title in V.check_titles(exercises[name]).items()})
 
     def one(sub: Submission) -> Graded:
         if sub.problem is not None or sub.exercise not in exercises:
