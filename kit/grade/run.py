@@ -327,7 +327,8 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
                                  timeouts=report / "timeouts.json", progress_file=report / "progress")
         fds: tuple[int, ...] = ()
         if limits.sandbox:
-            command, args_fd = sandbox.args_file(sandbox.bwrap_command(layout, command, env), layout.base / "bwrap.args")
+            command, args_fd = sandbox.args_file(sandbox.bwrap_command(layout, command, env),
+                                                 layout.base / "bwrap.args")
             fds = (args_fd,)
         log = layout.base / "child.log"
         try:
@@ -371,4 +372,5 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
 
 
 def _annotate(result: CellResult, graded: GradedCopy, limits: Limits) -> CellResult:
-    return replace(result, limit=limits.cell_limit(result.cell_id), heading=cell_heading(graded.notebook, result.cell_id))
+    return replace(result, limit=limits.cell_limit(result.cell_id),
+                   heading=cell_heading(graded.notebook, result.cell_id))
