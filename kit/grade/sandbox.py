@@ -210,7 +210,8 @@ def sandbox_env(extra: Mapping[str, str]) -> dict[str, str]:
         "HOME": home, "USER": "learner", "LOGNAME": "learner", "SHELL": "/bin/sh", "TMPDIR": "/tmp",
         "LANG": "C.UTF-8", "PYTHONPATH": KIT_INSIDE, "PYTHONDONTWRITEBYTECODE": "1",
         "IPYTHONDIR": f"{home}/.ipython", "JUPYTER_CONFIG_DIR": f"{home}/.jupyter",
-        "JUPYTER_DATA_DIR": f"{home}/.local/share/jupyter", "JUPYTER_RUNTIME_DIR": f"{home}/.local/share/jupyter/runtime",
+        "JUPYTER_DATA_DIR": f"{home}/.local/share/jupyter",
+            "JUPYTER_RUNTIME_DIR": f"{home}/.local/share/jupyter/runtime",
         "JUPYTER_PLATFORM_DIRS": "1", "MPLCONFIGDIR": f"{home}/.config/matplotlib", "XDG_CACHE_HOME": f"{home}/.cache",
         "XDG_CONFIG_HOME": f"{home}/.config", "XDG_DATA_HOME": f"{home}/.local/share",
     }
