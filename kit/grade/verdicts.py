@@ -72,7 +72,8 @@ def trusted_arguments(check: Check) -> list[dict[str, Any]]:
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
         signature = inspect.signature(collector(call.func.id))
         params = [p for p in signature.parameters.values()
-                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("probes", "seed", "namespace")]
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("probes", "seed",
+                      "namespace")]
         given = {p.name for p in params[: len(call.args)]} | {k.arg for k in call.keywords if k.arg}
         values = {p.name: p.default for p in params if p.name not in given and p.default is not p.empty}
         for keyword in call.keywords:
@@ -184,7 +185,8 @@ def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
 # --------------------------------------------------------------------------- the instructor's key
 
 
-def keys_from_reference(exercise: Exercise, files: Mapping[str, bytes]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+def keys_from_reference(exercise: Exercise, files: Mapping[str, bytes]) -> tuple[dict[str, dict[str, Any]],
+    dict[str, str]]:
     """Per judged check that needs one, the instructor's key from the solution's own evidence;
     and the checks for which the solution's evidence gives none (with why)."""
     from helpers.checks.quiz_answers import key_from
