@@ -61,7 +61,8 @@ def _check_layout(quizzes: list[dict], width: int) -> dict[str, int]:
         for question in quiz["questions"]:
             options = question["options"]
             for a, b in itertools.pairwise(options):
-                assert not boxes_intersect(a["label"], b["label"]), f"{width}px: {a['text'][:30]!r} overlaps {b['text'][:30]!r}"
+                assert not boxes_intersect(a["label"],
+                                           b["label"]), f"{width}px: {a['text'][:30]!r} overlaps {b['text'][:30]!r}"
                 assert not boxes_intersect(a["input"], b["input"])
                 assert a["label"]["y"] + a["label"]["height"] <= b["label"]["y"] + 0.5  # stacked in order
             for option in options:
