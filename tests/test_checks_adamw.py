@@ -79,7 +79,8 @@ def test_correct_solution_passes_every_criterion() -> None:
 
 
 def test_adam_with_weight_decay_is_named_as_the_common_mistake() -> None:
-    model = _variant(lambda self: torch.optim.Adam(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay))
+    model = _variant(lambda self: torch.optim.Adam(self.parameters(), lr=self.learning_rate,
+                                                   weight_decay=self.weight_decay))
     hint = _failed_hint(evaluate_optimizer(model), "common mistake")
     assert "torch.optim.AdamW" in hint and "L2" in hint
 
@@ -93,7 +94,8 @@ def test_untouched_template_adam_is_reported() -> None:
 
 
 def test_other_optimizer_is_named() -> None:
-    model = _variant(lambda self: torch.optim.SGD(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay))
+    model = _variant(lambda self: torch.optim.SGD(self.parameters(), lr=self.learning_rate,
+                                                  weight_decay=self.weight_decay))
     _failed_hint(evaluate_optimizer(model), "found torch.optim.SGD")
 
 
@@ -194,7 +196,8 @@ def test_unfilled_blank_is_reported_not_raised(capsys: pytest.CaptureFixture[str
     model = _variant(blank)
     report = evaluate_optimizer(model)
     assert [c.line() for c in report.criteria] == [
-        f"✗ the blank in {model.__name__}.configure_optimizers is filled in — not yet: use torch.optim.AdamW with lr=self.learning_rate"
+        f"✗ the blank in {model.__name__}.configure_optimizers is filled in — not yet: use torch.optim.AdamW with "
+            f"lr=self.learning_rate"
     ]
     assert check_optimizer(model) is None
     assert "✗ the blank in" in capsys.readouterr().out  # issue 15 wording
@@ -299,7 +302,8 @@ def test_unfilled_choice_blank_is_reported(table: pd.DataFrame, capsys: pytest.C
 
     report = evaluate_weight_decay_choice(choose_weight_decay, table)
     assert [c.line() for c in report.criteria] == [
-        "✗ the blank in choose_weight_decay is filled in — not yet: pick the weight decay with the best validation accuracy"
+        "✗ the blank in choose_weight_decay is filled in — not yet: pick the weight decay with the best validation "
+            "accuracy"
     ]
     assert check_weight_decay_choice(choose_weight_decay, table) is None
     assert "0/1 passed" in capsys.readouterr().out
