@@ -58,7 +58,8 @@ def test_round_trip_judges_like_the_learner_side(tmp_path: Path, monkeypatch: py
     monkeypatch.delenv("KIT_EVIDENCE_DIR", raising=False)
     files = _record(tmp_path, {**_namespace(GOOD), "num_epochs": 4}, CALL)
     check = _check(CALL)
-    verdict = V.judge_evidence(check, ["check_warmup_schedule"], files, JudgeContext(draw_probes(7), grader=True, quick=4))
+    verdict = V.judge_evidence(check, ["check_warmup_schedule"], files,
+                               JudgeContext(draw_probes(7), grader=True, quick=4))
     assert verdict is not None and (verdict.status, verdict.fraction, verdict.learner_epochs) == (R.PASSED, 1.0, (4,))
     # The evidence holds the course length and the probes, whatever length the notebook used.
     data = load_record(files, "c1")[0]["data"]
@@ -68,7 +69,8 @@ def test_round_trip_judges_like_the_learner_side(tmp_path: Path, monkeypatch: py
 def test_hard_coded_lengths_fail_at_a_probe(tmp_path: Path) -> None:
     source = GOOD.replace("int(0.25 * num_epochs)", "25 if num_epochs == 100 else 10")
     files = _record(tmp_path, {**_namespace(source), "num_epochs": 100}, CALL)
-    verdict = V.judge_evidence(_check(CALL), ["check_warmup_schedule"], files, JudgeContext(draw_probes(7), grader=True))
+    verdict = V.judge_evidence(_check(CALL), ["check_warmup_schedule"], files,
+                               JudgeContext(draw_probes(7), grader=True))
     assert verdict is not None and verdict.status == R.FAILED and "✗ lengths follow num_epochs" in verdict.message
 
 
@@ -92,7 +94,8 @@ def test_a_deleted_function_is_an_error_not_a_crash(tmp_path: Path) -> None:
     ],
     ids=["missing", "garbled", "foreign", "deep", "oversized", "lost-array", "pickled-array", "garbage-array"],
 )
-def test_bad_evidence_fails_with_a_specific_message(tmp_path: Path, mangle, expected) -> None:  # type: ignore[no-untyped-def]
+def test_bad_evidence_fails_with_a_specific_message(tmp_path: Path, mangle,
+                                                    expected) -> None:  # type: ignore[no-untyped-def]
     files = mangle(_record(tmp_path, {**_namespace(GOOD), "num_epochs": 100}, CALL))
     try:
         verdict = V.judge_evidence(_check(CALL), ["check_warmup_schedule"], files, JudgeContext(grader=True))
@@ -176,7 +179,8 @@ def test_arguments_fixed_by_the_check_source_override_the_evidence(tmp_path: Pat
     call = "check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs, base_lr=0.05)"
     files = _record(tmp_path, namespace, call)
     honest = "check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs, base_lr=0.1)"
-    verdict = V.judge_evidence(_check(honest), ["check_warmup_schedule"], files, JudgeContext(draw_probes(7), grader=True))
+    verdict = V.judge_evidence(_check(honest), ["check_warmup_schedule"], files,
+                               JudgeContext(draw_probes(7), grader=True))
     assert verdict is not None and verdict.status == R.FAILED and "peak LR equals the base LR 0.1" in verdict.message
     assert V.trusted_arguments(_check("check_training_result(result, num_epochs)")) == [
         {"threshold": 0.885, "base_lr": 0.1}]
