@@ -361,7 +361,9 @@ def test_check_leaves_the_learner_model_and_rng_alone():
     assert all(torch.equal(a, b) for a, b in zip(weights, model.parameters(), strict=True))
 
 
-@pytest.mark.parametrize("bad", [0.1, "LightningModel", lambda: None, torch.nn.Linear(2, 2), ClassifierModule.configure_optimizers])
+@pytest.mark.parametrize("bad",
+                         [0.1, "LightningModel", lambda: None, torch.nn.Linear(2, 2),
+                          ClassifierModule.configure_optimizers])
 def test_configure_optimizers_misuse_raises(bad):
     with pytest.raises(TypeError, match="pass your LightningModule class"):
         evaluate_configure_optimizers(bad)
@@ -436,7 +438,8 @@ def fake_run(tmp_path: Path, lrs: np.ndarray, test_acc: float = 0.889) -> RunRes
 
 def warmup_lrs(num_epochs: int) -> np.ndarray:
     w = int(0.25 * num_epochs)
-    return np.array([warmup_cosine_lr(e, base_lr=0.1, warmup_epochs=w, max_epochs=num_epochs) for e in range(num_epochs)])
+    return np.array([warmup_cosine_lr(e, base_lr=0.1, warmup_epochs=w,
+                                      max_epochs=num_epochs) for e in range(num_epochs)])
 
 
 @pytest.fixture
@@ -451,7 +454,8 @@ def test_good_run_passes(tmp_path, course_mode):
 
 
 def test_per_step_run_passes(tmp_path, course_mode):
-    steps = np.array([warmup_cosine_lr(s, base_lr=0.1, warmup_epochs=11250, max_epochs=45000) for s in range(0, 45000, 450)])
+    steps = np.array([warmup_cosine_lr(s, base_lr=0.1, warmup_epochs=11250, max_epochs=45000) for s in range(0, 45000,
+        450)])
     report = evaluate_training_result(fake_run(tmp_path, steps), 100)
     assert report.passed and not report.failed(), report.text()
 
@@ -526,4 +530,5 @@ def test_per_step_model_passes_in_short_quick_runs(num_epochs):
 def test_epoch_lengths_stepped_per_step_caught_in_a_4_epoch_run():
     # At 2 epochs pl_bolts' warmup is int(0.5) = 0 steps and its curve degenerates; from 4 on it is caught.
     wrong = module_class(lambda self, opt: as_dict(good(opt, self.num_epochs), interval="step"))
-    failed_with(evaluate_configure_optimizers(wrong, num_epochs=4), "lengths match the interval", "lengths count epochs")
+    failed_with(evaluate_configure_optimizers(wrong, num_epochs=4), "lengths match the interval",
+                "lengths count epochs")
