@@ -275,7 +275,8 @@ def own_global_exponential(epoch: int) -> float:
     ("linear", non_float_at_probes, "(str); return a float factor"),
 ])
 @pytest.mark.parametrize("seed", [0, 99])
-def test_right_only_at_the_notebook_length_fails_in_grading(kind: str, fn, fragment: str, seed: int) -> None:  # type: ignore[no-untyped-def]
+def test_right_only_at_the_notebook_length_fails_in_grading(kind: str, fn, fragment: str,
+                                                            seed: int) -> None:  # type: ignore[no-untyped-def]
     report = _grade(kind, fn, seed)
     assert not report.passed
     failed = report.failed()
