@@ -22,9 +22,11 @@ from kit.launch import REF, REPO_URL, setup_cell_source
 
 # What a fresh Colab runtime has (per the issue): torch, torchvision, matplotlib, ipywidgets,
 # scikit-learn, pandas, and a setuptools that still ships pkg_resources.
-COLAB_HAS = {"google", "google.colab", "torch", "torchvision", "matplotlib", "ipywidgets", "sklearn", "pandas", "pkg_resources"}
+COLAB_HAS = {"google", "google.colab", "torch", "torchvision", "matplotlib", "ipywidgets", "sklearn", "pandas",
+             "pkg_resources"}
 # An assumed Lightning Studio image: torch and Lightning preinstalled, no pl_bolts.
-STUDIO_HAS = {"torch", "torchvision", "lightning", "torchmetrics", "matplotlib", "ipywidgets", "sklearn", "pandas", "pkg_resources"}
+STUDIO_HAS = {"torch", "torchvision", "lightning", "torchmetrics", "matplotlib", "ipywidgets", "sklearn", "pandas",
+              "pkg_resources"}
 REQUIREMENTS = """\
 # a kit's requirements.txt (comments and blank lines are ignored)
 torch==2.14.1
@@ -98,7 +100,8 @@ def test_this_machine_with_real_defaults_is_local(capsys, monkeypatch):
 def test_colab_installs_only_what_it_lacks(kit, capsys):
     run, path = Recorder(), ["site"]
     commands = cloud.prepare_runtime(kit, run=run, env={}, importable=runtime(COLAB_HAS), path=path, python="py")
-    expected = [["py", "-m", "pip", "install", "--quiet", "lightning>=2.5,<3", "torchmetrics>=1.4", "lightning-bolts==0.7.0"]]
+    expected = [["py", "-m", "pip", "install", "--quiet", "lightning>=2.5,<3", "torchmetrics>=1.4",
+                 "lightning-bolts==0.7.0"]]
     assert commands == run.commands == expected
     assert path == [str(kit), "site"]
     out = capsys.readouterr().out
