@@ -31,7 +31,9 @@ VIEW = lane.WIDGET_VIEW_MIME
 
 
 def view(model_id: str) -> dict:
-    return new_output("display_data", data={"text/plain": "VBox(...)", VIEW: {"version_major": 2, "version_minor": 0, "model_id": model_id}})
+    return new_output("display_data",
+                      data={"text/plain": "VBox(...)",
+                            VIEW: {"version_major": 2, "version_minor": 0, "model_id": model_id}})
 
 
 def text(line: str):
@@ -50,7 +52,8 @@ def cell(cell_id: str, source: str = "x = 1", outputs: list | None = None):
 
 def clean_run():
     return notebook([
-        cell("cloud-setup", outputs=[text("Course kit ready on colab: helpers imported from lr-warmup-weight-decay-kit/")]),
+        cell("cloud-setup",
+             outputs=[text("Course kit ready on colab: helpers imported from lr-warmup-weight-decay-kit/")]),
         cell("ex-explorer", "lr_explorer(base_lr=0.1)", [view("m1")]),
         cell("ex-check", outputs=[text("✓ the schedule is right")]),
         cell(lane.PROBE_ID, outputs=[text("helpers from clone: True\nipywidgets 7.7.1")]),
@@ -84,7 +87,9 @@ def test_a_widget_that_fell_back_to_text_is_a_problem() -> None:
     """What ipywidgets 7 showed before the fix: a traceback on stderr, then only text/plain."""
     run = clean_run()
     run.cells[1].outputs = [
-        new_output("stream", name="stderr", text="Traceback (most recent call last):\nAttributeError: 'VBox' object has no attribute '_repr_mimebundle_'\n"),
+        new_output("stream", name="stderr",
+                   text="Traceback (most recent call last):\nAttributeError: 'VBox' object has no attribute "
+                       "'_repr_mimebundle_'\n"),
         new_output("execute_result", data={"text/plain": "LRExplorer(...)"}, execution_count=1),
     ]
     problems = lane.judge(run, ["ex-explorer"]).problems
@@ -106,14 +111,16 @@ def test_a_view_of_a_model_the_kernel_never_opened_is_a_problem() -> None:
 ])
 def test_a_widget_showing_a_problem_is_a_problem(value: str) -> None:
     run = clean_run()
-    run.metadata["widgets"][lane.WIDGET_STATE_MIME]["state"]["m2"] = {"model_name": "HTMLModel", "state": {"value": value}}
+    run.metadata["widgets"][lane.WIDGET_STATE_MIME]["state"]["m2"] = {"model_name": "HTMLModel",
+                                                                      "state": {"value": value}}
     (problem,) = lane.judge(run, ["ex-explorer"]).problems
     assert problem.startswith("a HTMLModel (m2) shows a problem: ") and "<div" not in problem
 
 
 def test_widget_text_without_a_problem_is_fine() -> None:
     run = clean_run()
-    run.metadata["widgets"][lane.WIDGET_STATE_MIME]["state"]["m2"] = {"model_name": "LabelModel", "state": {"value": "LR at epoch 1: 0.1"}}
+    run.metadata["widgets"][lane.WIDGET_STATE_MIME]["state"]["m2"] = {"model_name": "LabelModel",
+                                                                      "state": {"value": "LR at epoch 1: 0.1"}}
     assert lane.judge(run, ["ex-explorer"]).problems == []
 
 
@@ -137,7 +144,9 @@ def test_demonstrations_are_cells_whose_committed_outputs_show_a_cross() -> None
     assert lane.demonstration_ids(committed) == {"pitfall"}
 
 
-@pytest.mark.parametrize("line, bad", [("epoch  -1: LR 0.00000", True), ("epoch -3", True), ("epoch   0: LR 0.0", False), ("epochs - 1", False)])
+@pytest.mark.parametrize("line, bad",
+                         [("epoch  -1: LR 0.00000", True), ("epoch -3", True), ("epoch   0: LR 0.0", False),
+                          ("epochs - 1", False)])
 def test_negative_epochs_are_problems(line: str, bad: bool) -> None:
     run = clean_run()
     run.cells[2].outputs = [text(line)]
@@ -155,7 +164,8 @@ def test_the_probe_catches_a_local_setup_a_wrong_helpers_and_a_wrong_ipywidgets(
 
 
 def test_probe_source_reports_what_the_kernel_imported(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-c", lane.probe_source(KIT_DIR)], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", lane.probe_source(KIT_DIR)], cwd=tmp_path, capture_output=True,
+                          text=True)
     assert done.returncode == 0, done.stderr
     assert "helpers from clone: False" in done.stdout  # here helpers is this checkout, not a clone
 
@@ -270,7 +280,8 @@ def test_snapshot_holds_the_working_tree_including_new_files(tmp_path: Path) -> 
     (source / "ignored.txt").write_text("no\n")
     snapshot = lane.snapshot_repository(source, tmp_path / "snap", "main")
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "main", snapshot.as_uri(), str(clone)], check=True)
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "--branch", "main", snapshot.as_uri(), str(clone)],
+                   check=True)
     assert (clone / "kept.txt").read_text() == "edited\n" and (clone / "new.txt").is_file()
     assert not (clone / "ignored.txt").exists()
 
