@@ -274,7 +274,8 @@ def test_solution_full_marks_starter_zero(graded) -> None:  # type: ignore[no-un
 
 @pytest.mark.parametrize("attack", ["report", "checks", "collectors", "writer", "silent", "json", "numpy",
                                     "solutions", "overwrite"])
-def test_tampering_with_kit_objects_or_evidence_gains_no_point(graded, attack: str) -> None:  # type: ignore[no-untyped-def]
+def test_tampering_with_kit_objects_or_evidence_gains_no_point(graded,
+                                                               attack: str) -> None:  # type: ignore[no-untyped-def]
     rows = graded[f"tamper-{attack}"]
     assert _points(rows) == ZERO, {c: (rows[c].status, rows[c].message) for c in CHECKS}
     assert all(rows[c].status != P for c in CHECKS)  # failed or error (a broken json also breaks the kernel)
