@@ -47,7 +47,8 @@ def test_quick_mode_reports_training_checks_as_not_graded(toy) -> None:  # type:
     assert totals == {"alice": (4, 4), "carol": (2, 4)}
     assert "1 check(s) not graded in quick mode" in next(r for r in rows if r.is_total).message
     settings = json.loads((out / "run.json").read_text())
-    assert settings["not_graded_in_quick_mode"] == {"00_toy": {"toy-check-target": "the solution itself fails it in quick mode"}}
+    assert settings["not_graded_in_quick_mode"] == {"00_toy": {"toy-check-target": "the solution itself fails it in "
+                                                               "quick mode"}}
     assert status["alice", "toy-check-target"][0] == R.NOT_GRADED_QUICK
     target = next(r for r in rows if r.check == "toy-check-target")
     assert target.message.startswith("not graded in quick mode: the solution itself fails it in quick mode")
