@@ -72,7 +72,8 @@ def test_untouched_starter_gets_zero_on_every_check(graded: list[R.Row], exercis
 FULL_ENV = "KIT_FULL_GRADING"  # full-mode grading of the real notebooks takes 10-25 min on 2 cores
 
 
-@pytest.mark.skipif(not os.environ.get(FULL_ENV), reason=f"full-mode grading of the real notebooks runs only with {FULL_ENV}=1 (make test-full)")
+@pytest.mark.skipif(not os.environ.get(FULL_ENV),
+                    reason=f"full-mode grading of the real notebooks runs only with {FULL_ENV}=1 (make test-full)")
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_full_mode_solution_full_marks_starter_zero(tmp_path: Path, exercise: str) -> None:
     """FULL mode, one exercise at a time (slow: the real trainings, 100 epochs each)."""
@@ -85,6 +86,7 @@ def test_full_mode_solution_full_marks_starter_zero(tmp_path: Path, exercise: st
     assert status == 0, errors.getvalue()
     rows = R.read_csv(tmp_path / "out" / "grades.csv")
     totals = {r.learner: r for r in rows if r.is_total}
-    failed = [(r.check, r.status, r.message) for r in rows if r.learner == "solution" and not r.is_total and not r.passed]
+    failed = [(r.check, r.status,
+               r.message) for r in rows if r.learner == "solution" and not r.is_total and not r.passed]
     assert failed == [] and totals["solution"].points == totals["solution"].max_points
     assert totals["starter"].points == 0
