@@ -129,7 +129,8 @@ def test_duplicates_are_flagged_both(tmp_path: Path, starter) -> None:  # type: 
 
 # --- graded copy ----------------------------------------------------------------------------
 
-def test_graded_copy_restores_edited_and_missing_checks_and_inserts_hidden(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+def test_graded_copy_restores_edited_and_missing_checks_and_inserts_hidden(exercise,
+    starter) -> None:  # type: ignore[no-untyped-def]
     learner = copy.deepcopy(starter)
     learner.cells = [c for c in learner.cells if c["id"] != "toy-check-answer"]
     edited = next(c for c in learner.cells if c["id"] == "toy-check-double")
@@ -215,7 +216,8 @@ def test_huge_file_is_not_read(tmp_path: Path, monkeypatch) -> None:  # type: ig
     assert read_notebook(path)[1][0] == R.TOO_LARGE
 
 
-def test_check_missing_with_its_anchor_goes_after_the_nearest_earlier_cell(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+def test_check_missing_with_its_anchor_goes_after_the_nearest_earlier_cell(exercise,
+    starter) -> None:  # type: ignore[no-untyped-def]
     learner = copy.deepcopy(starter)
     learner.cells = [c for c in learner.cells if c["id"] not in ("toy-blank-answer", "toy-check-answer")]
     ids = _ids(build_graded_copy(learner, exercise).notebook)
@@ -251,7 +253,8 @@ def test_bad_shard_is_misuse(text: str) -> None:
         parse_shard(text)
 
 
-def test_shards_partition_the_class_and_keep_duplicates_together(tmp_path: Path, starter) -> None:  # type: ignore[no-untyped-def]
+def test_shards_partition_the_class_and_keep_duplicates_together(tmp_path: Path,
+                                                                 starter) -> None:  # type: ignore[no-untyped-def]
     for learner in ("a", "b", "c", "d", "e"):
         (tmp_path / learner).mkdir()
         (tmp_path / learner / "00_toy.ipynb").write_text(nbformat.writes(starter))
@@ -292,7 +295,8 @@ def test_summary_and_merge_say_whether_the_sandbox_was_on(tmp_path: Path) -> Non
     from kit.grade.report import summary_text
 
     rows = _rows("a")
-    assert "Sandbox: on (one bubblewrap sandbox per submission)." in summary_text(rows, {"mode": "full", "sandbox": True})
+    assert "Sandbox: on (one bubblewrap sandbox per submission)." in summary_text(rows,
+        {"mode": "full", "sandbox": True})
     assert "Sandbox: **OFF** (--no-sandbox" in summary_text(rows, {"mode": "full", "sandbox": False})
     for name, sandboxed in (("on1", True), ("on2", True), ("off", False)):
         _write_run(tmp_path / name, _rows(name), "full")
@@ -311,7 +315,8 @@ def test_csv_round_trip(tmp_path: Path) -> None:
 
 # --- command line misuse --------------------------------------------------------------------
 
-def test_cli_misuse_exits_2_with_a_clear_message(tmp_path: Path, toy_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_misuse_exits_2_with_a_clear_message(tmp_path: Path, toy_dir: Path,
+                                                 capsys) -> None:  # type: ignore[no-untyped-def]
     assert main([str(tmp_path / "missing"), "--solutions", str(toy_dir)]) == 2
     assert "submissions folder" in capsys.readouterr().err
     assert main([str(tmp_path), "--solutions", str(toy_dir), "--exercise", "07_nope"]) == 2
