@@ -33,7 +33,8 @@ def plain(report) -> str:  # type: ignore[no-untyped-def]
 
 
 def float_warmup(optimizer, num_epochs):  # type: ignore[no-untyped-def]
-    return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=0.25 * num_epochs, max_epochs=num_epochs, warmup_start_lr=0.0)
+    return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=0.25 * num_epochs, max_epochs=num_epochs,
+                                         warmup_start_lr=0.0)
 
 
 @pytest.mark.parametrize("num_epochs", [100, 50, 4])
@@ -160,7 +161,8 @@ def test_no_markdown_backticks_in_any_check_message(repo) -> None:  # type: igno
         docstrings = {
             id(node.body[0].value)
             for node in ast.walk(tree)
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node)
+            if isinstance(node,
+                          (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node)
         }
         found += [f"{path.name}:{node.lineno}" for node in ast.walk(tree)
                   if isinstance(node, ast.Constant) and isinstance(node.value, str) and "`" in node.value
