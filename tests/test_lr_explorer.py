@@ -55,7 +55,8 @@ def test_linear_warmup_cosine_per_epoch_plots_pl_bolts_recorded(explorer: LRExpl
     c["eta_min"].value = 0.0005
     x, y = plotted(explorer, "reference")
     bolts = record_lr(
-        lambda opt: LinearWarmupCosineAnnealingLR(opt, warmup_epochs=7, max_epochs=40, warmup_start_lr=0.001, eta_min=0.0005),
+        lambda opt: LinearWarmupCosineAnnealingLR(opt, warmup_epochs=7, max_epochs=40, warmup_start_lr=0.001,
+                                                  eta_min=0.0005),
         40,
         base_lr=0.05,
     )
@@ -96,7 +97,8 @@ def test_cosine_only_plots_cosine_annealing_lr(explorer: LRExplorer) -> None:
 def test_every_family_plots_its_recorded_scheduler(explorer: LRExplorer, family: str, interval: str) -> None:
     redraws = explorer.redraws
     explorer.set(
-        total_epochs=20, warmup_epochs=4, warmup_start_lr=0.002, step_size=5, gamma=0.3, family=family, interval=interval
+        total_epochs=20, warmup_epochs=4, warmup_start_lr=0.002, step_size=5, gamma=0.3, family=family,
+            interval=interval
     )
     assert explorer.redraws == redraws + 1
     assert explorer.message == ""
@@ -283,7 +285,8 @@ def test_displays_as_the_widget(explorer: LRExplorer) -> None:
 
 def bolts_factory(optimizer: torch.optim.Optimizer, length: int) -> LinearWarmupCosineAnnealingLR:
     """The learner's make_warmup_scheduler of Exercise 1: a 25 % warmup of ``length`` scheduler steps."""
-    return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=int(0.25 * length), max_epochs=length, warmup_start_lr=0.0)
+    return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=int(0.25 * length), max_epochs=length,
+                                         warmup_start_lr=0.0)
 
 
 def epoch_counted(optimizer, total_epochs):  # type: ignore[no-untyped-def]
@@ -302,7 +305,8 @@ def test_per_step_with_lengths_in_epochs_is_explained_and_drawn_readably() -> No
     assert explorer.mismatch
     assert explorer.message == (
         f"make_warmup_scheduler counts its lengths in epochs but is stepped after every batch here, so its whole "
-        f"schedule runs in the first 40 of {40 * SPE} steps (left: sampled once per epoch; right: epoch 0 batch by batch); "
+        f"schedule runs in the first 40 of {40 * SPE} steps (left: sampled once per epoch; right: epoch 0 batch by "
+            f"batch); "
         f"count warmup and total in optimizer steps (epochs × {SPE}) for per-step stepping."
     )
     assert explorer.message.count(". ") == 0  # one sentence
@@ -325,7 +329,8 @@ def test_the_course_case_at_450_steps_per_epoch() -> None:
 
 
 def test_per_step_with_lengths_in_steps_is_not_flagged() -> None:
-    explorer = lr_explorer(warmup_epochs=10, total_epochs=40, interval="step", steps_per_epoch=SPE, compare=step_counted)
+    explorer = lr_explorer(warmup_epochs=10, total_epochs=40, interval="step", steps_per_epoch=SPE,
+                           compare=step_counted)
     assert not explorer.mismatch and explorer.message == ""
     _, mine = plotted(explorer, "your schedule")
     np.testing.assert_allclose(mine, explorer.last_curve.per_step, atol=1e-12)  # it matches the reference
@@ -392,7 +397,8 @@ def test_a_factory_without_return_is_named() -> None:
     def factor(epoch):  # type: ignore[no-untyped-def]
         min((epoch + 1) / 5, 1.0)
 
-    lam = lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer: torch.optim.lr_scheduler.LambdaLR(optimizer, factor))
+    lam = lr_explorer(steps_per_epoch=SPE,
+                      compare=lambda optimizer: torch.optim.lr_scheduler.LambdaLR(optimizer, factor))
     assert lam.message == "the LR factor function (factor) returned None instead of a number: is its return line missing?"
 
 
@@ -422,7 +428,8 @@ def test_the_legend_and_labels_stay_inside_the_figure(mode: str) -> None:
     canvas.draw()
     renderer = canvas.get_renderer()
     box = fig.bbox
-    texts = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + [t for ax in fig.axes for t in (ax.title, ax.xaxis.label, ax.yaxis.label)]
+    texts = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + [t for ax in fig.axes for t in (ax.title,
+        ax.xaxis.label, ax.yaxis.label)]
     assert texts[0] is not None and len(texts[0].get_texts()) >= 4
     for artist in texts:
         extent = artist.get_window_extent(renderer)
