@@ -57,7 +57,8 @@ def test_native_cosine_progress_over_m_is_named(m: int) -> None:
 
 def test_native_other_named_slips() -> None:
     assert "epoch / M" in native_factor_mistake(native(100, RIGHT_RAMP, lambda e, w, m: e / m), 100, 0.1)
-    assert "does not subtract the warmup" in native_factor_mistake(native(100, RIGHT_RAMP, lambda e, w, m: e / (m - w)), 100, 0.1)
+    assert "does not subtract the warmup" in native_factor_mistake(native(100, RIGHT_RAMP, lambda e, w,
+        m: e / (m - w)), 100, 0.1)
     assert "divides by W (25)" in native_factor_mistake(native(100, lambda e, w: e / w, RIGHT_PROGRESS), 100, 0.1)
 
 
@@ -71,7 +72,8 @@ def test_native_right_or_unknown_answers_get_no_named_mistake() -> None:
 def test_non_whole_warmup() -> None:
     assert "warmup_epochs is 9.25" in non_whole_warmup(0.25 * 37, 37)
     assert "int(0.25 * num_epochs) = 12" in non_whole_warmup(12.5, 50)
-    assert non_whole_warmup(25.0, 100) is None and non_whole_warmup(25, 100) is None and non_whole_warmup(None, 1) is None
+    assert non_whole_warmup(25.0, 100) is None and non_whole_warmup(25, 100) is None and non_whole_warmup(None,
+        1) is None
 
 
 def test_literal_learning_rate() -> None:
