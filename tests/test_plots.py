@@ -132,7 +132,8 @@ def test_a_factor_function_without_return_is_named(capsys: pytest.CaptureFixture
         return lambda optimizer: LambdaLR(optimizer, lr_lambda)
 
     lr_curve(lambda_schedule(linear_warmup), 5, show=False)
-    assert capsys.readouterr().out.startswith("✗ the LR factor function (linear_warmup) returned None instead of a number")
+    assert capsys.readouterr().out.startswith("✗ the LR factor function (linear_warmup) returned None instead of a "
+                                              "number")
     with pytest.raises(MissingReturn) as raised:  # direct callers of record_lr get the same words...
         record_lr(lambda_schedule(linear_warmup), 5)
     assert raised.value._render_traceback_() == [raised.value.line()]  # ...shown by IPython as that one line
