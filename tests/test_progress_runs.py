@@ -47,7 +47,8 @@ def test_one_display_updated_in_place_for_interleaved_runs(notebook: list) -> No
     assert notebook[0] == ("display", notebook[0][1], True)
     assert all(c[0] == "update" for c in notebook[1:])
     texts = [c[1] for c in notebook]
-    assert texts[1].startswith("0/3 trained · adam epoch 1/100 val_acc 0.5000 | weight_decay=0.01 epoch 1/100 val_acc 0.6000 · ")
+    assert texts[1].startswith("0/3 trained · adam epoch 1/100 val_acc 0.5000 | weight_decay=0.01 epoch 1/100 "
+                               "val_acc 0.6000 · ")
     assert "adam epoch 2/100 val_acc 0.7000 | weight_decay=0.01" in texts[2]
     assert texts[3].startswith("1/3 trained · weight_decay=0.01 epoch 1/100")
     assert texts[-1].startswith("3/3 trained · ") and "epoch" not in texts[-1]  # final state: nothing running
