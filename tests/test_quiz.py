@@ -265,7 +265,8 @@ def test_the_right_option_is_rarely_the_clear_longest(quiz) -> None:
     giveaways = [qid for qid, lengths, right in rows if clear_longest(lengths, right)]
     assert len(giveaways) <= len(rows) / 4, f"right option is > 1.2x the next longest in {giveaways}"
     # and length is not a tell in the weaker sense either: right is the strict longest in at most a quarter
-    strict = [qid for qid, lengths, right in rows if lengths[right] > max(n for i, n in enumerate(lengths) if i != right)]
+    strict = [qid for qid, lengths,
+              right in rows if lengths[right] > max(n for i, n in enumerate(lengths) if i != right)]
     assert len(strict) <= len(rows) / 4, strict
 
 
