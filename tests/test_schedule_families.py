@@ -17,7 +17,8 @@ from helpers.schedule_families import (
 )
 from helpers.schedules import record_lr, warmup_cosine_lr
 
-SMALL = {"total_epochs": 30, "steps_per_epoch": 5, "warmup_start_lr": 0.002, "eta_min": 0.001, "step_size": 7, "gamma": 0.5}
+SMALL = {"total_epochs": 30, "steps_per_epoch": 5, "warmup_start_lr": 0.002, "eta_min": 0.001, "step_size": 7,
+         "gamma": 0.5}
 
 
 # linear warmup + cosine with 0 warmup epochs is rejected by validation (see IMPOSSIBLE below).
@@ -42,7 +43,8 @@ def test_closed_form_equals_recorded_scheduler(family: str, interval: str, warmu
 
 def test_linear_warmup_cosine_is_pl_bolts_per_epoch_and_the_course_formula() -> None:
     config = ScheduleConfig(family="linear_warmup_cosine", warmup_epochs=10, total_epochs=100, base_lr=0.1)
-    bolts = record_lr(lambda opt: LinearWarmupCosineAnnealingLR(opt, warmup_epochs=10, max_epochs=100), 100, base_lr=0.1)
+    bolts = record_lr(lambda opt: LinearWarmupCosineAnnealingLR(opt, warmup_epochs=10, max_epochs=100), 100,
+                      base_lr=0.1)
     drawn = closed_form_values(config)
     np.testing.assert_allclose(drawn, bolts.per_step, rtol=0, atol=1e-12)
     formula = [warmup_cosine_lr(e, base_lr=0.1, warmup_epochs=10, max_epochs=100) for e in range(100)]
@@ -52,7 +54,8 @@ def test_linear_warmup_cosine_is_pl_bolts_per_epoch_and_the_course_formula() -> 
 
 
 def test_linear_warmup_cosine_per_step_at_course_steps_per_epoch() -> None:
-    config = ScheduleConfig(family="linear_warmup_cosine", warmup_epochs=1, total_epochs=3, interval="step", steps_per_epoch=450)
+    config = ScheduleConfig(family="linear_warmup_cosine", warmup_epochs=1, total_epochs=3, interval="step",
+                            steps_per_epoch=450)
     bolts = record_lr(
         lambda opt: LinearWarmupCosineAnnealingLR(opt, warmup_epochs=450, max_epochs=1350),
         3,
@@ -69,7 +72,8 @@ def test_cosine_only_is_cosine_annealing_lr() -> None:
 
 
 def test_exponential_warmup_multiplies_by_a_constant_factor() -> None:
-    config = ScheduleConfig(family="exp_warmup_cosine", base_lr=0.1, warmup_start_lr=0.001, warmup_epochs=4, total_epochs=20)
+    config = ScheduleConfig(family="exp_warmup_cosine", base_lr=0.1, warmup_start_lr=0.001, warmup_epochs=4,
+                            total_epochs=20)
     values = closed_form_values(config)
     np.testing.assert_allclose(values[1:5] / values[:4], np.full(4, 100 ** 0.25))
     assert values[0] == pytest.approx(0.001) and values[4] == pytest.approx(0.1)
@@ -102,7 +106,8 @@ def test_eta_min_equal_to_base_lr_is_a_flat_line() -> None:
 
 
 IMPOSSIBLE = [
-    ({"warmup_epochs": 100, "total_epochs": 100}, r"warmup \(100 epochs\) must end before training does \(100 epochs\)"),
+    ({"warmup_epochs": 100, "total_epochs": 100},
+     r"warmup \(100 epochs\) must end before training does \(100 epochs\)"),
     ({"warmup_epochs": 120, "total_epochs": 100}, r"must end before training does"),
     ({"family": "constant", "warmup_epochs": 5, "total_epochs": 5}, r"must end before training does"),
     ({"base_lr": -0.1}, r"base LR must be positive, got -0.1"),
