@@ -66,11 +66,13 @@ def test_parallel_sweep_gives_exactly_the_serial_numbers(tmp_path: Path, monkeyp
     values = [0.01, 0.3, 1.0]
     monkeypatch.setenv(WORKERS_ENV, "1")
     monkeypatch.setenv(TRAINING_LOG_ENV, str(tmp_path / "serial.jsonl"))
-    serial = sweep_weight_decay(AdamW, values, log_dir=tmp_path / "serial", progress=False, baseline=Adam, baseline_name="adam")
+    serial = sweep_weight_decay(AdamW, values, log_dir=tmp_path / "serial", progress=False, baseline=Adam,
+                                baseline_name="adam")
     monkeypatch.delenv(WORKERS_ENV)
     monkeypatch.setenv(TRAINING_LOG_ENV, str(tmp_path / "parallel.jsonl"))
     torch.rand(100)  # the parent's RNG moved, as earlier notebook cells would move it
-    parallel_sweep = sweep_weight_decay(AdamW, values, log_dir=tmp_path / "parallel", progress=False, baseline=Adam, baseline_name="adam")
+    parallel_sweep = sweep_weight_decay(AdamW, values, log_dir=tmp_path / "parallel", progress=False, baseline=Adam,
+                                        baseline_name="adam")
 
     assert serial.workers == 1 and parallel_sweep.workers == 2
     # the parallel runs really trained in other processes, the serial ones in this one
@@ -107,7 +109,8 @@ def test_one_core_means_serial_and_says_so_in_the_summary(tmp_path: Path, monkey
 
 
 @needs_two_cores
-def test_fork_failure_falls_back_to_serial_with_one_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_fork_failure_falls_back_to_serial_with_one_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys) -> None:
     def refuse() -> int:
         raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
 
@@ -274,7 +277,8 @@ print(json.dumps(dict(workers=sweep.workers, pid=os.getpid(), runs={{str(k): [r.
 def _bwrap_works() -> bool:
     if BWRAP is None:
         return False
-    probe = subprocess.run([BWRAP, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"], capture_output=True)
+    probe = subprocess.run([BWRAP, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+                           capture_output=True)
     return probe.returncode == 0
 
 
@@ -287,11 +291,13 @@ def test_workers_start_inside_the_graders_bubblewrap_sandbox(tmp_path: Path) -> 
     sandbox = [BWRAP, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
                "--tmpfs", "/tmp", "--ro-bind", str(REPO), str(REPO)]
     env = {k: v for k, v in os.environ.items() if k not in (WORKERS_ENV, TRAINING_LOG_ENV)}
-    inside = subprocess.run([*sandbox, sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    inside = subprocess.run([*sandbox, sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                            timeout=600)
     assert inside.returncode == 0, inside.stderr[-3000:]
     report = json.loads(inside.stdout.strip().splitlines()[-1])
     assert report["workers"] == 2
     env[WORKERS_ENV] = "1"
-    serial = subprocess.run([*sandbox, sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=600)
+    serial = subprocess.run([*sandbox, sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                            timeout=600)
     assert serial.returncode == 0, serial.stderr[-3000:]
     assert json.loads(serial.stdout.strip().splitlines()[-1])["runs"] == report["runs"]
