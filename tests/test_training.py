@@ -228,7 +228,8 @@ def test_logged_metrics_equal_a_direct_computation(log_dir: Path) -> None:
         test_logits = module(splits.x_test[:64])
     val_acc = (val_logits.argmax(1) == splits.y_val[:64]).float().mean().item()
     assert result.metrics.loc[0, "val_acc"] == pytest.approx(val_acc)
-    assert result.metrics.loc[0, "val_loss"] == pytest.approx(F.cross_entropy(val_logits, splits.y_val[:64]).item(), rel=1e-5)
+    assert result.metrics.loc[0, "val_loss"] == pytest.approx(F.cross_entropy(val_logits, splits.y_val[:64]).item(),
+                                                              rel=1e-5)
     assert result.test_acc == pytest.approx((test_logits.argmax(1) == splits.y_test[:64]).float().mean().item())
 
 
@@ -336,7 +337,8 @@ def test_the_log_folder_is_named_once_per_notebook_kernel(log_dir: Path, monkeyp
     out = capsys.readouterr().out
     assert out == "Training logs (one metrics.csv per run) go to logs/ beside this notebook; delete the folder whenever you like.\n"
     training.announce_log_dir(log_dir.parent / "elsewhere")  # an absolute folder: named, never its full path
-    assert capsys.readouterr().out.startswith("Training logs (one metrics.csv per run) go to elsewhere/ (the log_dir given)")
+    assert capsys.readouterr().out.startswith("Training logs (one metrics.csv per run) go to elsewhere/ (the log_dir "
+                                              "given)")
 
 
 class PerStepWarmupModule(ClassifierModule):
@@ -357,13 +359,16 @@ def test_per_step_warmup_follows_pl_bolts_step_by_step_and_repeats_exactly(log_d
     from helpers.schedules import step_and_record
 
     batches = dict(limit_train_batches=20, limit_val_batches=2, limit_test_batches=2, log_every_n_steps=1)
-    runs = [fit_and_test(PerStepWarmupModule(num_epochs=3), log_dir=log_dir, progress=False, **batches) for _ in range(2)]
-    assert (runs[0].val_acc, runs[0].test_acc, runs[0].train_acc) == (runs[1].val_acc, runs[1].test_acc, runs[1].train_acc)
+    runs = [fit_and_test(PerStepWarmupModule(num_epochs=3), log_dir=log_dir, progress=False,
+                         **batches) for _ in range(2)]
+    assert (runs[0].val_acc, runs[0].test_acc, runs[0].train_acc) == (runs[1].val_acc, runs[1].test_acc,
+                                                                      runs[1].train_acc)
     pd.testing.assert_frame_equal(runs[0].metrics, runs[1].metrics)
     # the LR each epoch started with is pl_bolts' schedule stepped once per optimizer step (60 steps)
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     expected = step_and_record(
-        LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=15, max_epochs=60), optimizer, 3, steps_per_epoch=20, interval="step"
+        LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=15, max_epochs=60), optimizer, 3, steps_per_epoch=20,
+            interval="step"
     )[::20]
     assert runs[0].metrics["lr"].to_numpy() == pytest.approx(expected, rel=1e-6, abs=1e-9)  # logged as float32
     assert expected[1] > 0  # not the per-epoch schedule (LR 0 through the first epoch)
