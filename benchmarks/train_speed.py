@@ -338,15 +338,18 @@ def report(rounds: list[Round], epochs: int, baseline_threads: int = 1, started:
     lines.append("")
     if ("baseline", "helpers") in summary:
         speedup = summary[("baseline", "helpers")]
-        lines.append(f"speed target baseline/helpers >= {TARGET_SPEEDUP:g}x (median wall): {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}")
+        met = "met" if speedup >= TARGET_SPEEDUP else "NOT met"
+        lines.append(f"speed target baseline/helpers >= {TARGET_SPEEDUP:g}x (median wall): {met}")
     if ("step", "helpers") in summary:
         step = summary[("step", "helpers")]
-        lines.append(f"per-step target step/helpers <= {TARGET_STEP_RATIO:g}x (median wall): {'met' if step <= TARGET_STEP_RATIO else 'NOT met'}")
+        met = "met" if step <= TARGET_STEP_RATIO else "NOT met"
+        lines.append(f"per-step target step/helpers <= {TARGET_STEP_RATIO:g}x (median wall): {met}")
     if any("helpers" in r for r in rounds):
         accs = sorted({r["helpers"].test_acc for r in rounds if "helpers" in r})
         shown = ", ".join(f"{a:.4f}" for a in accs)
         ok = all(a >= TARGET_ACCURACY for a in accs)
-        target = f"target >= {TARGET_ACCURACY} at 100 epochs: {'met' if ok else 'NOT met'}" if epochs >= 100 else "no target below 100 epochs"
+        target = (f"target >= {TARGET_ACCURACY} at 100 epochs: {'met' if ok else 'NOT met'}" if epochs >= 100
+                  else "no target below 100 epochs")
         lines.append(f"helpers test accuracy {shown} ({target})")
     return "\n".join(line for line in lines if line is not None)
 
