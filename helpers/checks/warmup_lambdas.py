@@ -152,7 +152,8 @@ def _common(report: CheckReport, f: list[float], w: int) -> None:
     report.add(
         "never exceeds 1",
         peak <= 1 + TOL,
-        f"factor reaches {peak:g} (epoch {f.index(peak)}): cap it with min(..., 1.0) so the LR never passes the base LR",
+        f"factor reaches {peak:g} (epoch {f.index(peak)}): cap it with min(..., 1.0) so the LR never passes "
+        "the base LR",
     )
     if not plateau_below_one:
         late = abs(end - 1) > TOL and abs(f[w] - 1) <= TOL
