@@ -5,7 +5,8 @@ and see the schedule redrawn at once, with the warmup end, the peak and the LR a
 marked; their own scheduler can be overlaid on the reference. The plot is rendered to a PNG and
 swapped into one ``ipywidgets.Output`` in a single state update (its ``outputs`` trait, which
 JupyterLab, Notebook 7, Lightning Studio and Colab's widget manager all render from), so figures
-never stack, flicker or stay open in pyplot, and no kernel is needed to test it. Impossible settings show the reason (from :mod:`helpers.schedule_families`) instead of a plot.
+never stack, flicker or stay open in pyplot, and no kernel is needed to test it. Impossible settings
+show the reason (from :mod:`helpers.schedule_families`) instead of a plot.
 
 The learner's scheduler follows the sliders its factory takes (``warmup_epochs``, ``total_epochs``
 or ``num_epochs``, ``total_steps``; see :func:`lr_explorer`). Stepped per batch, a scheduler whose
