@@ -2,7 +2,8 @@
 
 Only core controls common to ipywidgets 7.7.1 (Colab's) and 8.x are used, which JupyterLab,
 Notebook 7, Colab and Lightning Studio render without installing anything; anything that differs
-between the two versions goes through :mod:`helpers.widgets_compat`. Marking goes through :func:`helpers.quiz.mark_answer`,
+between the two versions goes through :mod:`helpers.widgets_compat`. Marking goes through
+:func:`helpers.quiz.mark_answer`,
 so the widgets and the gradeable ``check_answers`` cell always agree.
 """
 
