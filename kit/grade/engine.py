@@ -196,7 +196,8 @@ def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = 
         result = outcome.cells.get(check.id)
         lines = [line.strip() for line in result.output.splitlines()] if result is not None else []
         if result is None or result.kind not in ("passed", "differs"):
-            not_graded[check.id] = f"the solution does not run it in quick mode ({result.kind if result else 'no result'})"
+            kind = result.kind if result else "no result"
+            not_graded[check.id] = f"the solution does not run it in quick mode ({kind})"
         elif any(line.startswith("✗") for line in lines):
             not_graded[check.id] = "the solution itself fails it in quick mode"
         elif not any(line.startswith("✓") for line in lines):
