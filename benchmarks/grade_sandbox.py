@@ -29,11 +29,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from grade_fixtures import build_toy_solutions
+from grade_fixtures import build_toy_solutions  # noqa: E402 - tests/ is put on sys.path just above
 
-from kit.grade.assemble import build_graded_copy
-from kit.grade.registry import load_exercises
-from kit.grade.run import Limits, run_graded_copy
+from kit.grade.assemble import build_graded_copy  # noqa: E402
+from kit.grade.registry import load_exercises  # noqa: E402
+from kit.grade.run import Limits, run_graded_copy  # noqa: E402
 
 PR_SET_CHILD_SUBREAPER = 36
 
