@@ -196,8 +196,8 @@ def test_unfilled_blank_is_reported_not_raised(capsys: pytest.CaptureFixture[str
     model = _variant(blank)
     report = evaluate_optimizer(model)
     assert [c.line() for c in report.criteria] == [
-        f"✗ the blank in {model.__name__}.configure_optimizers is filled in — not yet: use torch.optim.AdamW with "
-            f"lr=self.learning_rate"
+        (f"✗ the blank in {model.__name__}.configure_optimizers is filled in — not yet: use torch.optim.AdamW with "
+            f"lr=self.learning_rate")
     ]
     assert check_optimizer(model) is None
     assert "✗ the blank in" in capsys.readouterr().out  # issue 15 wording
@@ -302,8 +302,8 @@ def test_unfilled_choice_blank_is_reported(table: pd.DataFrame, capsys: pytest.C
 
     report = evaluate_weight_decay_choice(choose_weight_decay, table)
     assert [c.line() for c in report.criteria] == [
-        "✗ the blank in choose_weight_decay is filled in — not yet: pick the weight decay with the best validation "
-            "accuracy"
+        ("✗ the blank in choose_weight_decay is filled in — not yet: pick the weight decay with the best validation "
+            "accuracy")
     ]
     assert check_weight_decay_choice(choose_weight_decay, table) is None
     assert "0/1 passed" in capsys.readouterr().out
