@@ -320,7 +320,8 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
             work, report = layout.work, layout.report
             env = child_env(token, quick, max_output)
             env["KIT_EVIDENCE_DIR"] = str(work / EVIDENCE_DIR)
-            env["PYTHONPATH"] = os.pathsep.join([str(layout.kit), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+            inherited = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
+            env["PYTHONPATH"] = os.pathsep.join([str(layout.kit), *inherited])
             python = sys.executable
         command = pytest_command(work / NOTEBOOK_NAME, report / "junit.xml", report / "pytest.ini", limits,
                                  python=python, sanitize=(report / "sanitize.cfg") if sanitize else False,
