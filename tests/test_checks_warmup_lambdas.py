@@ -104,7 +104,8 @@ def test_unfilled_blank_is_reported_not_raised(capsys) -> None:
 
     check_linear_warmup(linear_warmup, W)
     out = capsys.readouterr().out
-    assert "✗ the blank in linear_warmup is filled in — not yet: return the factor min((epoch + 1)" in out  # issue 15 wording
+    # issue 15 wording
+    assert "✗ the blank in linear_warmup is filled in — not yet: return the factor min((epoch + 1)" in out
     assert "0/1 passed" in out
 
 
