@@ -37,8 +37,8 @@ def solutions(tmp_path: Path) -> Path:
     ])
     write(tmp_path, "02_adamw_weight_decay", [
         new_code_cell("sweep", id="s", outputs=[progress("epoch 100/100 · val_acc 0.8 · 60 s"),
-                                                new_output("stream", name="stdout",
-                                                           text="sweep: 6 trainings, 400 s of training in 210 s wall\n")]),
+                                                new_output("stream", name="stdout", text="sweep: 6 trainings, "
+                                                           "400 s of training in 210 s wall\n")]),
         new_code_cell("fit", id="l2", outputs=[progress("epoch 100/100 · val_acc 0.5 · 41 s")]),
     ])
     return tmp_path
