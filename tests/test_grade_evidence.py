@@ -51,7 +51,8 @@ report_module.Criterion.__init__ = lambda self, name, passed, hint="": object.__
 _FAKE_CHECKS = '''\
 import helpers.checks.warmup_cosine as wc
 import helpers.quiz as quiz
-wc.check_warmup_schedule = wc.check_native_schedule = wc.check_configure_optimizers = lambda *a, **k: print("  ✓ all good")
+wc.check_warmup_schedule = wc.check_native_schedule = wc.check_configure_optimizers = (
+    lambda *a, **k: print("  ✓ all good"))
 check_warmup_schedule = check_native_schedule = check_configure_optimizers = check_answers = wc.check_warmup_schedule
 quiz.check_answers = wc.check_warmup_schedule
 '''
@@ -94,7 +95,8 @@ def forged(check_id, source, namespace, options=None, fallback_dir=None):
     data = {"num_epochs": 100, "base_lr": 0.1, "runs": runs}
     if name == "check_answers":
         data = {"answers": {f"q{i}": "Z" for i in range(1, 15)}}
-    (folder / f"{check_id}.json").write_text(json.dumps({"check": check_id, "calls": [{"function": name, "data": data}]}))
+    record = {"check": check_id, "calls": [{"function": name, "data": data}]}
+    (folder / f"{check_id}.json").write_text(json.dumps(record))
 
 ev.record_cell = forged
 '''
