@@ -138,7 +138,8 @@ def test_no_instructor_notebook_checkout_or_home_is_visible(looked) -> None:  # 
     host_paths = dict(obs["exists"])
     # checkout, solutions, home, instructor folder, venv, base interpreter, /etc/shadow, a host temp folder
     assert host_paths == dict.fromkeys(host_paths, False)
-    assert len(obs["tmp"]) <= 1 and all(n.startswith("tmp") and n.endswith(".json") for n in obs["tmp"])  # the kernel's connection file
+    # at most the kernel's connection file
+    assert len(obs["tmp"]) <= 1 and all(n.startswith("tmp") and n.endswith(".json") for n in obs["tmp"])
 
 
 def test_environment_carries_no_instructor_variables(looked) -> None:  # type: ignore[no-untyped-def]
@@ -255,7 +256,8 @@ import os, pathlib, site, sys
 home = pathlib.Path.home()
 evil = "open('/grade/work/evidence/ran.txt', 'a').write('startup ran\n')\n"
 targets = [home / ".ipython/profile_default/startup/00-evil.py", home / ".config/evil.txt",
-           pathlib.Path(site.getusersitepackages()) / "evil.pth", pathlib.Path(site.getusersitepackages()) / "sitecustomize.py",
+           pathlib.Path(site.getusersitepackages()) / "evil.pth",
+           pathlib.Path(site.getusersitepackages()) / "sitecustomize.py",
            pathlib.Path("/tmp/evil.txt"), pathlib.Path("/tmp/sitecustomize.py")]
 made = []
 for path in targets:
