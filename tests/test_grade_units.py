@@ -184,7 +184,8 @@ def test_regenerated_ids_are_matched_by_source_then_position(exercise, starter) 
     solved = copy.deepcopy(starter)  # the starter's shape: every cell found, edited ones by position
     for cell in solved.cells:
         cell["id"] = uuid.uuid4().hex[:8]
-    next(c for c in solved.cells if "NotImplementedError" in "".join(c.source)).source = "def double(x):\n    return x + x\n"
+    blank = next(c for c in solved.cells if "NotImplementedError" in "".join(c.source))
+    blank.source = "def double(x):\n    return x + x\n"
     assert _ids(build_graded_copy(solved, exercise).notebook) == _ids(exercise.notebook)
 
 
