@@ -223,7 +223,8 @@ def test_overlays_a_learner_factory_recorded_like_the_reference() -> None:
     np.testing.assert_allclose(mine, expected.per_step, rtol=0, atol=1e-12)
     _, reference = plotted(explorer, "reference")  # still there, underneath
     assert len(reference) == 100
-    assert explorer.readout_text == f"LR at epoch 5: {explorer.last_curve.per_step[5]:.6g} · mine: {expected.per_step[5]:.6g}"
+    mine = expected.per_step[5]
+    assert explorer.readout_text == f"LR at epoch 5: {explorer.last_curve.per_step[5]:.6g} · mine: {mine:.6g}"
     explorer.controls["base_lr"].value = 0.2  # the learner's schedule scales with the base LR
     _, mine = plotted(explorer, "mine")
     np.testing.assert_allclose(mine, record_lr(learner_factory, 100, base_lr=0.2).per_step, atol=1e-12)
@@ -399,7 +400,8 @@ def test_a_factory_without_return_is_named() -> None:
 
     lam = lr_explorer(steps_per_epoch=SPE,
                       compare=lambda optimizer: torch.optim.lr_scheduler.LambdaLR(optimizer, factor))
-    assert lam.message == "the LR factor function (factor) returned None instead of a number: is its return line missing?"
+    assert lam.message == ("the LR factor function (factor) returned None instead of a number: "
+                           "is its return line missing?")
 
 
 def test_slider_ranges_fit_the_course_and_have_typed_boxes(explorer: LRExplorer) -> None:
@@ -408,7 +410,8 @@ def test_slider_ranges_fit_the_course_and_have_typed_boxes(explorer: LRExplorer)
     c["total_epochs"].value = 40
     assert c["warmup_epochs"].max == 40  # the warmup stays within the run
     explorer.typed["warmup_epochs"].value = 12  # typed into the box beside the slider
-    assert c["warmup_epochs"].value == 12 and "warmup ends (epoch 12)" in [line.get_label() for line in explorer.figure.axes[0].lines]
+    assert c["warmup_epochs"].value == 12
+    assert "warmup ends (epoch 12)" in [line.get_label() for line in explorer.figure.axes[0].lines]
     c["total_epochs"].value = 8  # shorter than the warmup: clamped to the run, and the reason is shown
     assert c["warmup_epochs"].value == 8 and explorer.typed["warmup_epochs"].value == 8
     assert "must end before training does" in explorer.message
@@ -433,7 +436,9 @@ def test_the_legend_and_labels_stay_inside_the_figure(mode: str) -> None:
     assert texts[0] is not None and len(texts[0].get_texts()) >= 4
     for artist in texts:
         extent = artist.get_window_extent(renderer)
-        assert extent.x0 >= box.x0 - 1 and extent.x1 <= box.x1 + 1 and extent.y0 >= box.y0 - 1 and extent.y1 <= box.y1 + 1, artist
+        inside = (extent.x0 >= box.x0 - 1 and extent.x1 <= box.x1 + 1
+                  and extent.y0 >= box.y0 - 1 and extent.y1 <= box.y1 + 1)
+        assert inside, artist
     legend = texts[0].get_window_extent(renderer)
     for ax in fig.axes:  # below the plots, not over the curves
         assert legend.y1 <= ax.get_window_extent(renderer).y0 + 1
