@@ -205,7 +205,8 @@ def test_run_jobs_order_events_and_printed_text(capsys) -> None:
     assert sorted(i for i, _ in events) == [0, 1, 2, 3, 4]
     assert os.getpid() not in {e[1] for _, e in events}
     out = capsys.readouterr().out
-    assert sorted(line for line in out.splitlines() if line.startswith("hello")) == [f"hello from job {n}" for n in range(5)]
+    hellos = sorted(line for line in out.splitlines() if line.startswith("hello"))
+    assert hellos == [f"hello from job {n}" for n in range(5)]
 
 
 @needs_two_cores
@@ -253,7 +254,8 @@ def test_in_a_jupyter_kernel_one_display_shows_the_progress(tmp_path: Path, monk
     assert len(displays) == 1, outputs  # one progress display, updated in place
     assert displays[0].data["text/plain"].startswith("3/3 trained · ")
     lines = streams.splitlines()
-    assert lines[0] == "Training logs (one metrics.csv per run) go to logs/ beside this notebook; delete the folder whenever you like."
+    assert lines[0] == ("Training logs (one metrics.csv per run) go to logs/ beside this notebook; "
+                        "delete the folder whenever you like.")
     assert lines[1].startswith("sweep: 3 trainings, ") and lines[1].endswith(" s wall")
     kernel_pid, workers = int(lines[2].split()[2]), int(lines[2].split()[4])
     assert workers == 2 and len(lines) == 3  # nothing else printed: no worker output, no warnings
@@ -270,7 +272,8 @@ sys.path.insert(1, {tests!r})
 from test_sweep_parallel import AdamW
 from helpers.sweep import sweep_weight_decay
 sweep = sweep_weight_decay(AdamW, [0.01, 1.0], log_dir="/tmp/logs", progress=False, max_epochs=1)
-print(json.dumps(dict(workers=sweep.workers, pid=os.getpid(), runs={{str(k): [r.val_acc, r.test_acc] for k, r in sweep.runs.items()}})))
+runs = {{str(k): [r.val_acc, r.test_acc] for k, r in sweep.runs.items()}}
+print(json.dumps(dict(workers=sweep.workers, pid=os.getpid(), runs=runs)))
 """
 
 
