@@ -335,7 +335,8 @@ def test_the_log_folder_is_named_once_per_notebook_kernel(log_dir: Path, monkeyp
     for _ in range(2):
         fit_and_test(SGDModule(num_epochs=1), progress=False, **FEW_BATCHES)
     out = capsys.readouterr().out
-    assert out == "Training logs (one metrics.csv per run) go to logs/ beside this notebook; delete the folder whenever you like.\n"
+    assert out == ("Training logs (one metrics.csv per run) go to logs/ beside this notebook; "
+                   "delete the folder whenever you like.\n")
     training.announce_log_dir(log_dir.parent / "elsewhere")  # an absolute folder: named, never its full path
     assert capsys.readouterr().out.startswith("Training logs (one metrics.csv per run) go to elsewhere/ (the log_dir "
                                               "given)")
