@@ -338,3 +338,50 @@ def kit_starter(solution: NotebookNode) -> NotebookNode:
 def with_cell(nb: NotebookNode, anchor: str, cell_id: str, source: str) -> NotebookNode:
     """``nb`` with a code cell inserted after cell ``anchor``."""
     return _insert_after(copy.deepcopy(nb), anchor, cell_id, source)
+
+
+# --------------------------------------------------------------------------- a judged warmup-lambda toy
+
+LAMBDA_TOY = "00_lambda_toy"
+LAMBDA_SOLUTION = '''\
+def linear_warmup(epoch, warmup_epochs=WARMUP_EPOCHS):
+    ### BEGIN SOLUTION: the factor min((epoch + 1) / warmup_epochs, 1.0)
+    return min((epoch + 1) / warmup_epochs, 1.0)
+    ### END SOLUTION
+'''
+LAMBDA_HARD_CODED = '''\
+def linear_warmup(epoch, warmup_epochs=WARMUP_EPOCHS):
+    return min((epoch + 1) / 5, 1.0)  # right at the notebook's 5 only
+'''
+
+
+def lambda_solution_source() -> NotebookNode:
+    """A one-blank exercise judged from evidence at probe warmup lengths (helpers.checks.warmup_lambdas)."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kit"] = {"exercise": LAMBDA_TOY, "role": "solution"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        _markdown("lt-intro", "# Lambda toy\nA linear warmup factor, judged at other warmup lengths too."),
+        _code("lt-setup", "from helpers.checks.warmup_lambdas import check_linear_warmup\n\nWARMUP_EPOCHS = 5\n"),
+        _code("lt-blank-linear", LAMBDA_SOLUTION),
+        _markdown("lt-check-md", "Check your linear warmup:"),
+        _code("lt-check-linear", "check_linear_warmup(linear_warmup, WARMUP_EPOCHS)\n", ["check"]),
+    ]
+    return nb
+
+
+def build_lambda_solutions(folder: Path) -> Path:
+    """Execute the lambda toy and save it as ``folder/00_lambda_toy.ipynb``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = run_notebook(lambda_solution_source(), cwd=folder, timeout=120)
+    path = folder / f"{LAMBDA_TOY}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def lambda_submission(solution: NotebookNode, body: str | None = None) -> NotebookNode:
+    """The lambda toy's starter with its blank filled (by the solution's code, or ``body``)."""
+    nb = copy.deepcopy(make_starter(solution, f"{LAMBDA_TOY}.ipynb").notebook)
+    own = "".join(_cell(solution, "lt-blank-linear").source)
+    _cell(nb, "lt-blank-linear").source = body if body is not None else own
+    return nb

@@ -21,7 +21,18 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grade_fixtures import TOY, _insert_after, _solved, _with_double, build_toy_solutions, toy_starter
+from grade_fixtures import (
+    LAMBDA_HARD_CODED,
+    LAMBDA_TOY,
+    TOY,
+    _insert_after,
+    _solved,
+    _with_double,
+    build_lambda_solutions,
+    build_toy_solutions,
+    lambda_submission,
+    toy_starter,
+)
 
 from kit.grade import rows as R
 from kit.grade import run as run_module
@@ -94,6 +105,16 @@ if found:  # execute the instructor's cells: would give full marks
         if cell.cell_type == "code" and "BEGIN SOLUTION" in cell.source:
             exec(cell.source, globals())
 '''
+# Replaces the evidence writer: factors of a hard-coded warmup, forged as a correct one at the
+# lengths a learner can know (the notebook's 5, the learner-side probes, round numbers).
+FORGE = '''import json, helpers.evidence as ev
+def forged(check_id, source, namespace, options=None, fallback_dir=None):
+    runs = {str(w): {"factors": [min((e + 1) / w, 1.0) for e in range(3 * w + 1)]} for w in (5, 7, 10, 13, 20, 25, 37)}
+    data = {"name": "linear_warmup", "warmup_epochs": 5, "length_from": "argument", "runs": runs}
+    call = {"function": "check_linear_warmup", "data": data}
+    (ev.evidence_dir(fallback_dir) / f"{check_id}.json").write_text(json.dumps({"check": check_id, "calls": [call]}))
+ev.record_cell = forged
+'''
 NET = '''import socket
 try:
     socket.create_connection(("127.0.0.1", PORT), timeout=3).sendall(b"stolen")
@@ -136,6 +157,7 @@ def _bwrap_children() -> list[int]:
 def batch(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     base = tmp_path_factory.mktemp("isolation")
     solution_path = build_toy_solutions(base / "solutions")
+    lambda_solution = nbformat.read(build_lambda_solutions(base / "solutions"), as_version=4)
     solution = nbformat.read(solution_path, as_version=4)
     starter = toy_starter(solution)
     good = _solved(starter, solution)
@@ -170,11 +192,19 @@ def batch(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
         "a13-starter": (copy.deepcopy(starter), STARTER),
         "a14-wrong": (_with_double(copy.deepcopy(good), "return 3 * x"), (F, F, P, P, P)),
         "a15-hidden": (_with_double(copy.deepcopy(good), "return abs(2 * x)"), (P, F, P, P, P)),
-        "a16-good": (good, GOOD), "a17-good": (good, GOOD), "a18-starter": (copy.deepcopy(starter), STARTER),
-        "a19-good": (good, GOOD), "a20-good": (good, GOOD),
+        "a18-starter": (copy.deepcopy(starter), STARTER), "a20-good": (good, GOOD),
     }
-    for learner, (nb, _) in plan.items():
-        path = inbox / learner / f"{TOY}.ipynb"
+    # Judged from evidence at probe warmup lengths drawn for this run (issue 11).
+    lambdas = {
+        "a16-lambda-good": (lambda_submission(lambda_solution), (P,)),
+        "a17-lambda-hard-coded": (lambda_submission(lambda_solution, LAMBDA_HARD_CODED), (F,)),
+        "a19-lambda-forger": (_insert_after(lambda_submission(lambda_solution, LAMBDA_HARD_CODED), "lt-setup",
+                                            "attack", FORGE), (F,)),
+    }
+    files = {**{k: (v, TOY) for k, v in plan.items()}, **{k: (v, LAMBDA_TOY) for k, v in lambdas.items()}}
+    plan = {**plan, **lambdas}
+    for learner, ((nb, _), exercise) in files.items():
+        path = inbox / learner / f"{exercise}.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
     inbox_files = sorted(p for p in inbox.rglob("*") if p.is_file())
@@ -249,6 +279,7 @@ def test_nothing_is_left_after_the_batch(batch) -> None:  # type: ignore[no-unty
     assert _bwrap_children() == []
     settings = json.loads((batch["out"] / "run.json").read_text())
     assert settings["sandbox"] is True and settings["submissions"] == 20
+    assert "Sandbox: on (one bubblewrap sandbox per submission)." in (batch["out"] / "summary.md").read_text()
 
 
 def test_missing_bwrap_stops_the_grader_with_how_to_install(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -291,4 +322,5 @@ def test_no_sandbox_is_recorded(tmp_path: Path, capsys) -> None:  # type: ignore
     assert json.loads((tmp_path / "out" / "run.json").read_text())["sandbox"] is False
     err = capsys.readouterr().err
     assert "sandbox: OFF (--no-sandbox)" in err
+    assert "Sandbox: **OFF** (--no-sandbox" in (tmp_path / "out" / "summary.md").read_text()
     assert _statuses(R.read_csv(tmp_path / "out" / "grades.csv")) == {"alice": GOOD}
