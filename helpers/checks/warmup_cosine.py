@@ -569,7 +569,8 @@ def _build_module(model: Any, num_epochs: int | None) -> L.LightningModule:
 
 def _configure(module: L.LightningModule, num_epochs: int) -> tuple[Any, str]:
     """Call ``configure_optimizers`` with a stand-in trainer; returns (result, error hint)."""
-    module._trainer = _stub_trainer(num_epochs)  # the copy is thrown away afterwards
+    # a duck-typed stand-in for the trainer; the copy is thrown away afterwards
+    module._trainer = _stub_trainer(num_epochs)  # type: ignore[assignment]
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*lr_scheduler\.step\(\)")
@@ -595,7 +596,7 @@ def _shown(value: Any) -> str:
     return value["repr"] if isinstance(value, Mapping) and "repr" in value else repr(value)
 
 
-def _configured_data(model: Any, num_epochs: int) -> dict[str, Any]:
+def _configured_data(model: Any, num_epochs: int | None) -> dict[str, Any]:
     """What ``configure_optimizers`` of a model with ``num_epochs`` returned, and its LR as Lightning steps it."""
     name = model.__name__ if isinstance(model, type) else type(model).__name__
     try:
