@@ -18,7 +18,7 @@ import numpy as np
 TOL = 1e-9
 
 
-def _close(values: Sequence[float], expected: Sequence[float], scale: float = 1.0) -> bool:
+def _close(values: Sequence[float] | np.ndarray, expected: Sequence[float], scale: float = 1.0) -> bool:
     a, b = np.asarray(values, dtype=float), np.asarray(expected, dtype=float)
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= TOL * max(scale, 1e-12)))
 
@@ -49,7 +49,7 @@ def _native(num_epochs: int, warmup: int, progress: Callable[[int], float],
     return [ramp(e) if e < warmup else 0.5 * (1 + math.cos(math.pi * progress(e))) for e in range(num_epochs)]
 
 
-def native_factor_mistake(lrs: Sequence[float], num_epochs: int, base_lr: float) -> str | None:
+def native_factor_mistake(lrs: Sequence[float] | np.ndarray, num_epochs: int, base_lr: float) -> str | None:
     """Name a known slip in a ``LambdaLR`` warmup + cosine factor from its LR per epoch.
 
     The reference is pl_bolts' schedule: ``t / (W - 1)`` during the warmup, then the cosine with
