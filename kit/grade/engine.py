@@ -10,7 +10,7 @@ from typing import TypeVar
 from helpers.training import COURSE_EPOCHS
 from kit.grade import rows as R
 from kit.grade import verdicts as V
-from kit.grade.assemble import build_graded_copy
+from kit.grade.assemble import GradedCopy, build_graded_copy
 from kit.grade.discover import Submission
 from kit.grade.progress import submission as progress_scope
 from kit.grade.registry import Check, Exercise, stdout_of
@@ -156,8 +156,7 @@ def _quick_length() -> int:
     return RUN_QUICK_EPOCHS
 
 
-def _run(graded, limits: Limits, quick: bool,
-         max_output: int | None = None) -> RunOutcome:  # type: ignore[no-untyped-def]
+def _run(graded: GradedCopy, limits: Limits, quick: bool, max_output: int | None = None) -> RunOutcome:
     """One run of a graded copy; quiz answer hashes and the hints' answers are masked inside it."""
     return run_graded_copy(graded, limits, quick=quick, max_output=max_output, masks=V.masks())
 
