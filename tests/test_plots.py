@@ -48,7 +48,7 @@ def test_training_curves_draw_train_and_val_per_epoch(run_dir: Path) -> None:
     assert lines_by_label(acc_ax) == {"train": ([1, 2], [0.51, 0.73]), "val": ([1, 2], [0.52, 0.75])}
     assert acc_ax.get_ylim() == (0.5, 1.0)
     assert loss_ax.get_xlabel() == "epoch" and acc_ax.get_ylabel() == "accuracy"
-    assert fig._suptitle.get_text() == "two epochs"
+    assert fig.get_suptitle() == "two epochs"
 
 
 def test_training_curves_with_train_only(tmp_path: Path) -> None:
