@@ -8,7 +8,7 @@ NO_BROWSER ?=
 PYTEST_ARGS ?=
 JOBS ?= 2
 
-.PHONY: venv lab lint test test-main test-full colab unit solutions starters launch check grade bench clean
+.PHONY: venv lab lint lint-ruff lint-mypy test test-main test-full colab unit solutions starters launch check grade bench clean
 
 venv:
 	@bash tools/ensure_venv.sh "$(VENV)"
@@ -24,9 +24,14 @@ lab: venv
 test: venv
 	$(MAKE) --no-print-directory -k lint test-main colab VENV="$(VENV)"
 
-# ruff and mypy read their configuration from pyproject.toml ([tool.ruff], [tool.mypy]).
-lint: venv
+# ruff and mypy read their configuration from pyproject.toml ([tool.ruff], [tool.mypy]); two targets,
+# so that under `make -k` (as in `make test`) mypy still reports when ruff has failed.
+lint: lint-ruff lint-mypy
+
+lint-ruff: venv
 	$(VENV)/bin/ruff check .
+
+lint-mypy: venv
 	$(VENV)/bin/mypy
 
 test-main: venv
