@@ -2,7 +2,8 @@
 
 The toy solution follows the kit's conventions (ids, ``### BEGIN SOLUTION`` blanks, ``check`` and
 ``hidden-check`` cells, a stand-in training whose epoch count follows ``KIT_QUICK_EPOCHS``, one
-check that adapts to quick mode and one that needs the full training). It is executed for real, its starter is made by ``kit.starters``, and
+check that adapts to quick mode and one that needs the full training). It is executed for real, its
+starter is made by ``kit.starters``, and
 every submission is derived from that starter: the correct one fills the blanks with the
 solution's cells, the others add one typical mistake or one kind of bad input each.
 """
@@ -65,11 +66,14 @@ _CHECK_ANSWER = ('check_value("Checking the quiz", "decoupled weight decay", opt
                  '            "which optimizer applies weight decay outside the adaptive update?")\n')
 _TRAIN = "result = fit_and_test(course_epochs(100))\n"
 # Quick-mode aware (prints the epoch count it expects): graded in quick mode against the solution's quick output.
-_CHECK_TRAIN = ('check_value("Checking training", f"trained for all {course_epochs(100)} epochs", lambda: result["epochs"],\n'
+_CHECK_TRAIN = ('check_value("Checking training", f"trained for all {course_epochs(100)} epochs", lambda: '
+                'result["epochs"],\n'
                 '            course_epochs(100), "train for num_epochs epochs")\n')
 # Needs the full training: the solution itself prints ✗ in quick mode, so quick mode does not grade it.
-_CHECK_TARGET = 'check_value("Checking the target", "trained 100 epochs", lambda: result["epochs"], 100, "train for 100 epochs")\n'
-_HIDDEN = 'check_value("Checking double on negatives", "double(-4) == -8", lambda: double(-4), -8, "negative inputs too")\n'
+_CHECK_TARGET = ('check_value("Checking the target", "trained 100 epochs", lambda: result["epochs"], 100, '
+                 '"train for 100 epochs")\n')
+_HIDDEN = ('check_value("Checking double on negatives", "double(-4) == -8", lambda: double(-4), -8, '
+           '"negative inputs too")\n')
 
 
 def _code(cell_id: str, source: str, tags: list[str] | None = None) -> NotebookNode:
@@ -281,7 +285,8 @@ KIT_CHECKS = {
     "kit-check-native": "check_native_schedule(make_native_scheduler, num_epochs=num_epochs, base_lr=base_lr)\n",
     "kit-check-configure": "check_configure_optimizers(LightningModel, num_epochs=num_epochs)\n",
     "kit-check-quiz": "check_answers(quiz_answers)\n",
-    "kit-check-optimizer": "check_optimizer(AdamWModel, num_epochs=num_epochs)\ncheck_weight_decay_choice(choose_weight_decay)\n",
+    "kit-check-optimizer": ("check_optimizer(AdamWModel, num_epochs=num_epochs)\n"
+                            "check_weight_decay_choice(choose_weight_decay)\n"),
 }
 
 
