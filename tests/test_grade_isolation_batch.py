@@ -79,7 +79,8 @@ if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
         os.execve("/bin/sh", ["/bin/sh", "-c",
-                  "while true; do for d in /tmp/kit-grade-*/work; do echo evil > $d/submission.ipynb; done; sleep 0.2; done; : MARKER"], {})
+                  "while true; do for d in /tmp/kit-grade-*/work; do echo evil > $d/submission.ipynb; done; "
+                  "sleep 0.2; done; : MARKER"], {})
     os._exit(0)
 time.sleep(0.5)
 '''
@@ -208,7 +209,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
     inbox_files = sorted(p for p in inbox.rglob("*") if p.is_file())
-    before = _hashes(canaries + [solution_path] + inbox_files)
+    before = _hashes([*canaries, solution_path, *inbox_files])
     temp = base / "tmp"
     temp.mkdir()
     tokens: list[str] = []
@@ -230,7 +231,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
                 accepted.append(server.accept())
         except OSError:
             pass
-        after = _hashes(canaries + [solution_path] + inbox_files)
+        after = _hashes([*canaries, solution_path, *inbox_files])
         yield {"status": status, "plan": plan, "rows": R.read_csv(base / "out" / "grades.csv"), "temp": temp,
                "before": before, "after": after, "marker": marker,
                "tokens": set(tokens), "accepted": accepted, "out": base / "out"}
@@ -282,7 +283,8 @@ def test_nothing_is_left_after_the_batch(batch) -> None:  # type: ignore[no-unty
     assert "Sandbox: on (one bubblewrap sandbox per submission)." in (batch["out"] / "summary.md").read_text()
 
 
-def test_missing_bwrap_stops_the_grader_with_how_to_install(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_missing_bwrap_stops_the_grader_with_how_to_install(tmp_path: Path, capsys,
+                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "class").mkdir()
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     sandbox._probe.cache_clear()
@@ -296,7 +298,8 @@ def test_missing_bwrap_stops_the_grader_with_how_to_install(tmp_path: Path, caps
     assert "--no-sandbox" in err and not (tmp_path / "out").exists()
 
 
-def test_bwrap_without_namespaces_stops_the_grader(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_bwrap_without_namespaces_stops_the_grader(tmp_path: Path, capsys,
+                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
     fake = tmp_path / "bin" / "bwrap"
     fake.parent.mkdir()
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
