@@ -140,5 +140,6 @@ def test_settings_a_family_ignores_are_not_validated() -> None:
     # eta_min has no meaning after a constant or step schedule, warmup none for cosine only.
     constant = closed_form_values(ScheduleConfig(family="constant", eta_min=5.0, base_lr=0.1, warmup_epochs=0))
     assert np.allclose(constant, 0.1)  # eta_min plays no part
-    cosine = closed_form_values(ScheduleConfig(family="cosine", warmup_epochs=500, warmup_start_lr=-1.0, total_epochs=10))
+    cosine = closed_form_values(ScheduleConfig(family="cosine", warmup_epochs=500, warmup_start_lr=-1.0,
+                                               total_epochs=10))
     assert len(cosine) == 10 and cosine[0] == pytest.approx(0.1)  # no warmup: starts at the base LR
