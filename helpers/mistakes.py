@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from helpers.validate import is_number
+
 TOL = 1e-9
 
 
@@ -88,7 +90,7 @@ def native_factor_mistake(lrs: Sequence[float] | np.ndarray, num_epochs: int, ba
 
 def non_whole_warmup(warmup_epochs: object, num_epochs: int) -> str | None:
     """``warmup_epochs=0.25 * num_epochs`` left as a float that is not a whole number."""
-    if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, (int, float)):
+    if not is_number(warmup_epochs):
         return None
     if float(warmup_epochs).is_integer():
         return None

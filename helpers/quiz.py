@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.checks.report import FAIL, PASS, CheckReport, Criterion
+from helpers.validate import is_int, is_number
 
 QUIZ_DIR = Path(__file__).with_name("quiz_data")
 DEFAULT_QUIZ = QUIZ_DIR / "warmup_quiz.json"
@@ -140,12 +141,12 @@ def _parse_question(raw: Any, where: str) -> Question:
         _require("options" not in raw, where, "a number question has no options")
         tolerance, decimals = raw.get("tolerance"), raw.get("decimals")
         _require(
-            isinstance(tolerance, (int, float)) and not isinstance(tolerance, bool) and tolerance >= 0,
+            is_number(tolerance) and tolerance >= 0,
             where,
             "a number question needs a tolerance >= 0",
         )
         _require(
-            isinstance(decimals, int) and not isinstance(decimals, bool) and 0 <= decimals <= 9,
+            is_int(decimals) and 0 <= decimals <= 9,
             where,
             "a number question needs decimals, a whole number 0-9",
         )

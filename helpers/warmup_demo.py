@@ -22,14 +22,9 @@ from matplotlib.figure import Figure
 from helpers.data import CourseDataModule, CourseSplits
 from helpers.models import PyTorchMLP
 from helpers.plots import finish_figure
+from helpers.validate import is_number, require_whole
 
 OPTIMIZERS = ("adam", "sgd")
-
-
-def _whole(name: str, value: object, minimum: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -127,10 +122,10 @@ def train_steps(
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    if not isinstance(base_lr, (int, float)) or isinstance(base_lr, bool) or base_lr <= 0:
+    if not is_number(base_lr) or base_lr <= 0:
         raise ValueError(f"base_lr must be a positive number, got {base_lr!r}")
-    _whole("warmup_epochs", warmup_epochs, 0)
-    _whole("epochs", epochs, 1)
+    require_whole("warmup_epochs", warmup_epochs, 0)
+    require_whole("epochs", epochs, 1)
 
     torch.set_num_threads(1)  # faster for this small model, and bit-for-bit reproducible
     data = CourseDataModule(batch_size=batch_size, shuffle_seed=seed)
@@ -187,7 +182,7 @@ def compare_warmup(
     seed: int = 123,
 ) -> WarmupComparison:
     """Train twice with identical seed, weights and batch order: at full ``base_lr`` and with warmup."""
-    _whole("warmup_epochs", warmup_epochs, 1)
+    require_whole("warmup_epochs", warmup_epochs, 1)
     if warmup_epochs > epochs:
         raise ValueError(f"warmup_epochs ({warmup_epochs}) must not exceed epochs ({epochs}): the warmup would never "
                          f"end")
