@@ -19,12 +19,8 @@ from browser.lab import (
     ARTIFACTS,
     FIXTURES,
     REDRAW_MS,
-    WIDGET_RENDER_MS,
     boxes_intersect,
-    browser_page,
-    lab_server,
-    log_tail,
-    open_and_run_all,
+    rendered_notebook,
     skip_without_chromium,
 )
 
@@ -83,51 +79,43 @@ def _wait_new_plot(page, explorer, old: str) -> str:  # type: ignore[no-untyped-
 
 
 def test_explorer_modes_in_jupyterlab(tmp_path: Path) -> None:
-    with lab_server(tmp_path, [FIXTURE]) as server, browser_page(tmp_path, 1400, 1100) as page:
-        try:
-            open_and_run_all(page, server, FIXTURE.name)
-            try:
-                page.locator(EXPLORERS).nth(1).locator(".jp-OutputArea-output img").wait_for(timeout=WIDGET_RENDER_MS)
-            except Exception as error:
-                raise AssertionError(f"the explorers never rendered; server log:\n{log_tail(server.log)}") from error
-            assert page.locator("text=Error displaying widget").count() == 0
-            in_epochs, in_steps = page.locator(EXPLORERS).nth(0), page.locator(EXPLORERS).nth(1)
+    second_plot = f"{EXPLORERS} >> nth=1 >> .jp-OutputArea-output img"
+    with rendered_notebook(tmp_path, FIXTURE, width=1400, height=1100, rendered=second_plot, what="the explorers",
+                           failure_png="browser_explorer_failure.png") as page:
+        in_epochs, in_steps = page.locator(EXPLORERS).nth(0), page.locator(EXPLORERS).nth(1)
 
-            # 1. per epoch: no message, the learner's curve on the reference
-            readout = in_epochs.locator(".lr-explorer-readout")
-            assert readout.inner_text() == "LR at epoch 25: 0.1 · make_warmup_scheduler: 0.1"
-            assert _message(in_epochs) == ""
-            _check_layout(page, in_epochs, "per_epoch")
+        # 1. per epoch: no message, the learner's curve on the reference
+        readout = in_epochs.locator(".lr-explorer-readout")
+        assert readout.inner_text() == "LR at epoch 25: 0.1 · make_warmup_scheduler: 0.1"
+        assert _message(in_epochs) == ""
+        _check_layout(page, in_epochs, "per_epoch")
 
-            # 2. switch the stepping to per batch in the page: one sentence, two readable panels
-            before = in_epochs.locator(".jp-OutputArea-output img").get_attribute("src")
-            in_epochs.locator(".widget-dropdown", has_text="step the scheduler").locator("select").select_option(
-                label="per step (batch)"
-            )
-            in_epochs.locator(".lr-explorer-message").get_by_text("counts its lengths in epochs").wait_for(timeout=REDRAW_MS)
-            _wait_new_plot(page, in_epochs, before)
-            text = _message(in_epochs)
-            assert text.startswith(f"⚠ {MISMATCH}") and "the first 100 of 45,000 steps" in text
-            assert text.count(". ") == 0  # one sentence
-            _check_layout(page, in_epochs, "per_step_mismatch")
+        # 2. switch the stepping to per batch in the page: one sentence, two readable panels
+        before = in_epochs.locator(".jp-OutputArea-output img").get_attribute("src")
+        in_epochs.locator(".widget-dropdown", has_text="step the scheduler").locator("select").select_option(
+            label="per step (batch)"
+        )
+        in_epochs.locator(".lr-explorer-message").get_by_text("counts its lengths in epochs").wait_for(timeout=REDRAW_MS)
+        _wait_new_plot(page, in_epochs, before)
+        text = _message(in_epochs)
+        assert text.startswith(f"⚠ {MISMATCH}") and "the first 100 of 45,000 steps" in text
+        assert text.count(". ") == 0  # one sentence
+        _check_layout(page, in_epochs, "per_step_mismatch")
 
-            # 3. counted in optimizer steps and stepped per batch: it fits, no message
-            assert _message(in_steps) == ""
-            assert in_steps.locator(".lr-explorer-readout").inner_text() == (
-                "LR at epoch 25: 0.1 · make_warmup_scheduler (in steps): 0.1"
-            )
-            _check_layout(page, in_steps, "per_step_correct")
+        # 3. counted in optimizer steps and stepped per batch: it fits, no message
+        assert _message(in_steps) == ""
+        assert in_steps.locator(".lr-explorer-readout").inner_text() == (
+            "LR at epoch 25: 0.1 · make_warmup_scheduler (in steps): 0.1"
+        )
+        _check_layout(page, in_steps, "per_step_correct")
 
-            # A value typed into the box beside the total-epochs slider reaches the kernel and redraws.
-            before = in_steps.locator(".jp-OutputArea-output img").get_attribute("src")
-            box = in_steps.locator(".lr-explorer-total-epochs-box input")
-            box.fill("60")
-            box.press("Enter")
-            _wait_new_plot(page, in_steps, before)
-            in_steps.locator(".lr-explorer-readout").get_by_text("LR at epoch 25:").wait_for()
-            slider_max = in_steps.locator(".lr-explorer-warmup-epochs-box input").get_attribute("max")
-            assert slider_max == "60"  # the warmup stays within the new total
-            assert _message(in_steps) == ""
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "browser_explorer_failure.png"))
-            raise
+        # A value typed into the box beside the total-epochs slider reaches the kernel and redraws.
+        before = in_steps.locator(".jp-OutputArea-output img").get_attribute("src")
+        box = in_steps.locator(".lr-explorer-total-epochs-box input")
+        box.fill("60")
+        box.press("Enter")
+        _wait_new_plot(page, in_steps, before)
+        in_steps.locator(".lr-explorer-readout").get_by_text("LR at epoch 25:").wait_for()
+        slider_max = in_steps.locator(".lr-explorer-warmup-epochs-box input").get_attribute("max")
+        assert slider_max == "60"  # the warmup stays within the new total
+        assert _message(in_steps) == ""

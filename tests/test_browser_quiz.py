@@ -17,13 +17,9 @@ import pytest
 from browser.lab import (
     ARTIFACTS,
     FIXTURES,
-    WIDGET_RENDER_MS,
     boxes_intersect,
-    browser_page,
     contains,
-    lab_server,
-    log_tail,
-    open_and_run_all,
+    rendered_notebook,
     skip_without_chromium,
 )
 
@@ -84,39 +80,29 @@ def _check_layout(quizzes: list[dict], width: int) -> dict[str, int]:
 @pytest.mark.parametrize("size", list(WIDTHS))
 def test_quiz_options_are_separate_readable_blocks(tmp_path: Path, size: str) -> None:
     width = WIDTHS[size]
-    with lab_server(tmp_path, [FIXTURE]) as server, browser_page(tmp_path, width) as page:
-        try:
-            open_and_run_all(page, server, FIXTURE.name)
-            try:
-                page.locator(".jp-OutputArea .kit-quiz").nth(1).locator(".kit-quiz-options").first.wait_for(
-                    timeout=WIDGET_RENDER_MS
-                )
-            except Exception as error:
-                raise AssertionError(f"the quiz never rendered; server log:\n{log_tail(server.log)}") from error
-            assert page.locator("text=Error displaying widget").count() == 0
-            quizzes = page.evaluate(_MEASURE)
-            counts = _check_layout(quizzes, width)
-            assert counts["options"] == 9 * 4 + 4  # the warmup quiz's 9 choice questions, and the long one
-            assert counts["wrapped"] >= 4, f"the long options should wrap at {width}px (wrapped: {counts})"
+    options = ".jp-OutputArea .kit-quiz >> nth=1 >> .kit-quiz-options"
+    with rendered_notebook(tmp_path, FIXTURE, width=width, rendered=options, what="the quiz",
+                           failure_png=f"browser_quiz_{size}_failure.png") as page:
+        quizzes = page.evaluate(_MEASURE)
+        counts = _check_layout(quizzes, width)
+        assert counts["options"] == 9 * 4 + 4  # the warmup quiz's 9 choice questions, and the long one
+        assert counts["wrapped"] >= 4, f"the long options should wrap at {width}px (wrapped: {counts})"
 
-            quiz = page.locator(".jp-OutputArea .kit-quiz").first
-            for qid in ("q1", "q8"):
-                box = quiz.locator(".widget-vbox", has=page.locator(f"button[title='check {qid}']")).last
-                box.scroll_into_view_if_needed()
-                box.screenshot(path=str(ARTIFACTS / f"browser_quiz_{size}_{qid}.png"))
+        quiz = page.locator(".jp-OutputArea .kit-quiz").first
+        for qid in ("q1", "q8"):
+            box = quiz.locator(".widget-vbox", has=page.locator(f"button[title='check {qid}']")).last
+            box.scroll_into_view_if_needed()
+            box.screenshot(path=str(ARTIFACTS / f"browser_quiz_{size}_{qid}.png"))
 
-            # Click the third line of a wrapped option: that option, and only it, is selected.
-            long_quiz = page.locator(".jp-OutputArea .kit-quiz").nth(1)
-            long_quiz.scroll_into_view_if_needed()
-            label = long_quiz.locator(".widget-radio-box label").nth(2)
-            bounds = label.bounding_box()
-            assert bounds is not None
-            label.click(position={"x": bounds["width"] / 2, "y": bounds["height"] - 6})
-            checked = long_quiz.locator(".widget-radio-box input").evaluate_all("els => els.map(e => e.checked)")
-            assert checked == [False, False, True, False]
-            long_quiz.locator("button", has_text="Check").click()
-            long_quiz.get_by_text("C is correct.").wait_for()
-            long_quiz.screenshot(path=str(ARTIFACTS / f"browser_quiz_{size}_long.png"))
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / f"browser_quiz_{size}_failure.png"))
-            raise
+        # Click the third line of a wrapped option: that option, and only it, is selected.
+        long_quiz = page.locator(".jp-OutputArea .kit-quiz").nth(1)
+        long_quiz.scroll_into_view_if_needed()
+        label = long_quiz.locator(".widget-radio-box label").nth(2)
+        bounds = label.bounding_box()
+        assert bounds is not None
+        label.click(position={"x": bounds["width"] / 2, "y": bounds["height"] - 6})
+        checked = long_quiz.locator(".widget-radio-box input").evaluate_all("els => els.map(e => e.checked)")
+        assert checked == [False, False, True, False]
+        long_quiz.locator("button", has_text="Check").click()
+        long_quiz.get_by_text("C is correct.").wait_for()
+        long_quiz.screenshot(path=str(ARTIFACTS / f"browser_quiz_{size}_long.png"))

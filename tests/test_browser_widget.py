@@ -16,11 +16,7 @@ from browser.lab import (
     ARTIFACTS,
     FIXTURES,
     REDRAW_MS,
-    WIDGET_RENDER_MS,
-    browser_page,
-    lab_server,
-    log_tail,
-    open_and_run_all,
+    rendered_notebook,
     skip_without_chromium,
 )
 
@@ -35,24 +31,15 @@ READOUT_SELECTOR = ".jp-OutputArea .lr-explorer .lr-explorer-readout"
 
 
 def test_slider_move_redraws_the_plot_in_jupyterlab(tmp_path: Path) -> None:
-    with lab_server(tmp_path, [FIXTURE]) as server, browser_page(tmp_path, 1400) as page:
-        try:
-            _drive_the_widget(page, server)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "browser_widget_failure.png"))
-            raise
+    with rendered_notebook(tmp_path, FIXTURE, width=1400, rendered=IMAGE_SELECTOR, what="the widget's plot",
+                           failure_png="browser_widget_failure.png") as page:
+        _drive_the_widget(page)
 
 
-def _drive_the_widget(page, server) -> None:  # type: ignore[no-untyped-def]
-    open_and_run_all(page, server, FIXTURE.name)
+def _drive_the_widget(page) -> None:  # type: ignore[no-untyped-def]
     explorer = page.locator(".jp-OutputArea .lr-explorer")
     image = page.locator(IMAGE_SELECTOR)
     readout = page.locator(READOUT_SELECTOR)
-    try:
-        image.wait_for(timeout=WIDGET_RENDER_MS)
-    except Exception as error:
-        raise AssertionError(f"the widget never rendered a plot; server log:\n{log_tail(server.log)}") from error
-    assert page.locator("text=Error displaying widget").count() == 0
     before_src, before_readout = image.get_attribute("src"), readout.inner_text()
     assert before_src and before_src.startswith("data:image/png;base64,")
     assert before_readout == "LR at epoch 10: 0.1"  # warmup end: pl_bolts' peak

@@ -268,3 +268,25 @@ def contains(outer: dict, inner: dict, slack: float = 1.0) -> bool:
         and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
         and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack
     )
+
+
+@contextmanager
+def rendered_notebook(
+    tmp_path: Path, fixture: Path, *, width: int, height: int = 1000, rendered: str, what: str, failure_png: str
+) -> Iterator:  # type: ignore[type-arg]
+    """The preamble every browser test shares: JupyterLab serving ``fixture``, Chromium at
+    ``width`` x ``height``, all cells run, and ``rendered`` (a Playwright selector) on the page
+    with no "Error displaying widget". Yields the page; on any failure in the test's body, a
+    screenshot of the page goes to ``artifacts/<failure_png>`` before the error propagates."""
+    with lab_server(tmp_path, [fixture]) as server, browser_page(tmp_path, width, height) as page:
+        try:
+            open_and_run_all(page, server, fixture.name)
+            try:
+                page.locator(rendered).first.wait_for(timeout=WIDGET_RENDER_MS)
+            except Exception as error:
+                raise AssertionError(f"{what} never rendered; server log:\n{log_tail(server.log)}") from error
+            assert page.locator("text=Error displaying widget").count() == 0
+            yield page
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / failure_png))
+            raise
