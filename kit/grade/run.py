@@ -24,7 +24,7 @@ import tempfile
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -116,7 +116,7 @@ def child_env(token: str, quick: bool, max_output: int | None = None) -> dict[st
     return env
 
 
-def _limit(memory_mb: int, file_mb: int):  # type: ignore[no-untyped-def]
+def _limit(memory_mb: int, file_mb: int) -> Callable[[], None]:
     def apply() -> None:
         for kind, megabytes in ((resource.RLIMIT_AS, memory_mb), (resource.RLIMIT_FSIZE, file_mb)):
             try:
