@@ -25,7 +25,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -323,7 +323,7 @@ def font_cache_seed() -> tuple[str, bytes] | None:
 def remove_tree(path: Path) -> None:
     """Delete a folder the learner had write access to, whatever modes it left (chmod 000 folders)."""
 
-    def retry(function, name, _exc) -> None:  # type: ignore[no-untyped-def]
+    def retry(function: Callable[[str], object], name: str, _exc: object) -> None:
         try:
             os.chmod(os.path.dirname(name), stat.S_IRWXU)
             if os.path.isdir(name) and not os.path.islink(name):
