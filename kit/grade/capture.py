@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Generator
 from queue import Empty
 from typing import Any
 
@@ -124,7 +125,7 @@ def _kind(item: pytest.Item, call: pytest.CallInfo) -> str:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     if call.when != "call" or not hasattr(item, "cell"):
         return
