@@ -16,12 +16,13 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from kit.grade import progress as P
 from kit.grade import sandbox
-from kit.grade.discover import find_submissions
-from kit.grade.engine import grade_all
+from kit.grade.discover import Submission, find_submissions
+from kit.grade.engine import Graded, grade_all
 from kit.grade.errors import GradeUsageError
 from kit.grade.registry import Exercise, default_solutions_dir, exercise_names, load_exercises
 from kit.grade.report import feedback_text, write_reports
@@ -29,8 +30,8 @@ from kit.grade.run import QUICK_EPOCHS, TIMEOUT_MARGIN, Limits, measured_seconds
 from kit.grade.shard import RUN_FILE, merge, parse_shard, select_shard
 
 
-def _positive(kind: type):  # type: ignore[no-untyped-def]
-    def parse(text: str):  # type: ignore[no-untyped-def]
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
@@ -121,7 +122,7 @@ def grade_main(argv: list[str]) -> int:
           file=sys.stderr)
     start = time.monotonic()
 
-    def progress(sub, graded) -> None:  # type: ignore[no-untyped-def]
+    def progress(sub: Submission, graded: Graded) -> None:
         total = graded.rows[-1]
         P.finished(f"  {sub.rel}: {total.points:g}/{total.max_points:g} ({graded.seconds:.0f} s)")
 
