@@ -258,12 +258,7 @@ class LRExplorer:
             c["epoch"].value = min(warmup_epochs, total_epochs - 1) if warmup_epochs > 0 else 0
         for control in c.values():
             control.observe(self._on_change, names="value")
-        self._busy = True
-        try:
-            self._sync_controls()
-        finally:
-            self._busy = False
-        self.refresh()
+        self._sync_and_refresh()
 
     def _layout(self) -> widgets.VBox:
         """The controls in rows, with the readout, message and plot below; creates those three."""
@@ -314,8 +309,11 @@ class LRExplorer:
         self.refresh()
 
     def _on_change(self, change: dict[str, Any]) -> None:
-        if self._busy:
-            return
+        if not self._busy:
+            self._sync_and_refresh()
+
+    def _sync_and_refresh(self) -> None:
+        """Adjust the controls (their own changes do not redraw: ``_busy``), then redraw once."""
         self._busy = True
         try:
             self._sync_controls()
