@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -103,6 +104,22 @@ def _linear_warmup_factor(step: int, *, warmup_steps: int) -> float:
     return min((step + 1) / warmup_steps, 1.0)
 
 
+def _train_one_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, schedule: Any, loader: Any,
+                     losses: list[float], lrs: list[float]) -> None:
+    """One pass over ``loader``, the LR before and the loss of every step appended; the
+    schedule (if any) steps after every ``optimizer.step()``."""
+    model.train()
+    for features, labels in loader:
+        lrs.append(opt.param_groups[0]["lr"])
+        loss = F.cross_entropy(model(features), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if schedule is not None:
+            schedule.step()
+        losses.append(float(loss.detach()))
+
+
 def train_steps(
     base_lr: float,
     warmup_epochs: int,
@@ -147,16 +164,7 @@ def train_steps(
     loader = data.train_dataloader()
     start = time.perf_counter()
     for _ in range(epochs):
-        model.train()
-        for features, labels in loader:
-            lrs.append(opt.param_groups[0]["lr"])
-            loss = F.cross_entropy(model(features), labels)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if schedule is not None:
-                schedule.step()
-            losses.append(float(loss.detach()))
+        _train_one_epoch(model, opt, schedule, loader, losses, lrs)
         model.eval()
         v_loss, v_acc = _evaluate(model, splits.x_val, splits.y_val)
         val_loss.append(v_loss)
