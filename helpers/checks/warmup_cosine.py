@@ -655,8 +655,8 @@ def collect_configure_optimizers(model: Any, num_epochs: int | None = None, *,
     return data
 
 
-def _parse(report: CheckReport, got: Mapping[str, Any]) -> bool:
-    """Criteria on the form of what ``configure_optimizers`` returned."""
+def _parse_form(report: CheckReport, got: Mapping[str, Any]) -> bool:
+    """"returns an optimizer and a scheduler": the form Lightning was given."""
     form = got.get("form")
     if form == "optimizer":
         report.add("returns an optimizer and a scheduler", False, f"only an optimizer was returned: {_CONFIGURE_HINT}")
@@ -677,7 +677,11 @@ def _parse(report: CheckReport, got: Mapping[str, Any]) -> bool:
     if got.get("config") == "missing":
         report.add("returns an optimizer and a scheduler", False, f"the dict has no 'lr_scheduler': {_CONFIGURE_HINT}")
         return False
-    report.add("returns an optimizer and a scheduler", True)
+    return report.add("returns an optimizer and a scheduler", True)
+
+
+def _parse_config(report: CheckReport, got: Mapping[str, Any]) -> bool:
+    """The scheduler dict: its keys, interval, frequency and the optimizer it wraps."""
     if got.get("config") != "dict":
         report.add(
             "returns the Lightning scheduler dict",
@@ -708,6 +712,11 @@ def _parse(report: CheckReport, got: Mapping[str, Any]) -> bool:
         got.get("wraps") is True,
         "build the scheduler on the same optimizer you return",
     )
+
+
+def _parse(report: CheckReport, got: Mapping[str, Any]) -> bool:
+    """Criteria on the form of what ``configure_optimizers`` returned."""
+    return _parse_form(report, got) and _parse_config(report, got)
 
 
 def _lengths_match_interval(report: CheckReport, run: _Run, interval: str, info: SchedulerInfo | None,
