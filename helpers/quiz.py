@@ -315,6 +315,22 @@ class QuizReport(CheckReport):
 AnswerSheet = Mapping[str, object] | Callable[[], Mapping[str, object]]
 
 
+def _call_answers(function: Callable[[], Any]) -> tuple[Any, str | None]:
+    """Call the learner's answers function: (its dict, None), or ({}, why every question is ✗)."""
+    name = getattr(function, "__name__", "") if getattr(function, "__name__", "").isidentifier() else "your function"
+    try:
+        answers = function()
+    except NotImplementedError as exc:
+        return {}, plain(f"blank not filled yet: {exc}" if str(exc) else "blank not filled yet: fill in the answers")
+    except Exception as exc:  # noqa: BLE001 - learner code: report, never a traceback from here
+        return {}, plain(f"{name}() raised {type(exc).__name__}: {exc}")
+    if answers is None:
+        return {}, plain(f"{name}() returned None, not a dict: is its last line, return answers, missing?")
+    if not isinstance(answers, Mapping):
+        return {}, plain(f"{name}() returned a {type(answers).__name__}, not a dict of answers by question id")
+    return answers, None
+
+
 def evaluate_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> QuizReport:
     """Mark every question of ``quiz`` (the warmup quiz by default) against ``answers``.
 
@@ -331,24 +347,8 @@ def evaluate_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> QuizRepo
         return report
     problem: str | None = None
     if callable(answers) and not isinstance(answers, Mapping):
-        name = getattr(answers, "__name__", "") if getattr(answers, "__name__", "").isidentifier() else "your function"
-        try:
-            answers = answers()
-        except NotImplementedError as exc:
-            problem = f"blank not filled yet: {exc}" if str(exc) else "blank not filled yet: fill in the answers"
-            answers = {}
-        except Exception as exc:  # noqa: BLE001 - learner code: report, never a traceback from here
-            problem = f"{name}() raised {type(exc).__name__}: {exc}"
-            answers = {}
-        else:
-            if answers is None:
-                problem = f"{name}() returned None, not a dict: is its last line, return answers, missing?"
-                answers = {}
-            elif not isinstance(answers, Mapping):
-                problem = f"{name}() returned a {type(answers).__name__}, not a dict of answers by question id"
-                answers = {}
+        answers, problem = _call_answers(answers)
         if problem is not None:
-            problem = plain(problem)
             report.problem = problem
     if not isinstance(answers, Mapping):
         raise TypeError(
