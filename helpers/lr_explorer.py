@@ -234,8 +234,8 @@ class LRExplorer:
         self.steps_per_epoch = steps_per_epoch
         self.compare = compare
         self.compare_label = compare_label
-        self.compare_params = compare_parameters(compare) if compare is not None and not isinstance(compare,
-            LRCurve) else ()
+        is_function = compare is not None and not isinstance(compare, LRCurve)
+        self.compare_params = compare_parameters(compare) if is_function else ()
         self.mismatch = False  # the last draw found the compared lengths counted in epochs but stepped per batch
         self.last_compare_per_epoch: LRCurve | None = None
         self.last_curve: LRCurve | None = None
@@ -346,8 +346,8 @@ class LRExplorer:
         compare, compare_problem = self._compare_curve(config)
         self.last_curve, self.last_compare = curve, compare
         self.mismatch, self.last_compare_per_epoch = False, None
-        if compare is not None and not compare_problem and config.interval == "step" and not isinstance(self.compare,
-            LRCurve):
+        per_step_function = config.interval == "step" and not isinstance(self.compare, LRCurve)
+        if compare is not None and not compare_problem and per_step_function:
             compare_problem = self._mismatch_sentence(config, curve, compare)
         epoch = self.controls["epoch"].value
         self.figure = self._draw(config, curve, compare, epoch)
