@@ -238,8 +238,8 @@ def _rule(behaviour: Any, seed: int) -> tuple[str | None, dict[str, Any]]:
             for param in params:
                 after = param.get("after") if isinstance(param, Mapping) else None
                 index = param.get("index") if isinstance(param, Mapping) else None
-                if not isinstance(after, np.ndarray) or not isinstance(index,
-                    int) or not 0 < len(after) <= BEHAVIOUR_ELEMENTS:
+                if (not isinstance(after, np.ndarray) or not isinstance(index, int)
+                        or not 0 < len(after) <= BEHAVIOUR_ELEMENTS):
                     return None, {}
                 start, grads = _start_and_grads(seed, index)
                 k = len(after)
