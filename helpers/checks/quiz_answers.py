@@ -51,8 +51,8 @@ def collect_answers(answers: Mapping[str, object] | Callable[[], Mapping[str, ob
 def _matches(question: Any, given: Any, expected: Any) -> bool:
     """One answer against the key, with the question's tolerance for numbers."""
     if question.kind == "choice":
-        return isinstance(given, str) and isinstance(expected,
-                                                     str) and given.strip().upper() == expected.strip().upper()
+        both_text = isinstance(given, str) and isinstance(expected, str)
+        return both_text and given.strip().upper() == expected.strip().upper()
     if isinstance(given, str):
         try:
             given = float(given.strip().replace(",", "."))
