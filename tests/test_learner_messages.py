@@ -161,8 +161,8 @@ def test_no_markdown_backticks_in_any_check_message(repo) -> None:  # type: igno
         docstrings = {
             id(node.body[0].value)
             for node in ast.walk(tree)
-            if isinstance(node,
-                          (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and ast.get_docstring(node)
         }
         found += [f"{path.name}:{node.lineno}" for node in ast.walk(tree)
                   if isinstance(node, ast.Constant) and isinstance(node.value, str) and "`" in node.value
