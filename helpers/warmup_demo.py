@@ -120,6 +120,18 @@ def _train_one_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, schedul
         losses.append(float(loss.detach()))
 
 
+def _seeded_setup(optimizer: str, base_lr: float, warmup_steps: int,
+                  seed: int) -> tuple[torch.nn.Module, torch.optim.Optimizer, Any]:
+    """The MLP (weights from ``seed``), its optimizer and the per-batch linear warmup (None for none)."""
+    torch.manual_seed(seed)
+    model = PyTorchMLP()
+    opt = _make_optimizer(optimizer, model, base_lr)
+    schedule = None
+    if warmup_steps > 0:
+        schedule = torch.optim.lr_scheduler.LambdaLR(opt, partial(_linear_warmup_factor, warmup_steps=warmup_steps))
+    return model, opt, schedule
+
+
 def train_steps(
     base_lr: float,
     warmup_epochs: int,
@@ -148,13 +160,7 @@ def train_steps(
     data = CourseDataModule(batch_size=batch_size, shuffle_seed=seed)
     data.setup()
     splits: CourseSplits = data.splits  # type: ignore[assignment]
-    torch.manual_seed(seed)
-    model = PyTorchMLP()
-    opt = _make_optimizer(optimizer, model, float(base_lr))
-    schedule = None
-    if warmup_epochs > 0:
-        factor = partial(_linear_warmup_factor, warmup_steps=warmup_epochs * data.steps_per_epoch)
-        schedule = torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    model, opt, schedule = _seeded_setup(optimizer, float(base_lr), warmup_epochs * data.steps_per_epoch, seed)
 
     losses: list[float] = []
     lrs: list[float] = []
