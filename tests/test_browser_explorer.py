@@ -95,7 +95,8 @@ def test_explorer_modes_in_jupyterlab(tmp_path: Path) -> None:
         in_epochs.locator(".widget-dropdown", has_text="step the scheduler").locator("select").select_option(
             label="per step (batch)"
         )
-        in_epochs.locator(".lr-explorer-message").get_by_text("counts its lengths in epochs").wait_for(timeout=REDRAW_MS)
+        message = in_epochs.locator(".lr-explorer-message")
+        message.get_by_text("counts its lengths in epochs").wait_for(timeout=REDRAW_MS)
         _wait_new_plot(page, in_epochs, before)
         text = _message(in_epochs)
         assert text.startswith(f"⚠ {MISMATCH}") and "the first 100 of 45,000 steps" in text
