@@ -35,12 +35,14 @@ _MEASURE = """
 () => Array.from(document.querySelectorAll('.jp-OutputArea .kit-quiz')).map(quiz => ({
   questions: Array.from(quiz.querySelectorAll('.kit-quiz-options')).map(group => {
     group.scrollIntoView({block: 'center'});  // hit-testing needs the question on screen
-    return {quiz: quiz.getBoundingClientRect().toJSON(), options: Array.from(group.querySelectorAll('.widget-radio-box label')).map(label => {
+    const labels = Array.from(group.querySelectorAll('.widget-radio-box label'));
+    return {quiz: quiz.getBoundingClientRect().toJSON(), options: labels.map(label => {
       const input = label.querySelector('input');
       const l = label.getBoundingClientRect(), i = input.getBoundingClientRect();
       const hit = document.elementFromPoint(i.x + i.width / 2, i.y + i.height / 2);
       return {text: label.innerText.trim(), label: l.toJSON(), input: i.toJSON(),
-              inputOnTop: hit === input, visible: i.width > 4 && i.height > 4 && getComputedStyle(input).visibility !== 'hidden',
+              inputOnTop: hit === input,
+              visible: i.width > 4 && i.height > 4 && getComputedStyle(input).visibility !== 'hidden',
               clipped: label.scrollHeight > label.clientHeight + 1 || label.scrollWidth > label.clientWidth + 1,
               lineHeight: parseFloat(getComputedStyle(label).lineHeight) || 16};
     })};
@@ -68,10 +70,12 @@ def _check_layout(quizzes: list[dict], width: int) -> dict[str, int]:
                 assert contains(option["label"], option["input"]), f"{where}: the radio button is outside its option"
                 # ... at the option's left edge, beside its first line
                 assert option["input"]["x"] <= option["label"]["x"] + 8, f"{where}: the radio button is not at the left"
-                assert option["input"]["y"] <= option["label"]["y"] + option["lineHeight"], f"{where}: not on the first line"
+                first_line = option["label"]["y"] + option["lineHeight"]
+                assert option["input"]["y"] <= first_line, f"{where}: not on the first line"
                 assert not option["clipped"], f"{where}: the text does not fit its box"
                 right = option["label"]["x"] + option["label"]["width"]
-                assert right <= question["quiz"]["x"] + question["quiz"]["width"] + 1 and right <= width, f"{where}: sticks out"
+                quiz_right = question["quiz"]["x"] + question["quiz"]["width"]
+                assert right <= quiz_right + 1 and right <= width, f"{where}: sticks out"
                 if option["label"]["height"] > 1.8 * option["lineHeight"]:
                     counts["wrapped"] += 1
     return counts
