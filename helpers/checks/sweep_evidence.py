@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -22,34 +21,11 @@ from typing import Any
 import pandas as pd
 import torch
 
+from helpers.checks.course_weights import course_accuracy
+
 ACCURACY_TOLERANCE = 0.002  # 3-4 validation examples: the same weights evaluated by another process
 WEIGHTS_NAME = "the sweep table's accuracies are those of the runs' trained weights"
 ORDER_NAME = "each row's weights come from a run with its own weight decay"
-
-
-@lru_cache(maxsize=1)
-def _splits() -> Any:
-    from helpers.data import make_course_splits
-
-    return make_course_splits()
-
-
-def course_accuracy(weights: Mapping[str, torch.Tensor], split: str) -> float:
-    """Accuracy of the course MLP with ``weights`` (a ClassifierModule's state dict) on the course
-    data's ``split`` ("val" or "test"); ValueError when they are not the course MLP's weights."""
-    from helpers.models import PyTorchMLP
-
-    mlp = PyTorchMLP()
-    inner = {k[len("model."):]: v for k, v in weights.items() if k.startswith("model.")}
-    try:
-        mlp.load_state_dict(inner, strict=True)
-    except (RuntimeError, KeyError) as exc:
-        raise ValueError(f"not the course MLP's weights ({str(exc).splitlines()[0][:160]})") from None
-    splits = _splits()
-    x, y = getattr(splits, f"x_{split}"), getattr(splits, f"y_{split}")
-    mlp.eval()
-    with torch.no_grad():
-        return float((mlp(x.float()).argmax(dim=1) == y).float().mean())
 
 
 def weight_norm(weights: Mapping[str, torch.Tensor]) -> float:

@@ -19,7 +19,6 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -34,6 +33,7 @@ from helpers.checks.context import (
     learner_context,
     lengths_to_record,
 )
+from helpers.checks.course_weights import course_accuracy
 from helpers.checks.optimizer_config import parse_configure_optimizers
 from helpers.checks.report import CheckReport
 from helpers.data import STEPS_PER_EPOCH
@@ -948,30 +948,13 @@ def find_trained_model(result: RunResult, namespace: Mapping[str, Any]) -> L.Lig
     return None
 
 
-@lru_cache(maxsize=1)
-def _test_split() -> tuple[torch.Tensor, torch.Tensor]:
-    from helpers.data import make_course_splits
-
-    splits = make_course_splits()
-    return splits.x_test, splits.y_test
-
-
 def course_test_accuracy(weights: Mapping[str, torch.Tensor]) -> float:
     """Test accuracy of the course MLP with ``weights`` (a ClassifierModule's state dict), computed
     here from the course data; raises ValueError when the weights are not the course MLP's."""
-    from helpers.models import PyTorchMLP
-
-    mlp = PyTorchMLP()
-    inner = {k[len("model."):]: v for k, v in weights.items() if k.startswith("model.")}
     try:
-        mlp.load_state_dict(inner, strict=True)
-    except (RuntimeError, KeyError) as exc:
-        raise ValueError(f"the trained weights are not the course MLP's ({str(exc).splitlines()[0][:200]})") from None
-    x, y = _test_split()
-    mlp.eval()
-    with torch.no_grad():
-        predictions = mlp(x).argmax(dim=1)
-    return float((predictions == y).float().mean())
+        return course_accuracy(weights, "test")
+    except ValueError as exc:
+        raise ValueError(f"the trained weights are {exc}") from None
 
 
 def collect_training_result(
