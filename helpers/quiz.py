@@ -11,19 +11,17 @@ Numbers are marked with a tolerance without storing the number: the answer is a 
 ``10**-decimals``, so every grid value within the tolerance of the learner's number is hashed and
 compared (at most a few thousand hashes).
 
-Instructors: ``python -m helpers.quiz hash QUESTION_ID ANSWER`` prints the hash for a new answer,
-``python -m helpers.quiz validate [FILE]`` checks a quiz file.
+Instructors: ``kit quiz hash QUESTION_ID ANSWER`` prints the hash for a new answer,
+``kit quiz validate [FILE]`` checks a quiz file (:mod:`kit.quiz_keys`).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
 import os
 import string
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -383,35 +381,3 @@ def check_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Instructor command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``hash QUESTION_ID ANSWER [--file F]`` or ``validate [FILE]``."""
-    parser = argparse.ArgumentParser(prog="python -m helpers.quiz", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    hash_cmd = sub.add_parser("hash", help="print the answer_hash to store for a question")
-    hash_cmd.add_argument("question_id")
-    hash_cmd.add_argument("answer", help="an option letter, or a number")
-    hash_cmd.add_argument("--decimals", type=int, default=None, help="for numbers: decimals as in the quiz file")
-    hash_cmd.add_argument("--file", default=str(DEFAULT_QUIZ))
-    validate_cmd = sub.add_parser("validate", help="check a quiz file")
-    validate_cmd.add_argument("file", nargs="?", default=str(DEFAULT_QUIZ))
-    args = parser.parse_args(argv)
-    if args.command == "validate":
-        quiz = load_quiz(args.file)
-        counts = {d: sum(q.difficulty == d for q in quiz.questions) for d in DIFFICULTIES}
-        print(f"{Path(args.file).name}: {len(quiz.questions)} questions OK ({counts})")
-        return 0
-    salt = json.loads(Path(args.file).read_text(encoding="utf-8"))["salt"]
-    if args.decimals is None:
-        normalised = normalise_choice(args.answer)
-        if normalised not in string.ascii_uppercase or len(normalised) != 1:
-            parser.error("a choice answer is one letter; for a number pass --decimals")
-    else:
-        normalised = normalise_number(float(args.answer), args.decimals)
-    print(answer_hash(salt, args.question_id, normalised))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
