@@ -273,6 +273,84 @@ def _poll_progress(path: Path, label: str) -> None:
         progress.report_cell(label, index, cells)
 
 
+def _stage(layout: sandbox.Layout, graded: GradedCopy, limits: Limits, masks: Mapping[str, bytes]) -> bool:
+    """Write the work and report folders of one run; True when a sanitize file came along."""
+    if limits.sandbox:
+        layout.create(masks)
+    else:
+        for folder in (layout.work, layout.report):
+            folder.mkdir()
+        sandbox.stage_kit(layout.kit, masks)
+    (layout.work / EVIDENCE_DIR).mkdir()
+    nbformat.write(graded.notebook, layout.work / NOTEBOOK_NAME)
+    (layout.report / "pytest.ini").write_text("[pytest]\n")
+    sanitize = _sanitize_file()
+    if sanitize is not None:
+        (layout.report / "sanitize.cfg").write_bytes(sanitize.read_bytes())
+    (layout.report / "timeouts.json").write_text(json.dumps(_timeouts(graded, limits)))
+    return sanitize is not None
+
+
+def _child_setup(layout: sandbox.Layout, limits: Limits, token: str, quick: bool,
+                 max_output: int | None) -> tuple[dict[str, str], str, Path, Path]:
+    """The child's environment, interpreter, and work/report folders as the child sees them."""
+    if limits.sandbox:
+        work, report = Path(sandbox.WORK_INSIDE), Path(sandbox.REPORT_INSIDE)
+        extra = {"KIT_EVIDENCE_DIR": str(work / EVIDENCE_DIR), TOKEN_VAR: token, "PYTHONDONTWRITEBYTECODE": "1"}
+        if max_output is not None:
+            extra["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
+        if quick:
+            extra[QUICK_EPOCHS_ENV] = str(QUICK_EPOCHS)
+        extra.setdefault("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
+        return sandbox.sandbox_env(extra), sandbox.interpreter().executable, work, report
+    env = child_env(token, quick, max_output)
+    env["KIT_EVIDENCE_DIR"] = str(layout.work / EVIDENCE_DIR)
+    inherited = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
+    env["PYTHONPATH"] = os.pathsep.join([str(layout.kit), *inherited])
+    return env, sys.executable, layout.work, layout.report
+
+
+def _start(layout: sandbox.Layout, command: list[str], env: dict[str, str], limits: Limits) -> subprocess.Popen[bytes]:
+    """Start the child in its own session (inside bwrap when sandboxed), output into child.log."""
+    fds: tuple[int, ...] = ()
+    if limits.sandbox:
+        command, args_fd = sandbox.args_file(sandbox.bwrap_command(layout, command, env), layout.base / "bwrap.args")
+        fds = (args_fd,)
+    try:
+        with open(layout.base / "child.log", "wb") as sink:
+            return subprocess.Popen(
+                command, cwd=layout.work, env=env if not limits.sandbox else {"PATH": os.environ.get("PATH", "")},
+                stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, pass_fds=fds,
+                preexec_fn=_limit(limits.memory_mb, limits.file_mb), start_new_session=True,
+            )
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _wait(child: subprocess.Popen[bytes], deadline: float, progress_file: Path, label: str) -> bool:
+    """Wait for the child, reporting its cell progress; True when the submission's time ran out."""
+    while True:
+        try:
+            child.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
+            return False
+        except subprocess.TimeoutExpired:
+            _poll_progress(progress_file, label)
+            if time.monotonic() >= deadline:
+                return True
+
+
+def _cell_results(layout: sandbox.Layout, graded: GradedCopy, limits: Limits, killed: bool) -> dict[str, CellResult]:
+    junit = read_regular(layout.report / "junit.xml", MAX_REPORT_BYTES)
+    cells: dict[str, CellResult] = {}
+    if not killed and junit:
+        try:
+            cells = parse_junit(junit, graded.code_cell_ids())
+        except ET.ParseError:
+            cells = {}
+    return {cid: _annotate(result, graded, limits) for cid, result in cells.items()}
+
+
 def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
                     max_output: int | None = None, *, masks: Mapping[str, bytes] | None = None) -> RunOutcome:
     """Execute the graded copy in a child process (a sandbox unless ``limits.sandbox`` is off);
@@ -286,85 +364,24 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
         sandbox.ensure_available()
     token = uuid.uuid4().hex
     layout = sandbox.Layout(Path(tempfile.mkdtemp(prefix="kit-grade-")))
-    exercise = graded.notebook.metadata.get("kit", {}).get("exercise", "") if isinstance(
-        graded.notebook.metadata.get("kit"), dict) else ""
+    kit_meta = graded.notebook.metadata.get("kit")
+    exercise = kit_meta.get("exercise", "") if isinstance(kit_meta, dict) else ""
     label = progress.run_started(f"solution {exercise} (quick reference)" if exercise else progress.REFERENCE)
     start = time.monotonic()
-    killed = False
     try:
-        if limits.sandbox:
-            layout.create(masks or {})
-        else:
-            for folder in (layout.work, layout.report):
-                folder.mkdir()
-            sandbox.stage_kit(layout.kit, masks or {})
-        (layout.work / EVIDENCE_DIR).mkdir()
-        nbformat.write(graded.notebook, layout.work / NOTEBOOK_NAME)
-        (layout.report / "pytest.ini").write_text("[pytest]\n")
-        sanitize = _sanitize_file()
-        if sanitize is not None:
-            (layout.report / "sanitize.cfg").write_bytes(sanitize.read_bytes())
-        (layout.report / "timeouts.json").write_text(json.dumps(_timeouts(graded, limits)))
-        extra = {"KIT_EVIDENCE_DIR": "", TOKEN_VAR: token, "PYTHONDONTWRITEBYTECODE": "1"}
-        if max_output is not None:
-            extra["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
-        if quick:
-            extra[QUICK_EPOCHS_ENV] = str(QUICK_EPOCHS)
-        if limits.sandbox:
-            work, report = Path(sandbox.WORK_INSIDE), Path(sandbox.REPORT_INSIDE)
-            extra["KIT_EVIDENCE_DIR"] = str(work / EVIDENCE_DIR)
-            extra.setdefault("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
-            env = sandbox.sandbox_env(extra)
-            python = sandbox.interpreter().executable
-        else:
-            work, report = layout.work, layout.report
-            env = child_env(token, quick, max_output)
-            env["KIT_EVIDENCE_DIR"] = str(work / EVIDENCE_DIR)
-            inherited = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
-            env["PYTHONPATH"] = os.pathsep.join([str(layout.kit), *inherited])
-            python = sys.executable
+        sanitize = _stage(layout, graded, limits, masks or {})
+        env, python, work, report = _child_setup(layout, limits, token, quick, max_output)
         command = pytest_command(work / NOTEBOOK_NAME, report / "junit.xml", report / "pytest.ini", limits,
                                  python=python, sanitize=(report / "sanitize.cfg") if sanitize else False,
                                  timeouts=report / "timeouts.json", progress_file=report / "progress")
-        fds: tuple[int, ...] = ()
-        if limits.sandbox:
-            command, args_fd = sandbox.args_file(sandbox.bwrap_command(layout, command, env),
-                                                 layout.base / "bwrap.args")
-            fds = (args_fd,)
-        log = layout.base / "child.log"
-        try:
-            with open(log, "wb") as sink:
-                child = subprocess.Popen(
-                    command, cwd=layout.work, env=env if not limits.sandbox else {"PATH": os.environ.get("PATH", "")},
-                    stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, pass_fds=fds,
-                    preexec_fn=_limit(limits.memory_mb, limits.file_mb), start_new_session=True,
-                )
-        finally:
-            for fd in fds:
-                os.close(fd)
-        deadline = start + limits.submission_timeout
-        while True:
-            try:
-                child.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
-                break
-            except subprocess.TimeoutExpired:
-                _poll_progress(layout.report / "progress", label)
-                if time.monotonic() >= deadline:
-                    killed = True
-                    break
+        child = _start(layout, command, env, limits)
+        killed = _wait(child, start + limits.submission_timeout, layout.report / "progress", label)
         _kill_run(child, token)  # the sandbox (and every process in it), or kernels that outlived pytest
         seconds = time.monotonic() - start
-        cells: dict[str, CellResult] = {}
-        junit = read_regular(layout.report / "junit.xml", MAX_REPORT_BYTES)
-        if not killed and junit:
-            try:
-                cells = parse_junit(junit, graded.code_cell_ids())
-            except ET.ParseError:
-                cells = {}
-        cells = {cid: _annotate(result, graded, limits) for cid, result in cells.items()}
+        log = layout.base / "child.log"
         tail = log.read_bytes()[-2000:].decode("utf-8", "replace") if log.is_file() else ""
-        evidence = sandbox.read_evidence(layout.work / EVIDENCE_DIR)
-        return RunOutcome(cells=cells, seconds=seconds, killed=killed, stderr_tail=tail, evidence=evidence,
+        return RunOutcome(cells=_cell_results(layout, graded, limits, killed), seconds=seconds, killed=killed,
+                          stderr_tail=tail, evidence=sandbox.read_evidence(layout.work / EVIDENCE_DIR),
                           sandbox=limits.sandbox)
     finally:
         kill_token(token)
