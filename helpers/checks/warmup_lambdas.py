@@ -306,17 +306,28 @@ def _linear_shape(report: CheckReport, f: list[float], w: int) -> None:
         report.skip("grows in equal steps (linear)", "needs a warmup of at least 3 epochs")
 
 
-def judge_linear_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
-    """The linear-warmup criteria on recorded factors, at the main length, then at the probes."""
-    name, w, probes = _recorded(data, "linear_warmup", context)
-    report = CheckReport(f"Linear warmup over {w} epochs")
+def _judge(data: Mapping[str, Any], context: object, kind: str, title: str,
+           shape: Callable[[CheckReport, list[float], int], None],
+           name_slip: Callable[[list[float], int], str | None] | None = None) -> CheckReport:
+    """One warmup's criteria on recorded factors: the common ones and ``shape`` at the main length
+    (a slip ``name_slip`` recognises becomes the failed criteria's hint), then ``shape`` at the probes."""
+    name, w, probes = _recorded(data, kind, context)
+    report = CheckReport(f"{title} over {w} epochs")
     f = _factors(report, name, _run(data, w), 3 * w + 1)
     if f is None:
         return report
     _common(report, f, w)
-    _linear_shape(report, f, w)
-    _check_probes(report, data, name, w, probes, _linear_shape)
+    shape(report, f, w)
+    named = name_slip(f, w) if name_slip is not None else None
+    if named is not None:
+        report.criteria = [dataclasses.replace(c, hint=named) if c.passed is False else c for c in report.criteria]
+    _check_probes(report, data, name, w, probes, shape)
     return report
+
+
+def judge_linear_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
+    """The linear-warmup criteria on recorded factors, at the main length, then at the probes."""
+    return _judge(data, context, "linear_warmup", "Linear warmup", _linear_shape)
 
 
 def evaluate_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
@@ -354,18 +365,9 @@ def _exponential_shape(report: CheckReport, f: list[float], w: int) -> None:
 
 def judge_exponential_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
     """The exponential-warmup criteria on recorded factors, at the main length, then at the probes."""
-    name, w, probes = _recorded(data, "exponential_warmup", context)
-    report = CheckReport(f"Exponential warmup over {w} epochs")
-    f = _factors(report, name, _run(data, w), 3 * w + 1)
-    if f is None:
-        return report
-    _common(report, f, w)
-    _exponential_shape(report, f, w)
-    named = exponential_exponent_over_w(f, w)  # issue 15: name this slip instead of a generic (wrong) fix
-    if named is not None:
-        report.criteria = [dataclasses.replace(c, hint=named) if c.passed is False else c for c in report.criteria]
-    _check_probes(report, data, name, w, probes, _exponential_shape)
-    return report
+    # issue 15: the exponent-over-W slip is named instead of given a generic (wrong) fix
+    return _judge(data, context, "exponential_warmup", "Exponential warmup", _exponential_shape,
+                  exponential_exponent_over_w)
 
 
 def evaluate_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
