@@ -10,6 +10,7 @@ import argparse
 import functools
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -38,15 +39,29 @@ README_START = "<!-- launch-badges:start (generated: kit launch --readme) -->"
 README_END = "<!-- launch-badges:end -->"
 
 
-def _github_slug() -> str:
-    """``owner/name`` of ``REPO_URL`` (Colab opens files of GitHub repositories only)."""
-    repo_url = REPO_URL
-    if not repo_url.startswith(_GITHUB) or repo_url.endswith("/"):
-        raise ValueError(f"REPO_URL must look like https://github.com/<owner>/<repo>, got {repo_url!r}")
-    slug = repo_url[len(_GITHUB) :].removesuffix(".git")
-    if slug.count("/") != 1 or "" in slug.split("/"):
-        raise ValueError(f"REPO_URL must look like https://github.com/<owner>/<repo>, got {repo_url!r}")
-    return slug
+@dataclass(frozen=True)
+class Published:
+    """Where learners fetch the course from: the repository and the branch or tag every badge and
+    clone points at. ``kit release --repo-url/--ref`` passes its own; everything else uses
+    :func:`home`, the setting in ``helpers.cloud``."""
+
+    repo_url: str
+    ref: str
+
+    def github_slug(self) -> str:
+        """``owner/name`` of the repository (Colab opens files of GitHub repositories only)."""
+        repo_url = self.repo_url
+        if not repo_url.startswith(_GITHUB) or repo_url.endswith("/"):
+            raise ValueError(f"REPO_URL must look like https://github.com/<owner>/<repo>, got {repo_url!r}")
+        slug = repo_url[len(_GITHUB) :].removesuffix(".git")
+        if slug.count("/") != 1 or "" in slug.split("/"):
+            raise ValueError(f"REPO_URL must look like https://github.com/<owner>/<repo>, got {repo_url!r}")
+        return slug
+
+
+def home() -> Published:
+    """The course's own setting (read when called, so a test may patch ``REPO_URL``/``REF``)."""
+    return Published(REPO_URL, REF)
 
 
 def _check_notebook_path(path: str) -> str:
@@ -61,35 +76,36 @@ def _check_notebook_path(path: str) -> str:
     return pure.as_posix()
 
 
-def colab_url(path: str) -> str:
+def colab_url(path: str, at: Published | None = None) -> str:
     """Colab opens one file of a GitHub repository at the pinned ref (not the whole repository)."""
-    return f"https://colab.research.google.com/github/{_github_slug()}/blob/{REF}/{_check_notebook_path(path)}"
+    at = at or home()
+    return f"https://colab.research.google.com/github/{at.github_slug()}/blob/{at.ref}/{_check_notebook_path(path)}"
 
 
-def studio_url() -> str:
+def studio_url(at: Published | None = None) -> str:
     """Lightning opens a new Studio with a copy of the whole repository."""
-    return f"https://lightning.ai/new?repo_url={quote(REPO_URL, safe='')}"
+    return f"https://lightning.ai/new?repo_url={quote((at or home()).repo_url, safe='')}"
 
 
-def badge_line(path: str) -> str:
+def badge_line(path: str, at: Published | None = None) -> str:
     """The two badges for the notebook at ``path`` on one markdown line."""
-    colab = f"[![Open In Colab]({COLAB_BADGE})]({colab_url(path)})"
-    studio = f"[![Open in Lightning Studio]({STUDIO_BADGE})]({studio_url()})"
+    colab = f"[![Open In Colab]({COLAB_BADGE})]({colab_url(path, at)})"
+    studio = f"[![Open in Lightning Studio]({STUDIO_BADGE})]({studio_url(at)})"
     return f"{colab} {studio}"
 
 
-def badge_markdown(path: str) -> str:
+def badge_markdown(path: str, at: Published | None = None) -> str:
     """The source of a notebook's first cell (id ``launch-badges``) for the notebook at ``path``,
     a path relative to the repository root, e.g. ``notebooks/00_warmup_strategies.ipynb``."""
     return (
-        f"{badge_line(path)}\n"
+        f"{badge_line(path, at)}\n"
         "\n"
         "The badges open this notebook in Google Colab or the whole course repository in a Lightning "
         "Studio; there, run the setup cell below first (on your own machine it does nothing)."
     )
 
 
-def setup_cell_source() -> str:
+def setup_cell_source(at: Published | None = None) -> str:
     """The source of every notebook's second cell (id ``cloud-setup``, tag ``setup``).
 
     It cannot import ``helpers`` before the kit is on disk, so it carries the bootstrap itself:
@@ -99,12 +115,13 @@ def setup_cell_source() -> str:
     """
     from helpers.cloud import KIT_DIR, STUDIO_ENV_VAR
 
+    at = at or home()
     return f'''# NBVAL_SKIP
 # Colab or Lightning Studio: fetch the course kit and install what this runtime lacks.
 # On your own machine (`make lab`) the kit is installed already and this cell does nothing.
 import importlib.util, os, subprocess, sys
 
-REPO_URL, REF = "{REPO_URL}", "{REF}"
+REPO_URL, REF = "{at.repo_url}", "{at.ref}"
 find_spec = importlib.util.find_spec
 if find_spec("helpers") is None and (
     (find_spec("google") and find_spec("google.colab")) or "{STUDIO_ENV_VAR}" in os.environ
@@ -118,9 +135,9 @@ if find_spec("helpers") is None and (
     prepare_runtime(kit)'''
 
 
-def readme_block() -> str:
+def readme_block(at: Published | None = None) -> str:
     """The README's launch table, one row per starter, from the same setting as the notebooks."""
-    rows = [f"| `{path}` | {badge_line(path)} |" for path in README_NOTEBOOKS]
+    rows = [f"| `{path}` | {badge_line(path, at)} |" for path in README_NOTEBOOKS]
     return "\n".join([README_START, "| Notebook | Open in the cloud |", "|---|---|", *rows, README_END])
 
 
@@ -132,7 +149,7 @@ def repo_path_of(notebook: Path) -> str:
     return f"{notebook.parent.name}/{notebook.name}"
 
 
-def refresh_launch_cells(nb: NotebookNode, repo_path: str) -> list[str]:
+def refresh_launch_cells(nb: NotebookNode, repo_path: str, at: Published | None = None) -> list[str]:
     """Make cells 1 and 2 of ``nb`` current (in place); returns what changed, ``[]`` if nothing.
 
     Only the two launch cells' sources, ids and the ``setup`` tag are touched; a cell with
@@ -141,7 +158,7 @@ def refresh_launch_cells(nb: NotebookNode, repo_path: str) -> list[str]:
     import nbformat
 
     changes = []
-    badges = badge_markdown(repo_path)
+    badges = badge_markdown(repo_path, at)
     first = nb.cells[0] if nb.cells else None
     if first is None or first.get("id") != BADGE_CELL_ID or first.cell_type != "markdown":
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(badges, id=BADGE_CELL_ID))
@@ -150,7 +167,7 @@ def refresh_launch_cells(nb: NotebookNode, repo_path: str) -> list[str]:
         first.source = badges
         changes.append(f"cell 1 ({BADGE_CELL_ID}): badge links updated")
 
-    setup = setup_cell_source()
+    setup = setup_cell_source(at)
     second = nb.cells[1] if len(nb.cells) > 1 else None
     if second is None or second.get("id") != SETUP_CELL_ID or second.cell_type != "code":
         nb.cells.insert(1, nbformat.v4.new_code_cell(setup, id=SETUP_CELL_ID, metadata={"tags": [SETUP_TAG]}))
@@ -207,19 +224,20 @@ def update_notebook(path: Path, *, check: bool = False, force: bool = False) -> 
     return True, [*lines, f"{shown}: written{tail}"]
 
 
-def update_readme(path: Path, *, check: bool = False) -> tuple[bool, list[str]]:
+def update_readme(path: Path, *, check: bool = False, at: Published | None = None) -> tuple[bool, list[str]]:
     """Replace the README's block between the launch markers with :func:`readme_block`."""
+    block = readme_block(at)
     text = Path(path).read_text(encoding="utf-8")
     shown = _shown(path)
     start, end = text.find(README_START), text.find(README_END)
     if start < 0 or end < start:
         return False, [f"{shown}: no launch block; add the two lines {README_START!r} and {README_END!r}"]
     current = text[start : end + len(README_END)]
-    if current == readme_block():
+    if current == block:
         return True, []
     if check:
         return False, [f"{shown}: launch block out of date (run `kit launch --readme`)"]
-    Path(path).write_text(text[:start] + readme_block() + text[end + len(README_END) :], encoding="utf-8")
+    Path(path).write_text(text[:start] + block + text[end + len(README_END) :], encoding="utf-8")
     return True, [f"{shown}: launch block written"]
 
 

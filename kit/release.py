@@ -17,7 +17,6 @@ itself is never written to.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
@@ -26,7 +25,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,33 +81,26 @@ def check_target(out: Path, where: Course, force: bool = False) -> Path:
 # --------------------------------------------------------------------------- the parts
 
 
-@contextlib.contextmanager
-def _published_at(repo_url: str | None, ref: str | None) -> Iterator[None]:
-    """Let :mod:`kit.launch` build badges and setup cells for another repository setting.
-
-    ``kit.launch`` reads ``REPO_URL``/``REF`` as module globals (imported from helpers.cloud);
-    they are swapped for the duration and restored after."""
-    saved = launch.REPO_URL, launch.REF
-    launch.REPO_URL = repo_url or saved[0]
-    launch.REF = ref or saved[1]
+def published_at(repo_url: str | None, ref: str | None) -> launch.Published:
+    """The release's repository setting: the course's own where an option is not given. A
+    malformed ``--repo-url`` fails here, before anything is written."""
+    home = launch.home()
+    at = launch.Published(repo_url or home.repo_url, ref or home.ref)
     try:
-        try:
-            launch.colab_url("notebooks/x.ipynb")  # a malformed --repo-url fails before anything is written
-        except ValueError as exc:
-            raise ReleaseError(f"--repo-url: {exc}") from None
-        yield
-    finally:
-        launch.REPO_URL, launch.REF = saved
+        at.github_slug()
+    except ValueError as exc:
+        raise ReleaseError(f"--repo-url: {exc}") from None
+    return at
 
 
-def starters(where: Course) -> dict[str, str]:
+def starters(where: Course, at: launch.Published | None = None) -> dict[str, str]:
     """``notebooks/NN.ipynb`` -> text, generated from the solutions with the launch cells
-    pointing at the starter (in the repository setting in effect)."""
+    pointing at the starter, published at ``at`` (default: the course's own setting)."""
     out: dict[str, str] = {}
     for path in sorted(where.solutions.glob("*.ipynb")):
         nb = make_starter(notebooks.read(path), path.name).notebook
         repo_path = f"notebooks/{path.name}"
-        launch.refresh_launch_cells(nb, repo_path)
+        launch.refresh_launch_cells(nb, repo_path, at)
         out[repo_path] = notebooks.dumps(nb)
     if not out:
         raise ReleaseError(f"{where.solutions}: no solution notebook, so there is no starter to release")
@@ -190,18 +182,18 @@ def _write(root: Path, rel: str, data: str | bytes, release: Release) -> None:
 
 def _stage(where: Course, stage: Path, repo_url: str | None, ref: str | None, seed: int | None) -> Release:
     release = Release(stage)
-    with _published_at(repo_url, ref):
-        for rel, text in starters(where).items():
-            _write(stage, rel, text, release)
-        shutil.copytree(where.root / "helpers", stage / "helpers", ignore=_IGNORED)
-        release.files += sorted(str(p.relative_to(stage)) for p in (stage / "helpers").rglob("*") if p.is_file())
-        for rel in COPIED_FILES:
-            if (where.root / rel).is_file():
-                (stage / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(where.root / rel, stage / rel)
-                release.files.append(rel)
-        if (stage / "README.md").is_file():
-            launch.update_readme(stage / "README.md")
+    at = published_at(repo_url, ref)
+    for rel, text in starters(where, at).items():
+        _write(stage, rel, text, release)
+    shutil.copytree(where.root / "helpers", stage / "helpers", ignore=_IGNORED)
+    release.files += sorted(str(p.relative_to(stage)) for p in (stage / "helpers").rglob("*") if p.is_file())
+    for rel in COPIED_FILES:
+        if (where.root / rel).is_file():
+            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(where.root / rel, stage / rel)
+            release.files.append(rel)
+    if (stage / "README.md").is_file():
+        launch.update_readme(stage / "README.md", at=at)
     hints = masked_hint_data(where.hint_data)
     if hints is not None:
         _write(stage, str(where.hint_data.relative_to(where.root)), hints, release)

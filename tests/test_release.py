@@ -160,6 +160,15 @@ def test_starters_have_no_solution_metadata_and_point_at_the_release(released: P
     assert f"github/example-school/lr-course-2027/blob/{REF}/notebooks/" in readme
 
 
+def test_the_course_keeps_its_own_setting_after_a_release(released: Path) -> None:
+    from helpers import cloud
+    from kit import launch
+
+    assert launch.home() == launch.Published(cloud.REPO_URL, cloud.REF) != launch.Published(REPO_URL, REF)
+    shown = launch.badge_line("notebooks/00_warmup_strategies.ipynb") + launch.setup_cell_source()
+    assert "example-school" not in shown
+
+
 # --- its starters run from the copy alone ------------------------------------------------------
 
 def _first_blank_hint(nb: nbformat.NotebookNode) -> tuple[int, str]:
