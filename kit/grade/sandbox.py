@@ -25,7 +25,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -88,26 +88,26 @@ def ensure_available() -> None:
         raise SandboxUnavailable(f"cannot sandbox the learners' code: {why}. To fix: {INSTALL_HINT}.")
 
 
-def _system_binds() -> list[str]:
-    args = ["--ro-bind", "/usr", "/usr"]
-    for name in _SYSTEM_LINKS:
-        host = Path("/") / name
+def _mirrored(parent: str, names: Iterable[str], *, folders_only: bool = False) -> list[str]:
+    """bwrap arguments that show ``parent/name`` inside as it is outside, read-only: a symlink is
+    recreated (so a merged-/usr ``/lib`` stays a link), anything else is bound; absent names are left out."""
+    args = []
+    for name in names:
+        host = Path(parent) / name
+        inside = str(host)
         if host.is_symlink():
-            args += ["--symlink", os.readlink(host), f"/{name}"]
-        elif host.is_dir():
-            args += ["--ro-bind", str(host), f"/{name}"]
+            args += ["--symlink", os.readlink(host), inside]
+        elif host.is_dir() if folders_only else host.exists():
+            args += ["--ro-bind", inside, inside]
     return args
+
+
+def _system_binds() -> list[str]:
+    return ["--ro-bind", "/usr", "/usr", *_mirrored("/", _SYSTEM_LINKS, folders_only=True)]
 
 
 def _etc_binds() -> list[str]:
-    args = []
-    for name in _ETC:
-        host = Path("/etc") / name
-        if host.is_symlink():
-            args += ["--symlink", os.readlink(host), f"/etc/{name}"]
-        elif host.exists():
-            args += ["--ro-bind", str(host), f"/etc/{name}"]
-    return args
+    return _mirrored("/etc", _ETC)
 
 
 @dataclass(frozen=True)
