@@ -17,7 +17,13 @@ the parallel path's extra CPU over the serial one is what running in workers cos
 after another); ``--compare`` runs each notebook both ways, serial first (``--parallel-first``
 reverses it), and prints the ratio, so the parallel path is measured against the serial one in
 the same session. ``--quick`` sets
-``KIT_QUICK_EPOCHS`` (default 5 epochs per training) for a short look.
+``KIT_QUICK_EPOCHS`` (default 5 epochs per training) for a short look. ``--repeat N`` executes
+everything N times, in rounds (A B A B ...), and prints each ratio's median and range over the
+rounds: one training's time moves by 10-15 % between identical runs on a shared machine, so a
+single run cannot tell a 15 % difference from noise.
+
+Notebook 01 trains the same model twice, stepped per epoch and per optimizer step; its line
+``per-step / per-epoch training`` is the per-step target of issue 13 measured in a kernel.
 
 This is a benchmark, not a test: on a shared machine the figures move with the load, which is
 why it is printed beside them.
@@ -29,6 +35,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -46,6 +53,8 @@ from kit.execute import run_notebook  # noqa: E402
 WORKERS_ENV = "KIT_WORKERS"  # helpers.sweep: the most worker processes a sweep may use
 DEFAULT_NOTEBOOKS = sorted(str(p.relative_to(REPO)) for p in (REPO / "solutions").glob("*.ipynb"))
 TIMEOUT = 3600
+# Trainings of one notebook run compared with each other: (label, numerator run, denominator run).
+TRAINING_PAIRS = (("per-step / per-epoch training", "ex1_per_step", "ex1_per_epoch"),)
 
 
 @dataclass
@@ -53,6 +62,7 @@ class Wait:
     notebook: str
     path: str  # "serial" or "parallel"
     wall: float
+    round: int = 1
     trainings: list[dict] = field(default_factory=list)
     load_before: float = 0.0
     load_after: float = 0.0
@@ -68,7 +78,7 @@ class Wait:
         return sum(float(t.get("cpu_seconds", "nan")) for t in self.trainings)
 
 
-def run_once(notebook: str, path: str, quick: int | None) -> Wait:
+def run_once(notebook: str, path: str, quick: int | None, round_number: int = 1) -> Wait:
     """Execute a temporary copy of ``notebook`` in a new kernel; ``path`` picks serial or parallel."""
     nb = notebooks.read(REPO / notebook)
     saved = {k: os.environ.get(k) for k in (TRAINING_LOG_ENV, WORKERS_ENV, QUICK_EPOCHS_ENV)}
@@ -99,7 +109,7 @@ def run_once(notebook: str, path: str, quick: int | None) -> Wait:
                 else:
                     os.environ[key] = value
     return Wait(
-        notebook, path, wall, trainings, load_before, load_after,
+        notebook, path, wall, round_number, trainings, load_before, load_after,
         cpu=sum(cpu_after) - sum(cpu_before), executor_cpu=cpu_after[0] - cpu_before[0],
     )
 
@@ -112,32 +122,65 @@ def _cpu_seconds() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
+def _spread(values: list[float]) -> str:
+    """``median`` alone for one value, ``median (min-max)`` for several."""
+    median = f"{statistics.median(values):.2f}"
+    return median if len(values) == 1 else f"{median} ({min(values):.2f}-{max(values):.2f})"
+
+
+def training_ratios(waits: list[Wait]) -> list[str]:
+    """Each :data:`TRAINING_PAIRS` ratio, wall and CPU, per notebook and path, over the rounds."""
+    lines = []
+    for label, top, bottom in TRAINING_PAIRS:
+        found: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for w in waits:
+            runs = {t["run"]: t for t in w.trainings}
+            if top in runs and bottom in runs:
+                wall = float(runs[top]["seconds"]) / float(runs[bottom]["seconds"])
+                cpu = float(runs[top].get("cpu_seconds", "nan")) / float(runs[bottom].get("cpu_seconds", "nan"))
+                found.setdefault((w.notebook, w.path), []).append((wall, cpu))
+        for (notebook, path), pairs in found.items():
+            lines.append(
+                f"{Path(notebook).name} [{path}]: {label} = {_spread([p[0] for p in pairs])} wall, "
+                f"{_spread([p[1] for p in pairs])} CPU ({len(pairs)} run{'s' if len(pairs) > 1 else ''})"
+            )
+    return lines
+
+
 def table(waits: list[Wait]) -> str:
     header = (
-        f"{'notebook':<30}{'path':<10}{'wall s':>8}{'training s':>12}{'(CPU s)':>9}{'trainings':>11}"
+        f"{'notebook':<30}{'round':>6}{'path':>9} {'wall s':>8}{'training s':>12}{'(CPU s)':>9}{'trainings':>11}"
         f"{'all CPU s':>11}{'(executor)':>11}{'load before/after':>20}"
     )
     lines = [header]
     for w in waits:
         lines.append(
-            f"{Path(w.notebook).name:<30}{w.path:<10}{w.wall:>8.1f}{w.training_seconds:>12.1f}{w.training_cpu_seconds:>9.1f}"
+            f"{Path(w.notebook).name:<30}{w.round:>6}{w.path:>9} {w.wall:>8.1f}{w.training_seconds:>12.1f}"
+            f"{w.training_cpu_seconds:>9.1f}"
             f"{len(w.trainings):>11}{w.cpu:>11.1f}{w.executor_cpu:>11.1f}{w.load_before:>12.2f} / {w.load_after:.2f}"
         )
-    by_notebook: dict[str, dict[str, Wait]] = {}
+    by_round: dict[tuple[str, int], dict[str, Wait]] = {}
     for w in waits:
-        by_notebook.setdefault(w.notebook, {})[w.path] = w
-    ratios = [(nb, p) for nb, p in by_notebook.items() if {"serial", "parallel"} <= p.keys()]
-    if ratios:
+        by_round.setdefault((w.notebook, w.round), {})[w.path] = w
+    parallel: dict[str, list[float]] = {}
+    for (nb, _), p in by_round.items():
+        if {"serial", "parallel"} <= p.keys():
+            parallel.setdefault(nb, []).append(p["parallel"].wall / p["serial"].wall)
+    pairs = training_ratios(waits)
+    if parallel or pairs:
         lines.append("")
-        for nb, p in ratios:
-            lines.append(f"{Path(nb).name}: parallel / serial wall = {p['parallel'].wall / p['serial'].wall:.2f}")
+    for nb, values in parallel.items():
+        rounds = f" ({len(values)} rounds)" if len(values) > 1 else ""
+        lines.append(f"{Path(nb).name}: parallel / serial wall = {_spread(values)}{rounds}")
+    lines += pairs
     lines.append("")
     lines.append("trainings (fit seconds each, wall/CPU, in the order they finished):")
     for w in waits:
         runs = ", ".join(
             f"{t['run']} {float(t['seconds']):.1f}/{float(t.get('cpu_seconds', 'nan')):.1f}" for t in w.trainings
         )
-        lines.append(f"  {Path(w.notebook).name} [{w.path}]: {runs or '(none)'}")
+        where = f"{w.path}, round {w.round}" if any(other.round > 1 for other in waits) else w.path
+        lines.append(f"  {Path(w.notebook).name} [{where}]: {runs or '(none)'}")
     return "\n".join(lines)
 
 
@@ -155,7 +198,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--parallel-first", action="store_true",
         help="with --compare: parallel, then serial (pair it with a serial-first run when the load drifts)",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, metavar="N",
+        help="execute everything N times, in rounds, and report each ratio's median and range (default 1)",
+    )
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat takes a positive number of rounds, got {args.repeat}")
     if args.quick is not None and args.quick < 1:
         parser.error(f"--quick takes a positive number of epochs, got {args.quick}")
     args.notebooks = args.notebooks or DEFAULT_NOTEBOOKS
@@ -176,11 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     cores = len(os.sched_getaffinity(0))
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     waits: list[Wait] = []
-    for notebook in args.notebooks:
-        for path in paths:
-            print(f"executing {notebook} ({path}) ...", file=sys.stderr, flush=True)
-            waits.append(run_once(notebook, path, args.quick))
-            print(f"  {waits[-1].wall:.1f} s", file=sys.stderr, flush=True)
+    for round_number in range(1, args.repeat + 1):
+        for notebook in args.notebooks:
+            for path in paths:
+                print(f"round {round_number}/{args.repeat}: executing {notebook} ({path}) ...", file=sys.stderr,
+                      flush=True)
+                waits.append(run_once(notebook, path, args.quick, round_number))
+                print(f"  {waits[-1].wall:.1f} s", file=sys.stderr, flush=True)
     epochs = f"KIT_QUICK_EPOCHS={args.quick}" if args.quick else "full length (no KIT_QUICK_EPOCHS)"
     print(f"notebook wait, {started}, {cores} usable cores, {epochs}")
     print(table(waits))
