@@ -102,17 +102,23 @@ def _sanitize_file() -> Path | None:
     return path if path.is_file() else None
 
 
+def run_settings(token: str, quick: bool, max_output: int | None = None) -> dict[str, str]:
+    """What one grading run sets in the learner code's environment, sandboxed or not: the run
+    token, no bytecode files, and quick mode and the output cap when asked for."""
+    settings = {TOKEN_VAR: token, "PYTHONDONTWRITEBYTECODE": "1"}
+    if max_output is not None:
+        settings["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
+    if quick:
+        settings[QUICK_EPOCHS_ENV] = str(QUICK_EPOCHS)
+    return settings
+
+
 def child_env(token: str, quick: bool, max_output: int | None = None) -> dict[str, str]:
     """The learner code's environment: ours minus pytest's, plus the run token and quick mode."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", QUICK_EPOCHS_ENV, "KIT_GRADE_"))}
-    if max_output is not None:
-        env["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
-    env[TOKEN_VAR] = token
+    env.update(run_settings(token, quick, max_output))
     env["JUPYTER_PLATFORM_DIRS"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.setdefault("OMP_NUM_THREADS", "1")
-    if quick:
-        env[QUICK_EPOCHS_ENV] = str(QUICK_EPOCHS)
     return env
 
 
@@ -296,11 +302,7 @@ def _child_setup(layout: sandbox.Layout, limits: Limits, token: str, quick: bool
     """The child's environment, interpreter, and work/report folders as the child sees them."""
     if limits.sandbox:
         work, report = Path(sandbox.WORK_INSIDE), Path(sandbox.REPORT_INSIDE)
-        extra = {"KIT_EVIDENCE_DIR": str(work / EVIDENCE_DIR), TOKEN_VAR: token, "PYTHONDONTWRITEBYTECODE": "1"}
-        if max_output is not None:
-            extra["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
-        if quick:
-            extra[QUICK_EPOCHS_ENV] = str(QUICK_EPOCHS)
+        extra = {"KIT_EVIDENCE_DIR": str(work / EVIDENCE_DIR), **run_settings(token, quick, max_output)}
         extra.setdefault("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
         return sandbox.sandbox_env(extra), sandbox.interpreter().executable, work, report
     env = child_env(token, quick, max_output)
