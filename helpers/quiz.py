@@ -377,7 +377,3 @@ def _criterion(marking: Marking) -> Criterion:
 def check_answers(answers: AnswerSheet, quiz: Quiz | None = None) -> None:
     """Print one ✓/✗ line per question, with its explanation once answered."""
     evaluate_answers(answers, quiz).show()
-
-
-# ---------------------------------------------------------------------------------------------
-# Instructor command line
