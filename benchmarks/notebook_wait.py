@@ -19,7 +19,7 @@ reverses it), and prints the ratio, so the parallel path is measured against the
 the same session. ``--quick`` sets
 ``KIT_QUICK_EPOCHS`` (default 5 epochs per training) for a short look. ``--repeat N`` executes
 everything N times, in rounds (A B A B ...), and prints each ratio's median and range over the
-rounds: one training's time moves by 10-15 % between identical runs on a shared machine, so a
+rounds: one training's time moves by 10 % and more between identical runs on this machine, so a
 single run cannot tell a 15 % difference from noise.
 
 Notebook 01 trains the same model twice, stepped per epoch and per optimizer step; its line
@@ -175,11 +175,12 @@ def table(waits: list[Wait]) -> str:
     lines += pairs
     lines.append("")
     lines.append("trainings (fit seconds each, wall/CPU, in the order they finished):")
+    several_rounds = any(w.round > 1 for w in waits)
     for w in waits:
         runs = ", ".join(
             f"{t['run']} {float(t['seconds']):.1f}/{float(t.get('cpu_seconds', 'nan')):.1f}" for t in w.trainings
         )
-        where = f"{w.path}, round {w.round}" if any(other.round > 1 for other in waits) else w.path
+        where = f"{w.path}, round {w.round}" if several_rounds else w.path
         lines.append(f"  {Path(w.notebook).name} [{where}]: {runs or '(none)'}")
     return "\n".join(lines)
 

@@ -79,7 +79,7 @@ class Measurement:
     test_acc: float
     load_before: float
     load_after: float
-    lr_update_seconds: float | None = None  # time inside Lightning's scheduler update; None: no Lightning
+    lr_update_seconds: float | None = None  # time inside Lightning's scheduler update; None: never called
 
 
 # --- 1. the course's original pipeline ---------------------------------------------------------
@@ -280,7 +280,8 @@ RUNNERS: dict[str, Callable[[int, str], float]] = {
 
 @contextlib.contextmanager
 def lr_update_timer() -> Iterator[list[float]]:
-    """Sum the time spent in Lightning's per-batch scheduler update while the block runs.
+    """Sum the time spent in Lightning's per-batch scheduler update while the block runs, and count
+    the calls (``[seconds, calls]``; no calls: the variant has no Lightning loop).
 
     The training loop calls ``update_lr_schedulers`` twice per batch whatever the interval; with
     ``"interval": "step"`` it also steps the scheduler there, and nothing else in the loop differs.
@@ -288,7 +289,7 @@ def lr_update_timer() -> Iterator[list[float]]:
     training and therefore far less exposed to the machine's load than the difference of two
     trainings' wall times. (A benchmark-only patch of a Lightning internal, restored on exit.)
     """
-    spent = [0.0]
+    spent = [0.0, 0]
     original = _TrainingEpochLoop.update_lr_schedulers
 
     def timed(loop: _TrainingEpochLoop, interval: str, update_plateau_schedulers: bool) -> None:
@@ -297,6 +298,7 @@ def lr_update_timer() -> Iterator[list[float]]:
             original(loop, interval, update_plateau_schedulers)
         finally:
             spent[0] += time.perf_counter() - start
+            spent[1] += 1
 
     _TrainingEpochLoop.update_lr_schedulers = timed  # type: ignore[method-assign,assignment]
     try:
@@ -315,7 +317,7 @@ def measure(variant: str, epochs: int, baseline_threads: int = 1) -> Measurement
         else:
             test_acc = RUNNERS[variant](epochs, workdir)
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    lr_seconds = None if variant == "plain" else lr_spent[0]
+    lr_seconds = lr_spent[0] if lr_spent[1] else None
     return Measurement(variant, seconds, cpu_seconds, test_acc, load_before, os.getloadavg()[0], lr_seconds)
 
 
