@@ -35,11 +35,36 @@ Job = Callable[[Send], T]
 _announced: set[str] = set()
 
 
+def _slurm_cpus() -> int | None:
+    """The CPUs Slurm granted this task, or None outside a Slurm job.
+
+    Slurm binds tasks to their CPUs only where its task/affinity or task/cgroup plugin is on; with
+    task/none (or in the batch script itself) the affinity mask is the whole node, so the grant
+    is read from the job's variables: ``SLURM_CPUS_PER_TASK`` (``-c``), else the job's CPUs on
+    this node (``SLURM_CPUS_ON_NODE``). Malformed values are ignored (the mask still applies).
+    """
+    if "SLURM_JOB_ID" not in os.environ:
+        return None
+    for name in ("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) >= 1:
+            return int(value)
+    return None
+
+
+def usable_cpus() -> int:
+    """CPUs this process may use: its affinity mask, capped by a Slurm job's grant."""
+    mask = len(os.sched_getaffinity(0))
+    granted = _slurm_cpus()
+    return mask if granted is None else max(1, min(mask, granted))
+
+
 def worker_plan(jobs: int) -> tuple[int, str]:
     """How many worker processes to use for ``jobs`` jobs, and, when it is 1, why.
 
-    One per core this process may run on (``os.sched_getaffinity``), at most one per job, at
-    most ``$KIT_WORKERS``. An empty reason means the jobs really run in workers.
+    One per CPU this process may use (:func:`usable_cpus`: the affinity mask, and inside a Slurm
+    job the CPUs it granted, not the node's count), at most one per job, at most
+    ``$KIT_WORKERS``. An empty reason means the jobs really run in workers.
     """
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 0:
         raise ValueError(f"jobs must be a whole number >= 0, got {jobs!r}")
@@ -48,7 +73,7 @@ def worker_plan(jobs: int) -> tuple[int, str]:
         raise ValueError(f"{WORKERS_ENV} must be a positive whole number, got {setting!r}")
     if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
         return 1, "worker processes are used on Linux only"
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cpus()
     if setting and int(setting) == 1:
         return 1, f"{WORKERS_ENV}=1"
     if cores < 2:

@@ -27,6 +27,9 @@ _KNOWN_HARMLESS: tuple[tuple[str, type[Warning]], ...] = (
     (r".*does not have many workers which may be a bottleneck", Warning),
     (r".*`max_epochs` was not set", Warning),
     (r"GPU available but not used", Warning),
+    # Where Slurm is installed: a hint for multi-process jobs; course trainings are one process
+    # (helpers.training.single_process_environment), this covers a Trainer built by hand.
+    (r"The `srun` command is available on your system but is not used", Warning),
     # Lightning 2.6 on torch 2.14 warns about its own use of a deprecated pytree API.
     (r"`isinstance\(treespec, LeafSpec\)` is deprecated", Warning),
 )

@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 import torchmetrics
+from lightning.fabric.plugins.environments import ClusterEnvironment, LightningEnvironment
 from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
@@ -183,6 +184,31 @@ class ClassifierModule(L.LightningModule):
         )
 
 
+def single_process_environment() -> LightningEnvironment:
+    """The cluster environment of every course training: one process, rank 0, one device.
+
+    Left to itself, Lightning 2.x looks for a cluster in the environment: where ``srun`` is on the
+    PATH it warns that it is "available but not used", and inside a Slurm job (``SLURM_NTASKS``
+    set, as in an Open OnDemand JupyterLab or a grading shard) it picks ``SLURMEnvironment``, which
+    takes ranks from ``SLURM_PROCID``, checks ``devices`` against ``SLURM_NTASKS`` and installs
+    requeue signal handlers. An explicit environment skips that detection (Lightning's documented
+    way: a ``ClusterEnvironment`` in ``plugins``). Setting rank 0 also resets Lightning's
+    ``rank_zero_only``, which it reads from ``SLURM_PROCID`` at import: with ``srun -n 2`` task 1
+    would otherwise log nothing (the CSV logger writes on rank 0 only).
+    """
+    environment = LightningEnvironment()
+    environment.set_global_rank(0)
+    return environment
+
+
+def _with_single_process(plugins: Any) -> list[Any]:
+    """``plugins`` plus :func:`single_process_environment` unless a cluster environment is given."""
+    given = [] if plugins is None else list(plugins) if isinstance(plugins, (list, tuple)) else [plugins]
+    if any(isinstance(plugin, ClusterEnvironment) for plugin in given):
+        return given
+    return [*given, single_process_environment()]
+
+
 def make_trainer(
     max_epochs: int = COURSE_EPOCHS,
     *,
@@ -197,7 +223,9 @@ def make_trainer(
     """A deterministic, quiet Lightning ``Trainer`` tuned for the course MLP on a CPU.
 
     One thread is faster than two for this small model (and keeps results reproducible);
-    validation runs every epoch; no sanity check, checkpoint or model summary is written.
+    validation runs every epoch; no sanity check, checkpoint or model summary is written. The
+    training is one process on one device wherever it runs, Slurm job or not
+    (:func:`single_process_environment`).
     """
     if not isinstance(max_epochs, int) or isinstance(max_epochs, bool) or max_epochs < 1:
         raise ValueError(f"max_epochs must be a positive int, got {max_epochs!r}")
@@ -225,6 +253,7 @@ def make_trainer(
         log_every_n_steps=50,
     )
     options.update(trainer_kwargs)
+    options["plugins"] = _with_single_process(options.get("plugins"))
     return L.Trainer(**options)
 
 
