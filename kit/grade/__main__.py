@@ -177,6 +177,10 @@ def merge_main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows, settings = merge(args.parts)
+    untitled = settings.get("untitled")
+    for folder in untitled if isinstance(untitled, list) else []:
+        print(f"note: {folder} has no check titles (graded by an older kit): its checks are named by id",
+              file=sys.stderr)
     write_reports(rows, args.out, settings)
     (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
     print(f"Merged {len(args.parts)} run(s), {sum(r.is_total for r in rows)} submission(s): {args.out}/grades.csv",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -14,9 +15,35 @@ SYMBOL = {R.PASSED: "✓", R.NOT_GRADED_QUICK: "–"}
 _TITLES: dict[tuple[str, str], str] = {}
 
 
+# Beside grades.csv in every output folder: the titles its feedback used, so that merging shard
+# folders (another process, maybe another machine) names the checks exactly as a whole run does.
+TITLES_FILE = "titles.json"
+
+
 def remember_titles(titles: dict[tuple[str, str], str]) -> None:
     """Titles for feedback (see :func:`kit.grade.verdicts.check_titles`)."""
     _TITLES.update(titles)
+
+
+def _write_titles(rows: list[R.Row], out: Path) -> None:
+    """``{exercise: {check: title}}`` for the checks in ``rows`` that have one."""
+    used: dict[str, dict[str, str]] = defaultdict(dict)
+    for row in rows:
+        title = _TITLES.get((row.exercise, row.check))
+        if title:
+            used[row.exercise][row.check] = title
+    (out / TITLES_FILE).write_text(json.dumps(used, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_titles(folder: Path) -> dict[tuple[str, str], str] | None:
+    """The titles a grading run saved in ``folder`` (None: the folder has no titles file)."""
+    path = folder / TITLES_FILE
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(saved, dict) or not all(isinstance(v, dict) for v in saved.values()):
+        raise ValueError(f"{path} is not a titles file ({{exercise: {{check: title}}}})")
+    return {(exercise, check): str(title) for exercise, checks in saved.items() for check, title in checks.items()}
 
 
 def _name(row: R.Row) -> str:
@@ -110,6 +137,7 @@ def safe_name(learner: str) -> str:
 def write_reports(rows: list[R.Row], out: Path, settings: dict[str, object]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     R.write_csv(rows, out / "grades.csv")
+    _write_titles(rows, out)
     (out / "summary.md").write_text(summary_text(rows, settings), encoding="utf-8")
     feedback = out / "feedback"
     feedback.mkdir(exist_ok=True)

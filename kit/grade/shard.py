@@ -14,6 +14,7 @@ from pathlib import Path
 from kit.grade import rows as R
 from kit.grade.discover import Submission
 from kit.grade.errors import GradeUsageError
+from kit.grade.report import read_titles, remember_titles
 
 RUN_FILE = "run.json"
 
@@ -36,16 +37,29 @@ def select_shard(subs: list[Submission], index: int, count: int) -> list[Submiss
 
 
 def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
-    """Rows of several grading runs (deduplicated by submission) and their common settings."""
+    """Rows of several grading runs (deduplicated by submission) and their common settings.
+
+    The check titles each run saved (``titles.json``) are taken up for the feedback, so that the
+    merged reports read exactly as one run's; a folder without them is named in ``untitled``.
+    """
     if not out_dirs:
         raise GradeUsageError("merge needs at least one output folder of a grading run")
     rows: list[R.Row] = []
     seen: dict[str, Path] = {}
     modes = set()
     sandboxes: list[object] = []
+    untitled: list[str] = []
     for folder in out_dirs:
         if not folder.is_dir():
             raise GradeUsageError(f"{folder} is not a folder (pass the --out folders of grading runs)")
+        try:
+            titles = read_titles(folder)
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise GradeUsageError(f"{folder}: unreadable check titles ({exc})") from None
+        if titles is None:
+            untitled.append(str(folder))
+        else:
+            remember_titles(titles)
         run_file = folder / RUN_FILE
         if run_file.is_file():
             run = json.loads(run_file.read_text())
@@ -60,8 +74,11 @@ def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
     if len(modes) > 1:
         raise GradeUsageError(f"cannot merge quick and full grading runs ({sorted(map(str, modes))})")
     sandbox = sandboxes[0] if sandboxes and all(x is sandboxes[0] for x in sandboxes) else "mixed"
-    return sort_rows(rows), {"mode": modes.pop() if modes else "unknown", "sandbox": sandbox,
-                             "merged": [str(p) for p in out_dirs]}
+    settings: dict[str, object] = {"mode": modes.pop() if modes else "unknown", "sandbox": sandbox,
+                                   "merged": [str(p) for p in out_dirs]}
+    if untitled:
+        settings["untitled"] = untitled
+    return sort_rows(rows), settings
 
 
 def sort_rows(rows: list[R.Row]) -> list[R.Row]:
