@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "grade": ("kit.grade.__main__", "main", "grade a folder of learner notebooks (docs/GRADING.md)"),
     "check": ("kit.grade.__main__", "main", "grade one notebook as the instructor would and print its feedback"),
     "merge": ("kit.grade.__main__", "main", "combine the outputs of sharded grading runs"),
+    "slurm": ("kit.slurm.__main__", "main", "grade a folder on a Slurm cluster: a job array of shards, then a merge"),
     "quiz": ("kit.quiz_keys", "main", "hash a new quiz answer, or validate a quiz file"),
     "release": ("kit.release", "main", "write the learner copy of the course (no solutions, no answer keys)"),
 }
