@@ -2,7 +2,7 @@
 
     kit slurm submit SUBMISSIONS --out DIR [--shards N | --target-minutes M] [--partition P]
                      [--account A] [--time T] [--mem M] [--cpus-per-task C] [--max-running K]
-                     [--sbatch-line "--qos=short" ...] [--dry-run] [--wait] [kit grade options]
+                     [--sbatch-line=--qos=short ...] [--dry-run] [--wait] [kit grade options]
     kit slurm merge DIR        (what the merge job runs; exit 1 and DIR/MISSING.md if a shard is missing)
     kit slurm resubmit DIR [--wait]   (only the shards that left no result, then the merge again)
     kit slurm wait DIR
@@ -30,7 +30,8 @@ _OWN = ("--out", "--shard", "--jobs")
 
 def _submit_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="kit slurm submit", description="Grade a folder on a Slurm cluster: a job array of shards, then a merge.")
+        prog="kit slurm submit", description="Grade a folder on a Slurm cluster: a job array of shards, then a merge.",
+        allow_abbrev=False)  # --shard is kit grade's, not an abbreviation of --shards
     parser.add_argument("submissions", type=Path)
     parser.add_argument("--out", type=Path, required=True,
                         help="output folder on a filesystem the nodes share (scripts, logs, parts, reports)")
@@ -46,7 +47,8 @@ def _submit_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cpus-per-task", type=int, default=1, help="CPUs per shard; it grades that many at once")
     parser.add_argument("--max-running", type=int, default=None, metavar="K", help="at most K shards at once (%%K)")
     parser.add_argument("--sbatch-line", action="append", default=[], metavar="OPTION",
-                        help='an extra #SBATCH option for both jobs, e.g. "--qos=short" (repeatable)')
+                        help="an extra #SBATCH option for both jobs, written with '=': --sbatch-line=--qos=short "
+                             "(repeatable)")
     parser.add_argument("--dry-run", action="store_true", help="write the scripts and print the sbatch commands only")
     parser.add_argument("--wait", action="store_true", help="block until the merge has ended, showing progress")
     parser.add_argument("--poll", type=float, default=5.0, help=argparse.SUPPRESS)

@@ -1,0 +1,142 @@
+"""`kit slurm` without a cluster: the scripts a --dry-run writes, the options, the default shard
+count, and the merge's report of shards that left no result."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from grade_fixtures import build_class, build_toy_solutions
+
+from kit.grade.__main__ import main as grade
+from kit.slurm import plan as P
+from kit.slurm.__main__ import main
+from kit.slurm.scripts import array_spec
+
+LEARNERS = ["alice", "bob", "carol", "dan", "ivan", "olga"]
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("slurm-scripts")
+    solution = build_toy_solutions(base / "solutions")
+    build_class(base / "all", nbformat.read(solution, as_version=4))
+    for learner in LEARNERS:
+        shutil.copytree(base / "all" / learner, base / "inbox" / learner)
+    return {"base": base, "solutions": base / "solutions", "inbox": base / "inbox"}
+
+
+def _dry(toy: dict[str, Path], out: Path, *extra: str) -> int:
+    return main(["submit", str(toy["inbox"]), "--out", str(out), "--solutions", str(toy["solutions"]), "--quick",
+                 "--dry-run", *extra])
+
+
+def _sbatch_lines(script: Path) -> list[str]:
+    return [line.removeprefix("#SBATCH ") for line in script.read_text().splitlines() if line.startswith("#SBATCH ")]
+
+
+def test_dry_run_writes_two_readable_scripts_and_prints_the_commands(toy: dict[str, Path], capsys) -> None:
+    out = toy["base"] / "dry"
+    assert _dry(toy, out, "--shards", "3", "--max-running", "2", "--partition", "short", "--account", "ml101",
+                "--time", "00:20:00", "--mem", "6G", "--cpus-per-task", "2", "--sbatch-line=--qos=course",
+                "--no-sandbox") == 0
+    printed = capsys.readouterr().out.splitlines()
+    shards, merge = out / "slurm" / "shards.sbatch", out / "slurm" / "merge.sbatch"
+    assert printed == [f"sbatch --parsable {shards}",
+                       f"sbatch --parsable --dependency=afterany:<shards job id> {merge}"]
+    lines = _sbatch_lines(shards)
+    for option in ("--array=1-3%2", "--partition=short", "--account=ml101", "--time=00:20:00", "--mem=6G",
+                   "--cpus-per-task=2", "--qos=course", "--requeue", "--open-mode=append",
+                   f"--output={out}/slurm/logs/shard-%a.log"):
+        assert option in lines, option
+    assert {"--partition=short", "--account=ml101", "--qos=course", f"--output={out}/slurm/logs/merge.log"} <= set(
+        _sbatch_lines(merge))
+    for script in (shards, merge):  # valid bash, as a user would submit it again
+        assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    text = shards.read_text()
+    assert '--shard "$shard/3"' in text and "--no-sandbox" in text and '--jobs "${SLURM_CPUS_PER_TASK:-1}"' in text
+    assert f"-m kit slurm merge {out}" in merge.read_text()
+    plan = P.load(out)
+    assert [len(s.submissions) for s in plan.shards] == [2, 2, 2] and plan.jobs == []
+    assert sorted(learner for s in plan.shards for learner in s.learners) == LEARNERS
+
+
+def test_default_shard_count_follows_the_target_time(toy: dict[str, Path]) -> None:
+    solutions = toy["solutions"]
+    each = P.estimated_seconds(solutions, None, quick=True)["00_toy"]
+    assert each == P.FLOOR_SECONDS  # the toy records no cell times: the floor
+    shards, longest = P.split(toy["inbox"], solutions, None, None, True, target_seconds=2 * each, cpus=1)
+    assert len(shards) == 3 and longest == 2 * each  # six submissions, two per shard
+    assert len(P.split(toy["inbox"], solutions, None, None, True, target_seconds=2 * each, cpus=2)[0]) == 2
+    assert len(P.split(toy["inbox"], solutions, None, None, True, target_seconds=1e6, cpus=1)[0]) == 1
+    assert len(P.split(toy["inbox"], solutions, None, None, True, target_seconds=1, cpus=1)[0]) == 6  # one per pair
+    assert P.slurm_time(61) == "00:02:00" and P.slurm_time(25 * 3600) == "1-01:00:00"
+    assert array_spec([1, 2, 3, 4], 2) == "1-4%2" and array_spec([2, 4], None) == "2,4" and array_spec([3], 1) == "3%1"
+
+
+@pytest.mark.parametrize("extra, fragment", [
+    (["--shards", "0"], "--shards must be at least 1"),
+    (["--shards", "7"], "only 6 learner/exercise pair"),
+    (["--jobs", "2"], "--jobs is set by kit slurm"),
+    (["--shard=1/2"], "--shard is set by kit slurm"),
+    (["--sbatch-line=qos=x"], "--sbatch-line takes one sbatch option"),
+    (["--max-running", "0"], "at least 1"),
+])
+def test_bad_options_are_misuse(toy: dict[str, Path], tmp_path: Path, capsys, extra: list[str], fragment: str) -> None:
+    assert _dry(toy, tmp_path / "out", *extra) == 2
+    assert fragment in capsys.readouterr().err
+    assert not (tmp_path / "out" / "slurm" / "plan.json").exists()
+
+
+def test_an_output_folder_is_used_once_and_never_inside_the_inbox(toy: dict[str, Path], tmp_path: Path,
+                                                                  capsys) -> None:
+    assert _dry(toy, tmp_path / "once") == 0
+    assert _dry(toy, tmp_path / "once") == 2
+    assert "already holds a Slurm grading" in capsys.readouterr().err
+    assert _dry(toy, toy["inbox"] / "grades") == 2
+    assert "inside the submissions folder" in capsys.readouterr().err
+    assert not (toy["inbox"] / "grades").exists()
+
+
+def test_merge_names_what_is_missing_and_writes_no_partial_grades(toy: dict[str, Path], tmp_path: Path,
+                                                                  capsys) -> None:
+    out = tmp_path / "out"
+    assert _dry(toy, out, "--shards", "3", "--no-sandbox") == 0
+    plan = P.load(out)
+    # Shard 1 finished (graded for real, published as the script does); shard 2 hit its time limit;
+    # shard 3 never ran.
+    common = ["--solutions", str(toy["solutions"]), "--quick", "--no-sandbox"]
+    assert grade([str(toy["inbox"]), "--out", str(plan.part(1)), "--shard", "1/3", *common]) == 0
+    plan.log(2).write_text("== shard 2/3: job 7_2 on node1, restart 0\nGrading 2 submission(s) ...\n"
+                           "slurmstepd: error: *** JOB 9 ON node1 CANCELLED AT 2026-01-01T10:00:00 DUE TO TIME LIMIT "
+                           "***\n")
+    capsys.readouterr()
+    assert main(["merge", str(out)]) == 1
+    report = (out / P.MISSING_FILE).read_text()
+    assert not (out / "grades.csv").exists()
+    assert "2 of 3 shard(s) left no result" in report and f"kit slurm resubmit {out}" in report
+    two, three = plan.shards[1], plan.shards[2]
+    section2 = report.split("## Shard 2/3")[1].split("## Shard 3/3")[0]
+    assert "DUE TO TIME LIMIT" in section2 and str(plan.log(2)) in section2
+    assert all(learner in section2 for learner in two.learners) and "00_toy" in section2
+    section3 = report.split("## Shard 3/3")[1]
+    assert "never started" in section3 and all(learner in section3 for learner in three.learners)
+    assert "## Shard 1/3" not in report
+    assert report in capsys.readouterr().err
+    # A part that graded other submissions than planned (the inbox changed) is not merged either.
+    (plan.part(1) / "run.json").write_text(json.dumps({"shard": "1/2"}))
+    assert main(["merge", str(out)]) == 1
+    assert re.search(r"## Shard 1/3\n\n- why: its part is shard '1/2'", (out / P.MISSING_FILE).read_text())
+
+
+def test_resubmit_and_wait_need_a_submitted_grading(toy: dict[str, Path], tmp_path: Path, capsys) -> None:
+    assert main(["wait", str(tmp_path)]) == 2
+    assert "not the output folder of `kit slurm submit`" in capsys.readouterr().err
+    assert _dry(toy, tmp_path / "dry") == 0
+    assert main(["wait", str(tmp_path / "dry")]) == 2
+    assert "never submitted" in capsys.readouterr().err
