@@ -34,8 +34,12 @@ lint-ruff: venv
 lint-mypy: venv
 	$(VENV)/bin/mypy
 
+# TEST_LAUNCH: CI sets it to an `srun ...` command when its one-node Slurm cluster is up, so that
+# every solution notebook is checked by nbval inside a Slurm job, as a learner's Open OnDemand
+# JupyterLab runs it (same outputs, no Slurm warnings), without executing the solutions twice.
+TEST_LAUNCH ?=
 test-main: venv
-	$(PY) -m pytest tests solutions --nbval --nbval-current-env \
+	$(TEST_LAUNCH) $(PY) -m pytest tests solutions --nbval --nbval-current-env \
 		--nbval-sanitize-with kit/nbval_sanitize.cfg -n $(JOBS) --dist loadscope $(PYTEST_ARGS)
 
 # The Colab-profile lane: ipywidgets 7.7.1 and Colab's numpy/pandas/sklearn/matplotlib layered over
