@@ -4,15 +4,19 @@ count, and the merge's report of shards that left no result."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 from grade_fixtures import build_class, build_toy_solutions
 
+from kit.grade import rows as R
 from kit.grade.__main__ import main as grade
 from kit.slurm import plan as P
 from kit.slurm.__main__ import main
@@ -140,3 +144,30 @@ def test_resubmit_and_wait_need_a_submitted_grading(toy: dict[str, Path], tmp_pa
     assert _dry(toy, tmp_path / "dry") == 0
     assert main(["wait", str(tmp_path / "dry")]) == 2
     assert "never submitted" in capsys.readouterr().err
+
+
+def test_a_restarted_shard_replaces_its_part_and_a_killed_one_leaves_none(toy: dict[str, Path]) -> None:
+    """The shard script run as Slurm runs it (array variables set), twice for a requeue: the part is
+    published once, whole; a run killed midway publishes nothing."""
+    out = toy["base"] / "requeue"
+    assert _dry(toy, out, "--shards", "2", "--no-sandbox") == 0
+    plan = P.load(out)
+    script = plan.script(P.SHARDS_SCRIPT)
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_JOB_ID": "70", "SLURM_JOB_ID": "72",
+           "SLURM_CPUS_PER_TASK": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for restart in ("0", "1"):  # a requeued task keeps its job id; SLURM_RESTART_COUNT counts up
+        done = subprocess.run(["bash", str(script)], env={**env, "SLURM_RESTART_COUNT": restart},
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert sorted(p.name for p in plan.part(2).parent.iterdir()) == ["shard-2-of-2"]
+    graded = [r.submission for r in R.read_csv(plan.part(2) / "grades.csv") if r.is_total]
+    assert sorted(graded) == sorted(plan.shards[1].submissions)  # each once, not twice
+    # Killed mid-grading, as Slurm ends a job (SIGKILL to the whole process group): nothing is published.
+    killed = subprocess.Popen(["bash", str(script)], env={**env, "SLURM_ARRAY_TASK_ID": "1"}, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(3)  # the grader is starting or grading: a shard of three submissions takes longer
+    assert killed.poll() is None
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert not plan.part(1).exists()
+    assert main(["merge", str(out)]) == 1 and "## Shard 1/2" in (out / P.MISSING_FILE).read_text()
