@@ -171,3 +171,29 @@ def test_a_restarted_shard_replaces_its_part_and_a_killed_one_leaves_none(toy: d
     killed.wait()
     assert not plan.part(1).exists()
     assert main(["merge", str(out)]) == 1 and "## Shard 1/2" in (out / P.MISSING_FILE).read_text()
+
+
+def test_kubernetes_indexed_job_renders_and_parses(toy: dict[str, Path], capsys) -> None:
+    yaml = pytest.importorskip("yaml")  # PyYAML comes with Jupyter; the kit writes the YAML without it
+    out = toy["base"] / "k8s"
+    args = ["kubernetes", str(toy["inbox"]), "--out", str(out), "--solutions", str(toy["solutions"]), "--quick",
+            "--shards", "3", "--max-running", "2", "--mem", "6G", "--cpus-per-task", "2",
+            "--image", "registry.example/kit:1", "--claim", "course-work", "--mount", str(toy["base"])]
+    assert main(args) == 0
+    job = yaml.safe_load((out / "slurm" / "kubernetes-job.yaml").read_text())
+    assert (job["apiVersion"], job["kind"]) == ("batch/v1", "Job")
+    spec = job["spec"]
+    assert (spec["completionMode"], spec["completions"], spec["parallelism"]) == ("Indexed", 3, 2)
+    pod = spec["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == "registry.example/kit:1" and pod["restartPolicy"] == "Never"
+    assert container["resources"]["limits"] == {"cpu": "2", "memory": "6Gi"}
+    assert pod["volumes"][0]["persistentVolumeClaim"]["claimName"] == "course-work"
+    assert container["volumeMounts"][0]["mountPath"] == str(toy["base"])
+    command = container["command"]
+    assert command[:2] == ["bash", "-c"] and subprocess.run(["bash", "-n", "-c", command[2]]).returncode == 0
+    # JOB_COMPLETION_INDEX 0..2 -> shards 1..3, published into the parts kit slurm merge reads.
+    assert "shard=$((JOB_COMPLETION_INDEX + 1))" in command[2] and '--shard "$shard/3"' in command[2]
+    assert f"{out}/parts/shard-$shard-of-3" in command[2] and "--jobs 2" in command[2]
+    assert f"kit slurm merge {out}" in capsys.readouterr().out
+    assert main([*args[:-1], "/elsewhere"]) == 2  # paths the pods cannot see

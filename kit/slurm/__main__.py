@@ -6,6 +6,8 @@
     kit slurm merge DIR        (what the merge job runs; exit 1 and DIR/MISSING.md if a shard is missing)
     kit slurm resubmit DIR [--wait]   (only the shards that left no result, then the merge again)
     kit slurm wait DIR
+    kit slurm kubernetes SUBMISSIONS --out DIR --image IMG --claim PVC --mount PATH [as submit]
+                               (the same shards as a Kubernetes Indexed Job manifest)
 
 Options it does not know (``--quick``, ``--no-sandbox``, ``--timeout`` ...) go to every shard's
 ``kit grade``. Exit status: 0 done, 1 grading incomplete (shards missing), 2 misuse.
@@ -21,6 +23,7 @@ from kit.grade.errors import GradeUsageError
 from kit.grade.registry import default_solutions_dir
 from kit.slurm import jobs
 from kit.slurm import plan as P
+from kit.slurm.kubernetes import indexed_job
 from kit.slurm.parts import merge_plan, missing, missing_text
 from kit.slurm.scripts import merge_script, shards_script
 
@@ -82,8 +85,8 @@ def _check_options(args: argparse.Namespace) -> None:
             raise GradeUsageError(f"--sbatch-line takes one sbatch option such as --qos=short, got {line!r}")
 
 
-def submit_main(argv: list[str]) -> int:
-    args, extra = _submit_parser().parse_known_args(argv)
+def _make_plan(args: argparse.Namespace, extra: list[str]) -> P.Plan:
+    """Check the options, split the batch and write the plan and both scripts into --out."""
     _check_options(args)
     grade_args, solutions, only, quick = _grade_args(extra)
     inbox, out = args.submissions.resolve(), args.out.resolve()
@@ -100,11 +103,36 @@ def submit_main(argv: list[str]) -> int:
     _write(plan)
     print(f"{plan.count} shard(s) of {sum(len(s.submissions) for s in shards)} submission(s), about "
           f"{longest / 60:.0f} min each (limit {options.time}); scripts in {plan.script('')}", file=sys.stderr)
+    return plan
+
+
+def submit_main(argv: list[str]) -> int:
+    args, extra = _submit_parser().parse_known_args(argv)
+    plan = _make_plan(args, extra)
     if args.dry_run:
         for command in jobs.submit_commands(plan, None):
             print(" ".join(command))
         return 0
     return _launch(plan, None, args.wait, args.poll)
+
+
+def kubernetes_main(argv: list[str]) -> int:
+    parser = _submit_parser()
+    parser.prog = "kit slurm kubernetes"
+    parser.description = "Write the shards as a Kubernetes Indexed Job (kubectl apply it, then kit slurm merge)."
+    parser.add_argument("--image", required=True, help="container image with the kit's environment and bwrap")
+    parser.add_argument("--claim", required=True, help="PersistentVolumeClaim holding the submissions and --out")
+    parser.add_argument("--mount", required=True, help="where the claim is mounted (the paths given live under it)")
+    args, extra = parser.parse_known_args(argv)
+    for path in (args.submissions, args.out):
+        if not path.resolve().is_relative_to(Path(args.mount)):
+            raise GradeUsageError(f"{path} is not under --mount {args.mount}: the pods would not see it")
+    plan = _make_plan(args, extra)
+    manifest = plan.script("kubernetes-job.yaml")
+    manifest.write_text(indexed_job(plan, image=args.image, claim=args.claim, mount=args.mount))
+    print(f"kubectl apply -f {manifest}\nkubectl wait --for=condition=complete --timeout=24h job/kit-grade\n"
+          f"kit slurm merge {plan.out}")
+    return 0
 
 
 def _write(plan: P.Plan) -> None:
@@ -179,7 +207,8 @@ def wait_main(argv: list[str]) -> int:
     return _finish(plan, plan.jobs[-1], args.poll)
 
 
-COMMANDS = {"submit": submit_main, "merge": merge_main, "resubmit": resubmit_main, "wait": wait_main}
+COMMANDS = {"submit": submit_main, "merge": merge_main, "resubmit": resubmit_main, "wait": wait_main,
+            "kubernetes": kubernetes_main}
 
 
 def main(argv: list[str] | None = None) -> int:
