@@ -197,3 +197,26 @@ def test_kubernetes_indexed_job_renders_and_parses(toy: dict[str, Path], capsys)
     assert f"{out}/parts/shard-$shard-of-3" in command[2] and "--jobs 2" in command[2]
     assert f"kit slurm merge {out}" in capsys.readouterr().out
     assert main([*args[:-1], "/elsewhere"]) == 2  # paths the pods cannot see
+
+
+def test_a_node_without_user_namespaces_fails_the_shard_with_the_local_message(toy: dict[str, Path],
+                                                                              tmp_path: Path) -> None:
+    """No silent fallback on a compute node that forbids user namespaces: the shard stops with
+    kit grade's message, publishes nothing, and the merge quotes that message."""
+    out = tmp_path / "nouserns"
+    assert _dry(toy, out, "--shards", "2") == 0
+    plan = P.load(out)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", "SLURM_ARRAY_TASK_ID": "1",
+           "SLURM_ARRAY_JOB_ID": "80", "SLURM_JOB_ID": "81"}
+    with plan.log(1).open("w") as log:  # what Slurm's --output does
+        done = subprocess.run(["bash", str(plan.script(P.SHARDS_SCRIPT))], env=env, stdout=log,
+                              stderr=subprocess.STDOUT, timeout=300)
+    assert done.returncode == 2 and not plan.part(1).exists()
+    assert main(["merge", str(out)]) == 1
+    section = (out / P.MISSING_FILE).read_text().split("## Shard 1/2")[1].split("## Shard 2/2")[0]
+    assert "failed: error: cannot sandbox the learners' code: bwrap cannot create the sandbox's namespaces" in section
+    assert "No permissions to create new namespace" in section
