@@ -5,14 +5,19 @@ Each filter names one message (never a whole category) so that real problems sti
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
+
+# Lightning's checkpoint connector calls SLURMEnvironment.detect() on every fit/test whatever the
+# trainer's cluster environment, and detect() warns when `srun` is on the PATH but not in use.
+SRUN_HINT = r"The `srun` command is available on your system but is not used"
 
 # (message regex, category) pairs; every one was seen in this kit's notebooks or tests.
 _KNOWN_HARMLESS: tuple[tuple[str, type[Warning]], ...] = (
@@ -29,7 +34,7 @@ _KNOWN_HARMLESS: tuple[tuple[str, type[Warning]], ...] = (
     (r"GPU available but not used", Warning),
     # Where Slurm is installed: a hint for multi-process jobs; course trainings are one process
     # (helpers.training.single_process_environment), this covers a Trainer built by hand.
-    (r"The `srun` command is available on your system but is not used", Warning),
+    (SRUN_HINT, Warning),
     # Lightning 2.6 on torch 2.14 warns about its own use of a deprecated pytree API.
     (r"`isinstance\(treespec, LeafSpec\)` is deprecated", Warning),
 )
@@ -68,6 +73,14 @@ class _BoltsStabilityPatch(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
         module.__dict__["filterwarnings"] = lambda *args, **kwargs: None
+
+
+@contextlib.contextmanager
+def no_srun_hint() -> Iterator[None]:
+    """Silence :data:`SRUN_HINT` for one fit or test, also where a test runner reset the filters."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=SRUN_HINT)
+        yield
 
 
 def quiet_lightning_logs() -> None:

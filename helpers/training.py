@@ -27,7 +27,7 @@ from torch import nn
 from helpers.data import CourseDataModule
 from helpers.models import PyTorchMLP
 from helpers.progress import EpochProgress, _in_notebook
-from helpers.quiet import quiet_lightning_logs
+from helpers.quiet import no_srun_hint, quiet_lightning_logs
 from helpers.settings import COURSE_EPOCHS, COURSE_SEED, QUICK_EPOCHS_ENV  # their one home; re-exported here
 
 TRAINING_LOG_ENV = "KIT_TRAINING_LOG"  # benchmarks: a JSON-lines file every training appends to
@@ -362,12 +362,14 @@ def fit_and_test(
     datamodule = datamodule if datamodule is not None else CourseDataModule()
     trainer = make_trainer(epochs, **trainer_kwargs)
     start, cpu_start = time.perf_counter(), time.process_time()
-    trainer.fit(module, datamodule=datamodule)
+    with no_srun_hint():
+        trainer.fit(module, datamodule=datamodule)
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start
     _append_training_log(str(trainer_kwargs.get("run_name", "run")), seconds, cpu_seconds, trainer.current_epoch)
     last_epoch = {k: float(v) for k, v in trainer.callback_metrics.items()}
-    tested = trainer.test(module, datamodule=datamodule, verbose=False)[0]
+    with no_srun_hint():
+        tested = trainer.test(module, datamodule=datamodule, verbose=False)[0]
     log_dir = _log_dir(trainer)
     save_final_weights(module, log_dir)
     return RunResult(
