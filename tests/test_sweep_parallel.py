@@ -129,6 +129,7 @@ def test_fork_failure_falls_back_to_serial_with_one_note(tmp_path: Path, monkeyp
 
 def test_kit_workers_caps_and_validates(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)  # CI runs inside a Slurm job, whose grant would cap this
     monkeypatch.delenv(WORKERS_ENV, raising=False)
     assert worker_plan(6) == (6, "") and worker_plan(20) == (8, "") and worker_plan(1) == (1, "")
     monkeypatch.setenv(WORKERS_ENV, "3")
