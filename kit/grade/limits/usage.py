@@ -44,9 +44,10 @@ def hits(usage: Usage, tasks: int, memory_mb: int, disk_mb: int, files: int, cpu
         found.append(LimitHit("memory", f"{memory_mb} MB", f"memory above {memory_mb} MB (peak "
                                                              f"{usage.memory_peak // MB} MB{killed})"))
     if usage.tasks_refused or (tasks_sampled and usage.tasks_peak >= tasks):
-        refused = f", {usage.tasks_refused} more refused" if usage.tasks_refused else ""
-        found.append(LimitHit("tasks", str(tasks), f"more than {tasks} tasks (processes and threads; peak "
-                                                   f"{usage.tasks_peak}{refused})"))
+        refused = f"; {usage.tasks_refused} more refused" if usage.tasks_refused else ""
+        found.append(LimitHit("tasks", str(tasks), f"more than {tasks} tasks (processes and threads: reached "
+                                                   f"{max(usage.tasks_peak, tasks) if refused else usage.tasks_peak}"
+                                                   f"{refused})"))
     if disk_mb and usage.disk_peak >= disk_mb * MB * 0.98:
         found.append(LimitHit("disk", f"{disk_mb} MB", f"disk full: {usage.disk_peak // MB} MB written to the "
                                                        "work folder, $HOME and /tmp"))
