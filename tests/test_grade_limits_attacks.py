@@ -238,7 +238,7 @@ def test_the_limits_are_recorded_and_nothing_is_left(cgroup_batch: dict[str, Any
     assert f"tasks {TASKS}, memory {MEMORY_MB} MB" in (cgroup_batch["out"] / "summary.md").read_text()
     run_id = session().run.id
     assert _our_cgroups(run_id) == []
-    assert [m for m in disk.mounts_from(f"{slots.PREFIX}{run_id}")] == []
+    assert list(disk.mounts_from(f"{slots.PREFIX}{run_id}")) == []
     assert list(cgroup_batch["temp"].iterdir()) == []
     assert _processes_with(cgroup_batch["marker"].encode()) == []
     assert len(cgroup_batch["tokens"]) >= 18
@@ -256,7 +256,7 @@ def test_the_forced_rlimit_fallback_holds_too(tmp_path: Path) -> None:
 
     record = json.loads((batch["out"] / "run.json").read_text())["limits"]
     assert record["mode"] == "rlimit" and any("CPU share" in m for m in record["not_enforced"])
-    assert [m for m in disk.mounts_from(f"{slots.PREFIX}{session('rlimit').run.id}")] == []
+    assert list(disk.mounts_from(f"{slots.PREFIX}{session('rlimit').run.id}")) == []
     assert list(batch["temp"].iterdir()) == []
 
 
@@ -305,7 +305,7 @@ def test_a_killed_graders_leftovers_are_removed_by_the_next_run(tmp_path: Path,
         session()  # a later run
     err = capsys.readouterr().err
     assert "removed what an earlier grading run left when it was killed" in err and "cgroup(s)" in err
-    assert _our_cgroups(run_id) == [] and [m for m in disk.mounts_from(f"{slots.PREFIX}{run_id}")] == []
+    assert _our_cgroups(run_id) == [] and list(disk.mounts_from(f"{slots.PREFIX}{run_id}")) == []
     assert list(temp.iterdir()) == []
     assert not slots.run_alive(run_id) and clean_leftovers(session()) == {
         "cgroup(s)": 0, "scope(s)": 0, "mount(s)": 0, "folder(s)": 0}
