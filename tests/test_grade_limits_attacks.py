@@ -213,6 +213,8 @@ def _check_attacks(batch: dict[str, Any], kinds: list[str]) -> None:
         total = batch["totals"][f"{n:02d}a-{kind}"]
         named = [limit for limit in NAMED[kind] if f"reached the {limit} limit" in total.message]
         assert named or not NAMED[kind], (kind, total.message)
+        if kind != "output-flood":  # the checks that ran before the attack keep their verdict
+            assert batch["statuses"][f"{n:02d}a-{kind}"][:2] == (R.PASSED, R.PASSED), kind
         print(f"{kind}: {total.points:g}/{total.max_points:g}; {total.message}")
 
 

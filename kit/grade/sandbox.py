@@ -239,7 +239,7 @@ class Layout:
     @property
     def work(self) -> Path: return (self.writable or self.base) / "work"
     @property
-    def report(self) -> Path: return (self.writable or self.base) / "report"
+    def report(self) -> Path: return self.base / "report"  # a disk of its own beside a capped one
     @property
     def home(self) -> Path: return (self.writable or self.base) / "home"
     @property
@@ -251,7 +251,7 @@ class Layout:
 
     def create(self, masks: Mapping[str, bytes]) -> None:
         for folder in (self.work, self.report, self.home, *([self.tmp] if self.tmp is not None else [])):
-            folder.mkdir()
+            folder.mkdir(exist_ok=folder == self.report)  # the report disk is its mount point
         stage_kit(self.kit, masks)
         write_identity(self.etc, UID if self.uid is None else self.uid)
         if interpreter().venv:

@@ -14,6 +14,9 @@ from kit.grade.limits.systemd import SystemdScope
 from kit.grade.limits.usage import LimitHit, Usage, hits
 
 DISK_FOLDER = "box"
+REPORT_FOLDER = "report"  # sandbox.Layout.report
+REPORT_BYTES = 2 * 64 * 1024 ** 2  # twice the largest junit XML the grader reads
+REPORT_FILES = 100
 
 
 class Box:
@@ -24,6 +27,7 @@ class Box:
         self.budget, self.name = budget, name
         self.slot: slots.UidSlot | None = None
         self.writable: Path | None = None
+        self.report_disk: Path | None = None
         self.group: Group | None = None
         self.not_in_effect: list[str] = []
         self.disk_peak = self.files_peak = 0
@@ -33,6 +37,11 @@ class Box:
                 self.writable = base / DISK_FOLDER
                 self.writable.mkdir()
                 disk.mount_tmpfs(self.writable, name, budget.disk_mb * 1024 ** 2, budget.files)
+                # pytest's junit XML on a small disk of its own: a learner who fills the main one
+                # loses its output, not the verdicts of the checks that ran before.
+                self.report_disk = base / REPORT_FOLDER
+                self.report_disk.mkdir()
+                disk.mount_tmpfs(self.report_disk, name, REPORT_BYTES, REPORT_FILES)
             self.group = _group(current, name, budget, self.uid)
         except BaseException:
             self.close()
@@ -75,8 +84,9 @@ class Box:
     def close(self) -> bool:
         """Kill what is left, remove the group, unmount the disk, free the uid; True when all went."""
         removed = self.group.close() if self.group is not None else True
-        if self.writable is not None:
-            disk.unmount(self.writable)
+        for mounted in (self.writable, self.report_disk):
+            if mounted is not None:
+                disk.unmount(mounted)
         if self.slot is not None:
             self.slot.release()
             self.slot = None
