@@ -162,9 +162,11 @@ def test_writes_and_deletes_outside_the_work_folder_fail(looked, canaries) -> No
         results = obs[action]
         for path, result in results.items():
             inside_ro = path.startswith(("/kit/", "/opt/", "/usr/", "/etc/"))
-            assert result == ("EROFS" if inside_ro else "ENOENT"), (action, path, result)
-    assert obs["mkdir"] == {"/kit/helpers/evil": "EROFS", "/opt/kit-python/evil": "EROFS", "/usr/evil": "EROFS",
-                            "/evil": "EROFS"}
+            # A root grader runs the learner as a uid of its own: root-owned files refuse it (EACCES)
+            # before the read-only mount would (EROFS).
+            assert result in (("EROFS", "EACCES") if inside_ro else ("ENOENT",)), (action, path, result)
+    assert set(obs["mkdir"]) == {"/kit/helpers/evil", "/opt/kit-python/evil", "/usr/evil", "/evil"}
+    assert set(obs["mkdir"].values()) <= {"EROFS", "EACCES"}
     assert {str(p): _sha(p) for p in canaries["files"]} == canaries["before"]
 
 
