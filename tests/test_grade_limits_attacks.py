@@ -36,9 +36,10 @@ from kit.grade.limits.session import clean_leftovers, session
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = (R.PASSED,) * 5
-TASKS, MEMORY_MB, DISK_MB, FILES = 64, 384, 48, 1000
+TASKS, MEMORY_MB, DISK_MB, FILES, OPEN = 64, 384, 48, 1000, 256
 SMALL = ["--max-tasks", str(TASKS), "--max-memory-mb", str(MEMORY_MB), "--max-disk-mb", str(DISK_MB),
-         "--max-files", str(FILES), "--cell-timeout", "40", "--timeout", "150", "--memory-mb", "3072"]
+         "--max-files", str(FILES), "--max-open-files", str(OPEN), "--cell-timeout", "40", "--timeout", "150",
+         "--memory-mb", "3072"]
 needs_root_sandbox = pytest.mark.skipif(sandbox._probe() != "" or os.geteuid() != 0,
                                         reason="needs bwrap and root (cgroups, tmpfs mounts, uid slots)")
 
@@ -117,6 +118,17 @@ for _ in range((DISK_MB + 32) * 16):
     os.write(1, line)
     os.write(2, line)
 '''
+OPEN_FILES = '''handles, error = [], None
+try:
+    for _ in range(OPEN + 100):
+        handles.append(open("/dev/null"))
+except OSError as exc:  # EMFILE: re-raised after cleaning up, so the cell is reported
+    error = exc
+for handle in handles:
+    handle.close()
+if error:
+    raise error
+'''
 SLEEPERS = '''import os
 for _ in range(5):
     if os.fork() == 0:
@@ -127,13 +139,13 @@ for _ in range(5):
 '''
 ATTACKS = {"fork-processes": FORK_PROCESSES, "fork-threads": FORK_THREADS, "memory-spread": MEMORY_SPREAD,
            "full-tmp": FULL_TMP, "big-files": BIG_FILES, "tiny-files": TINY_FILES, "cpu-hog": CPU_HOG,
-           "output-flood": OUTPUT_FLOOD, "sleepers": SLEEPERS}
+           "output-flood": OUTPUT_FLOOD, "open-files": OPEN_FILES, "sleepers": SLEEPERS}
 # The limit each attack must be named by (output flood: its disk fills, or pytest's memory when the
 # kernel forwards the flood as output). The CPU quota only binds when the hog would get more than
 # its share: on a loaded machine it may not, so the CPU hog is asserted by its neighbour's grade.
 NAMED = {"fork-processes": ("tasks",), "fork-threads": ("tasks",), "memory-spread": ("memory",),
          "full-tmp": ("disk",), "big-files": ("disk",), "tiny-files": ("files",), "cpu-hog": (),
-         "output-flood": ("disk", "memory"), "sleepers": ()}
+         "output-flood": ("disk", "memory"), "open-files": (), "sleepers": ()}
 
 
 def _statuses(rows: list[R.Row]) -> dict[str, tuple[str, ...]]:
@@ -148,7 +160,7 @@ def _class(base: Path, attacks: dict[str, str], marker: str) -> Path:
     solution = nbformat.read(build_toy_solutions(base / "solutions"), as_version=4)
     good = _solved(toy_starter(solution), solution)
     inbox = base / "class"
-    constants = f"TASKS, DISK_MB, FILES = {TASKS}, {DISK_MB}, {FILES}\n"
+    constants = f"TASKS, DISK_MB, FILES, OPEN = {TASKS}, {DISK_MB}, {FILES}, {OPEN}\n"
     for n, (kind, code) in enumerate(attacks.items()):
         attacker = _insert_after(copy.deepcopy(good), "toy-blank-answer", "attack",
                                  constants + code.replace("MARKER", marker))
@@ -223,7 +235,9 @@ def test_each_attack_is_stopped_by_its_named_limit_and_the_neighbour_keeps_its_g
                                                                                       ) -> None:
     _check_attacks(cgroup_batch, list(ATTACKS))
     statuses = cgroup_batch["statuses"]
-    assert statuses["08a-sleepers"] == GOOD  # nothing to stop: the sandbox ends them
+    assert statuses["09a-sleepers"] == GOOD  # nothing to stop: the sandbox ends them
+    # Open files are refused inside the process (EMFILE): the grader cannot see it, the learner's cell can.
+    assert "attack (OSError)" in cgroup_batch["totals"]["08a-open-files"].message
     for n, kind in enumerate(ATTACKS):
         for row in cgroup_batch["rows"]:
             if row.learner == f"{n:02d}a-{kind}" and row.status == R.RESOURCE_LIMIT:
@@ -243,7 +257,7 @@ def test_the_limits_are_recorded_and_nothing_is_left(cgroup_batch: dict[str, Any
     assert list(disk.mounts_from(f"{slots.PREFIX}{run_id}")) == []
     assert list(cgroup_batch["temp"].iterdir()) == []
     assert _processes_with(cgroup_batch["marker"].encode()) == []
-    assert len(cgroup_batch["tokens"]) >= 18
+    assert len(cgroup_batch["tokens"]) >= 20  # a batch of 20 mixed submissions
     assert all(run_module.processes_with_token(t) == [] for t in cgroup_batch["tokens"])
 
 

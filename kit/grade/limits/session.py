@@ -133,4 +133,6 @@ def clean_leftovers(current: Session) -> dict[str, int]:
         if folder.is_dir() and _dead(folder.name):
             remove_tree(folder)
             counts["folder(s)"] += 1
+    for lock in slots.state_dir().glob("run-*.lock"):  # finished runs' lock files (run_alive drops a free one)
+        slots.run_alive(lock.name[len("run-"):-len(".lock")])
     return counts
