@@ -3,6 +3,8 @@ without it, interleaved, several times; prints medians and the load average.
 
     .venv/bin/python benchmarks/grade_sandbox.py [--repeat 5] [--full | --full-only] [--only toy|real]
                                                   [--exercise 01_warmup_cosine]
+    .venv/bin/python benchmarks/grade_sandbox.py --limits [--only real] [--repeat 6]   # limits vs none
+    .venv/bin/python benchmarks/grade_sandbox.py --peaks [EXERCISE ...]   # the solutions' peaks under limits
 
 Cases: the toy exercise of the tests (a few print cells: the fixed cost of a run) and a real
 solution (its own graded copy, i.e. a correct learner), in quick mode and, with ``--full``, in
@@ -89,6 +91,51 @@ def _measure(graded, quick: bool, repeat: int) -> tuple[dict[bool, list[float]],
     return times, cpu
 
 
+def _measure_limits(graded, repeat: int) -> None:  # type: ignore[no-untyped-def]
+    """Per-submission limits (the mode this machine gives) against the same sandbox without them,
+    interleaved; prints the ratio limits/none per pair as median and range."""
+    from kit.grade.limits.session import session
+    from kit.grade.run import NO_LIMITS
+
+    print(f"limits mode: {session().backend.name}; load {_load()}")
+    wall: dict[str, list[float]] = {"limits": [], "none": []}
+    cpu: dict[str, list[float]] = {"limits": [], "none": []}
+    for i in range(repeat):
+        for variant in (("limits", "none") if i % 2 == 0 else ("none", "limits")):
+            limits = Limits(cell_timeout=3600, submission_timeout=7200,
+                            limits_mode=None if variant == "limits" else NO_LIMITS)
+            before = _cpu()
+            outcome = run_graded_copy(graded, limits, quick=True)
+            time.sleep(0.3)
+            _reap_orphans()
+            cpu[variant].append(_cpu() - before)
+            wall[variant].append(outcome.seconds)
+            print(f"  pair {i + 1} {variant:<6}: wall {outcome.seconds:6.2f} s, CPU {cpu[variant][-1]:6.2f} s, "
+                  f"load {_load()}", flush=True)
+    for name, figures in (("wall", wall), ("CPU", cpu)):
+        ratios = [a / b for a, b in zip(figures["limits"], figures["none"], strict=True) if b > 0]
+        on, off = statistics.median(figures["limits"]), statistics.median(figures["none"])
+        print(f"{name}: limits {on:.2f} s, none {off:.2f} s; ratio limits/none median {statistics.median(ratios):.3f} "
+              f"(range {min(ratios):.3f}-{max(ratios):.3f}); load {_load()}")
+
+
+def _peaks(names: list[str]) -> None:
+    """What each solution, graded as a submission in quick mode under the default limits, reached."""
+    from kit.grade.limits.session import session
+
+    print(f"limits mode: {session().backend.name}; load {_load()}")
+    for name, exercise in load_exercises(REPO / "solutions", names or None).items():
+        graded = build_graded_copy(exercise.notebook, exercise)
+        outcome = run_graded_copy(graded, Limits(cell_timeout=3600, submission_timeout=7200), quick=True)
+        usage = outcome.usage
+        bad = sorted(c.cell_id for c in outcome.cells.values() if c.kind not in ("passed", "differs", "skipped"))
+        if usage is not None:
+            print(f"{name}: {outcome.seconds:.0f} s, memory peak {usage.memory_peak / 1024 ** 2:.0f} MB, tasks peak "
+                  f"{usage.tasks_peak} (sampled every 0.5 s), disk {usage.disk_peak / 1024 ** 2:.1f} MB, files "
+                  f"{usage.files_peak}, limits reached {[h.limit for h in outcome.limit_hits]}"
+                  f"{f', cells not passed: {bad}' if bad else ''}; load {_load()}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -96,9 +143,24 @@ def main() -> int:
     parser.add_argument("--full-only", action="store_true", help="full mode only")
     parser.add_argument("--exercise", default="01_warmup_cosine")
     parser.add_argument("--only", choices=("toy", "real"), default=None, help="one case only")
+    parser.add_argument("--limits", action="store_true",
+                        help="instead: per-submission limits against none, both sandboxed (quick mode)")
+    parser.add_argument("--peaks", nargs="*", default=None, metavar="EXERCISE",
+                        help="instead: each solution's peaks graded in quick mode under the limits (all if none named)")
     args = parser.parse_args()
     if not _become_subreaper():
         print("  note: not a child subreaper: CPU of orphaned processes is not counted")
+    if args.peaks is not None:
+        _peaks(args.peaks)
+        return 0
+    if args.limits:
+        with tempfile.TemporaryDirectory() as tmp:
+            exercises = load_exercises(build_toy_solutions(Path(tmp) / "toy").parent, None) if args.only != "real" \
+                else load_exercises(REPO / "solutions", [args.exercise])
+            for name, exercise in exercises.items():
+                print(f"case {name}")
+                _measure_limits(build_graded_copy(exercise.notebook, exercise), args.repeat)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         toy = load_exercises(build_toy_solutions(Path(tmp) / "toy").parent, None)
         real = load_exercises(REPO / "solutions", [args.exercise])

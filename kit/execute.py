@@ -7,7 +7,8 @@ one clean top-to-bottom run produced: the kernel is new, its working directory i
 notebook's folder, and a failed run leaves the original file untouched. Timestamps are not
 kept (re-executions diff cleanly); the time of each cell that took a second or more is kept,
 rounded up on a 1-2-5 scale, in ``metadata.kit_timing.cell_seconds`` (cell id -> seconds): the
-grader derives its per-cell timeouts from it.
+grader derives its per-cell timeouts from it. The kernel's peak memory, tasks and disk go to
+``metadata.kit_peaks`` (kit.peaks): the grader derives its per-submission limits from them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from nbformat import NotebookNode
 
 from helpers.settings import QUICK_EPOCHS_ENV
 from kit import notebooks
+from kit.peaks import PEAKS_KEY, PeakSampler
 
 DEFAULT_TIMEOUT = 1800  # seconds per cell: a 100-epoch run under load stays well below this
 KERNEL_NAME = "python3"  # jupyter_client starts it with the current interpreter
@@ -106,6 +108,7 @@ def run_notebook(
         allow_errors=allow_errors,
         on_cell_start=on_cell_start,
     )
+    sampler = PeakSampler(lambda: _kernel_pid(client), Path(cwd))
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
@@ -119,8 +122,20 @@ def run_notebook(
             detail = _error_text(nb.cells[index]) if 0 <= index < len(nb.cells) else ""
             detail = detail or _ANSI.sub("", str(exc))
         raise NotebookExecutionError(f"{where} failed:\n{detail}") from None
+    finally:
+        peaks = sampler.stop()
     strip_timing(nb, keep_seconds=True)
+    nb.metadata.pop(PEAKS_KEY, None)
+    if peaks:
+        nb.metadata[PEAKS_KEY] = peaks
     return nb
+
+
+def _kernel_pid(client: NotebookClient) -> int | None:
+    """The running kernel's pid (jupyter_client's local provisioner), None before it starts."""
+    process = getattr(getattr(getattr(client, "km", None), "provisioner", None), "process", None)
+    pid = getattr(process, "pid", None)
+    return pid if isinstance(pid, int) else None
 
 
 def execute_notebook(path: str | os.PathLike, timeout: int = DEFAULT_TIMEOUT) -> None:

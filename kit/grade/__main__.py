@@ -24,6 +24,8 @@ from kit.grade import sandbox
 from kit.grade.discover import Submission, find_submissions
 from kit.grade.engine import Graded, grade_all
 from kit.grade.errors import GradeUsageError
+from kit.grade.limits import budget as B
+from kit.grade.limits.session import MODE_ENV, MODES, session
 from kit.grade.registry import Exercise, default_solutions_dir, exercise_names, load_exercises
 from kit.grade.report import feedback_text, write_reports
 from kit.grade.run import QUICK_EPOCHS, TIMEOUT_MARGIN, Limits, measured_seconds
@@ -59,6 +61,24 @@ def _limit_options(parser: argparse.ArgumentParser) -> None:
                         help="address-space limit per submission in MB (torch alone maps about 4.5 GB)")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run learner code without the bubblewrap sandbox (unisolated, as your user)")
+    _aggregate_options(parser)
+
+
+def _aggregate_options(parser: argparse.ArgumentParser) -> None:
+    """Per-submission limits (everything a submission starts, together); see docs/GRADING.md."""
+    group = parser.add_argument_group("per-submission limits (default: the solutions' measured peaks "
+                                      f"x{B.MARGIN}, else fixed defaults)")
+    group.add_argument("--max-tasks", type=_positive(int), default=None, help="processes and threads")
+    group.add_argument("--max-memory-mb", type=_positive(int), default=None,
+                       help="memory summed over all processes, tmpfs included, no swap")
+    group.add_argument("--max-disk-mb", type=_positive(int), default=None,
+                       help="bytes written to the work folder, $HOME and /tmp together")
+    group.add_argument("--max-files", type=_positive(int), default=None, help="files and folders written there")
+    group.add_argument("--max-open-files", type=_positive(int), default=None, help="open files per process")
+    group.add_argument("--limits", choices=MODES, default=None,
+                       help=f"force how limits are set (default: the first that works, in this order; or {MODE_ENV})")
+    group.add_argument("--require-limits", action="store_true",
+                       help="refuse to grade unless every per-submission limit can be enforced")
 
 
 def _limits(args: argparse.Namespace, exercises: dict[str, Exercise]) -> Limits:
@@ -75,13 +95,40 @@ def _limits(args: argparse.Namespace, exercises: dict[str, Exercise]) -> Limits:
             measured[cell_id] = max(value, measured.get(cell_id, 0.0))
     # Quick mode keeps its fixed submission limit: the recorded times are full-length ones.
     submission = args.timeout or (300.0 if args.quick else max(3600.0, TIMEOUT_MARGIN * max(totals)))
+    budget = B.overridden(B.derived([B.peaks_of(e.notebook.metadata) for e in exercises.values()],
+                                    getattr(args, "jobs", 1)),
+                          tasks=args.max_tasks, memory_mb=args.max_memory_mb, disk_mb=args.max_disk_mb,
+                          files=args.max_files, open_files=args.max_open_files)
+    if not args.no_sandbox:
+        _check_limits(args, budget)
+    elif args.require_limits:
+        raise GradeUsageError("--require-limits needs the sandbox: per-submission limits apply to sandboxed runs")
     return Limits(
         cell_timeout=args.cell_timeout or (120.0 if args.quick else 900.0),
         submission_timeout=submission,
         memory_mb=args.memory_mb,
         sandbox=not args.no_sandbox,
         cell_seconds={} if args.cell_timeout else measured,
+        budget=budget,
+        limits_mode=args.limits,
     )
+
+
+def _check_limits(args: argparse.Namespace, budget: B.Budget) -> None:
+    """Say which limits mode is used and what it cannot enforce; stop under --require-limits."""
+    current = session(args.limits)
+    print(f"kit grade: {current.describe(budget)}", file=sys.stderr)
+    if args.require_limits and current.unenforced():
+        raise GradeUsageError(f"--require-limits: the {current.backend.name} mode cannot enforce "
+                              f"{'; '.join(current.unenforced())}")
+
+
+def _limits_record(limits: Limits) -> dict[str, object]:
+    """run.json's and the summary's record of the per-submission limits."""
+    if not limits.sandbox:
+        return {"mode": "none (--no-sandbox)"}
+    current = session(limits.limits_mode)
+    return {"mode": current.backend.name, **limits.budget.as_dict(), "not_enforced": current.unenforced()}
 
 
 def _sandbox_note(limits: Limits) -> str:
@@ -135,7 +182,8 @@ def grade_main(argv: list[str]) -> int:
                 "seconds": round(time.monotonic() - start, 1), "exercises": sorted(exercises),
                 "not_graded_in_quick_mode": {name: plan.not_graded for name, plan in plans.items()},
                 "probe_seeds": {name: plan.evidence.seed for name, plan in plans.items() if plan.evidence},
-                "quick_calibration_seconds": {name: round(plan.seconds, 1) for name, plan in plans.items()}}
+                "quick_calibration_seconds": {name: round(plan.seconds, 1) for name, plan in plans.items()},
+                "limits": _limits_record(limits)}
     write_reports(rows, args.out, settings)
     (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
     print(f"Graded {len(subs)} submission(s) in {settings['seconds']} s: {args.out}/grades.csv, "

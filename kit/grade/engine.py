@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from helpers.training import COURSE_EPOCHS
@@ -12,6 +12,7 @@ from kit.grade import rows as R
 from kit.grade import verdicts as V
 from kit.grade.assemble import GradedCopy, build_graded_copy
 from kit.grade.discover import Submission
+from kit.grade.limits.usage import STOPPING, LimitHit
 from kit.grade.progress import submission as progress_scope
 from kit.grade.registry import Check, Exercise, stdout_of
 from kit.grade.report import remember_titles
@@ -22,6 +23,9 @@ _T = TypeVar("_T")
 _U = TypeVar("_U")
 
 _LEARNER_TROUBLE = ("exception", "timeout", "kernel-died")
+# Check statuses a stopping limit explains: the check did not run to its end. Passed and failed
+# checks ran to their end (before the limit, or unaffected by it) and keep their verdict.
+_LIMIT_EXPLAINS = (R.ERROR, R.TIMEOUT, R.KERNEL_DIED, R.GRADER_ERROR)
 
 
 @dataclass(frozen=True)
@@ -291,13 +295,27 @@ def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
         passed = status == R.PASSED
         rows.append(R.Row(sub.learner, exercise.name, sub.rel, check.id, status, int(passed),
                           check.points if passed else 0, check.points, restored, message))
+    rows = _limit_rows(rows, outcome.limit_hits)
     skipped = sum(r.status == R.NOT_GRADED_QUICK for r in rows)
     note = f"graded in {outcome.seconds:.0f} s" + (f"; {skipped} check(s) not graded in quick mode" if skipped else "")
     hand_set = _hand_set_note(epochs, in_quick)
     note += f"; {hand_set}" if hand_set else ""
     trouble_note = _learner_trouble(cell_ids, outcome.cells, check_ids)
     note += f"; {trouble_note}" if trouble_note else ""
+    note += "".join(f"; reached the {hit.text}" for hit in outcome.limit_hits)
+    note += f"; limits not in effect: {', '.join(outcome.not_in_effect)}" if outcome.not_in_effect else ""
     return Graded([*rows, R.total_row(rows, message=note)], outcome.seconds)
+
+
+def _limit_rows(rows: list[R.Row], limit_hits: tuple[LimitHit, ...]) -> list[R.Row]:
+    """Checks that did not run to their end while the submission was at a stopping limit become
+    ``resource-limit`` rows naming the limit, its value and what the submission reached."""
+    stopping = [hit for hit in limit_hits if hit.limit in STOPPING]
+    if not stopping:
+        return rows
+    named = "; ".join(f"stopped by the {hit.text}" for hit in stopping)
+    return [replace(row, status=R.RESOURCE_LIMIT, message=_clip(f"{named} (was: {row.status}: {row.message})", 600))
+            if row.status in _LIMIT_EXPLAINS else row for row in rows]
 
 
 def _map(function: Callable[[_T], _U], items: list[_T], jobs: int) -> list[_U]:

@@ -95,11 +95,25 @@ def _sandbox_line(sandbox: object) -> str:
         "Sandbox: not recorded."
 
 
+def _limits_line(limits: dict[str, object]) -> str:
+    """The per-submission limits a run used, and what its mode could not enforce."""
+    if "tasks" not in limits:
+        return f"Limits per submission: {limits.get('mode')}."
+    missing = limits.get("not_enforced") or []
+    return (f"Limits per submission ({limits.get('mode')}, {limits.get('source')}): tasks {limits.get('tasks')}, "
+            f"memory {limits.get('memory_mb')} MB, CPU {limits.get('cpus')} core(s), disk {limits.get('disk_mb')} MB "
+            f"and {limits.get('files')} files, {limits.get('open_files')} open files."
+            + (f" **Not enforced**: {'; '.join(map(str, missing))}." if isinstance(missing, list) and missing else ""))
+
+
 def summary_text(rows: list[R.Row], settings: dict[str, object]) -> str:
     """Per-exercise pass rates (per check) and the spread of submission statuses."""
     totals = [r for r in rows if r.is_total]
     head = f"Mode: {settings.get('mode', '?')}. Submissions: {len(totals)}. {_sandbox_line(settings.get('sandbox'))}"
     lines = ["# Grading summary", "", head, ""]
+    limits = settings.get("limits")
+    if isinstance(limits, dict):
+        lines += [_limits_line(limits), ""]
     problems = [r for r in rows if r.check == R.SUBMISSION_CHECK]
     if problems:
         lines += ["## Submissions that could not be graded", "", "| submission | learner | status | message |",

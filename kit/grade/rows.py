@@ -18,6 +18,7 @@ TIMEOUT = "timeout"  # a cell or the whole submission ran out of time
 KERNEL_DIED = "kernel-died"  # sys.exit from C, os._exit, a crash or the memory limit
 NOT_GRADED_QUICK = "not-graded-quick"  # depends on full training; skipped by --quick
 GRADER_ERROR = "grader-error"  # the child process left no report (should not happen)
+RESOURCE_LIMIT = "resource-limit"  # stopped by a per-submission limit (tasks, memory, disk, files); message names it
 # Submission-level statuses (one row, check "(submission)").
 NOT_JSON = "not-json"
 TRUNCATED_JSON = "truncated-json"

@@ -33,6 +33,10 @@ import nbformat
 from helpers.settings import QUICK_EPOCHS_ENV
 from kit.grade import progress, sandbox
 from kit.grade.assemble import GradedCopy
+from kit.grade.limits.box import Box
+from kit.grade.limits.budget import Budget
+from kit.grade.limits.session import session
+from kit.grade.limits.usage import LimitHit, Usage
 
 TOKEN_VAR = "KIT_GRADE_TOKEN"
 QUICK_EPOCHS = 4  # quick mode keeps each lesson's shape: a quarter-length warmup is still 1 epoch (issue 12)
@@ -40,6 +44,7 @@ NOTEBOOK_NAME = "submission.ipynb"
 EVIDENCE_DIR = "evidence"
 TIMEOUT_MARGIN = 10.0  # a cell may take this many times the solution's measured time
 MAX_REPORT_BYTES = 64 * 1024 ** 2  # a bigger junit file is not parsed
+NO_LIMITS = "none"
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,9 @@ class Limits:
     file_mb: int = 512
     sandbox: bool = True
     cell_seconds: Mapping[str, float] = field(default_factory=dict)
+    budget: Budget = field(default_factory=Budget)  # aggregate limits of a sandboxed submission
+    limits_mode: str | None = None  # force cgroup-v2 | cgroup-v1 | systemd-scope | rlimit (None: the first usable)
+    # or NO_LIMITS: none of them, learner code as the sandbox's mapped root (only to measure their cost)
 
     def cell_limit(self, cell_id: str) -> float:
         measured = self.cell_seconds.get(cell_id)
@@ -83,6 +91,9 @@ class RunOutcome:
     stderr_tail: str = ""
     evidence: dict[str, bytes] = field(default_factory=dict)  # files left in KIT_EVIDENCE_DIR (relative names)
     sandbox: bool = True  # the run was sandboxed
+    limit_hits: tuple[LimitHit, ...] = ()  # aggregate limits the submission ran into
+    usage: Usage | None = None  # what it reached (sandboxed runs)
+    not_in_effect: tuple[str, ...] = ()  # limits a systemd scope did not take
 
 
 def measured_seconds(solution: nbformat.NotebookNode) -> dict[str, float]:
@@ -122,13 +133,20 @@ def child_env(token: str, quick: bool, max_output: int | None = None) -> dict[st
     return env
 
 
-def _limit(memory_mb: int, file_mb: int) -> Callable[[], None]:
+def _limit(memory_mb: int, file_mb: int, open_files: int | None = None, box: Box | None = None) -> Callable[[], None]:
+    """Between fork and exec: per-process rlimits, then joining the submission's group."""
+    values = [(resource.RLIMIT_AS, memory_mb * 1024 ** 2), (resource.RLIMIT_FSIZE, file_mb * 1024 ** 2)]
+    if open_files is not None:
+        values.append((resource.RLIMIT_NOFILE, open_files))
+
     def apply() -> None:
-        for kind, megabytes in ((resource.RLIMIT_AS, memory_mb), (resource.RLIMIT_FSIZE, file_mb)):
+        for kind, value in values:
             try:
-                resource.setrlimit(kind, (megabytes * 1024 * 1024, megabytes * 1024 * 1024))
+                resource.setrlimit(kind, (value, value))
             except (ValueError, OSError):  # e.g. macOS refuses RLIMIT_AS: the time limits still hold
                 pass
+        if box is not None:
+            box.preexec()
 
     return apply
 
@@ -283,6 +301,7 @@ def _stage(layout: sandbox.Layout, graded: GradedCopy, limits: Limits, masks: Ma
     """Write the work and report folders of one run; True when a sanitize file came along."""
     if limits.sandbox:
         layout.create(masks)
+        layout.hand_over()
     else:
         for folder in (layout.work, layout.report):
             folder.mkdir()
@@ -294,6 +313,7 @@ def _stage(layout: sandbox.Layout, graded: GradedCopy, limits: Limits, masks: Ma
     if sanitize is not None:
         (layout.report / "sanitize.cfg").write_bytes(sanitize.read_bytes())
     (layout.report / "timeouts.json").write_text(json.dumps(_timeouts(graded, limits)))
+    layout.hand_over()
     return sanitize is not None
 
 
@@ -312,32 +332,47 @@ def _child_setup(layout: sandbox.Layout, limits: Limits, token: str, quick: bool
     return env, sys.executable, layout.work, layout.report
 
 
-def _start(layout: sandbox.Layout, command: list[str], env: dict[str, str], limits: Limits) -> subprocess.Popen[bytes]:
+def _log(layout: sandbox.Layout) -> Path:
+    """The child's output: on the submission's capped disk when it has one (a flood fills its own disk)."""
+    return (layout.writable or layout.base) / "child.log"
+
+
+def _start(layout: sandbox.Layout, command: list[str], env: dict[str, str], limits: Limits,
+           box: Box | None = None) -> subprocess.Popen[bytes]:
     """Start the child in its own session (inside bwrap when sandboxed), output into child.log."""
     fds: tuple[int, ...] = ()
     if limits.sandbox:
-        command, args_fd = sandbox.args_file(sandbox.bwrap_command(layout, command, env), layout.base / "bwrap.args")
+        command, args_fd = sandbox.args_file(
+            sandbox.bwrap_command(layout, command, env, tmp_bytes=limits.budget.disk_mb * 1024 ** 2),
+            layout.base / "bwrap.args")
+        command = box.wrap(command) if box is not None else command
         fds = (args_fd,)
     try:
-        with open(layout.base / "child.log", "wb") as sink:
+        with open(_log(layout), "wb") as sink:
             return subprocess.Popen(
                 command, cwd=layout.work, env=env if not limits.sandbox else {"PATH": os.environ.get("PATH", "")},
                 stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, pass_fds=fds,
-                preexec_fn=_limit(limits.memory_mb, limits.file_mb), start_new_session=True,
+                preexec_fn=_limit(limits.memory_mb, limits.file_mb,
+                                  limits.budget.open_files if limits.sandbox else None, box),
+                start_new_session=True,
             )
     finally:
         for fd in fds:
             os.close(fd)
 
 
-def _wait(child: subprocess.Popen[bytes], deadline: float, progress_file: Path, label: str) -> bool:
-    """Wait for the child, reporting its cell progress; True when the submission's time ran out."""
+def _wait(child: subprocess.Popen[bytes], deadline: float, progress_file: Path, label: str,
+          box: Box | None = None) -> bool:
+    """Wait for the child, reporting its cell progress and sampling its usage; True when the
+    submission's time ran out."""
     while True:
         try:
             child.wait(timeout=min(0.5, max(0.01, deadline - time.monotonic())))
             return False
         except subprocess.TimeoutExpired:
             _poll_progress(progress_file, label)
+            if box is not None:
+                box.sample()
             if time.monotonic() >= deadline:
                 return True
 
@@ -362,10 +397,22 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
     ``masks`` replaces files of the kit copy the learner's code sees (kit-relative paths, e.g.
     ``helpers/quiz_data/warmup_quiz.json``). The files left in ``KIT_EVIDENCE_DIR`` are returned
     in ``RunOutcome.evidence``."""
+    box = None
     if limits.sandbox:
         sandbox.ensure_available()
+    if limits.sandbox and limits.limits_mode != NO_LIMITS:
+        current = session(limits.limits_mode)
+        name = current.next_name()
+        base = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+        try:
+            box = Box(current, limits.budget, base, name)
+        except BaseException:
+            sandbox.remove_tree(base)
+            raise
+        layout = sandbox.Layout(base, box.writable, box.uid)
+    else:
+        layout = sandbox.Layout(Path(tempfile.mkdtemp(prefix="kit-grade-")))
     token = uuid.uuid4().hex
-    layout = sandbox.Layout(Path(tempfile.mkdtemp(prefix="kit-grade-")))
     kit_meta = graded.notebook.metadata.get("kit")
     exercise = kit_meta.get("exercise", "") if isinstance(kit_meta, dict) else ""
     label = progress.run_started(f"solution {exercise} (quick reference)" if exercise else progress.REFERENCE)
@@ -376,19 +423,32 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
         command = pytest_command(work / NOTEBOOK_NAME, report / "junit.xml", report / "pytest.ini", limits,
                                  python=python, sanitize=(report / "sanitize.cfg") if sanitize else False,
                                  timeouts=report / "timeouts.json", progress_file=report / "progress")
-        child = _start(layout, command, env, limits)
-        killed = _wait(child, start + limits.submission_timeout, layout.report / "progress", label)
+        child = _start(layout, command, env, limits, box)
+        if box is not None:
+            box.started()
+        killed = _wait(child, start + limits.submission_timeout, layout.report / "progress", label, box)
         _kill_run(child, token)  # the sandbox (and every process in it), or kernels that outlived pytest
         seconds = time.monotonic() - start
-        log = layout.base / "child.log"
-        tail = log.read_bytes()[-2000:].decode("utf-8", "replace") if log.is_file() else ""
         return RunOutcome(cells=_cell_results(layout, graded, limits, killed), seconds=seconds, killed=killed,
-                          stderr_tail=tail, evidence=sandbox.read_evidence(layout.work / EVIDENCE_DIR),
-                          sandbox=limits.sandbox)
+                          stderr_tail=_tail(_log(layout)), evidence=sandbox.read_evidence(layout.work / EVIDENCE_DIR),
+                          sandbox=limits.sandbox, limit_hits=tuple(box.hits()) if box else (),
+                          usage=box.usage() if box else None, not_in_effect=tuple(box.not_in_effect) if box else ())
     finally:
         kill_token(token)
         progress.run_ended(label)
+        if box is not None:
+            box.close()
         sandbox.remove_tree(layout.base)
+
+
+def _tail(log: Path) -> str:
+    """The end of the child's output, read without loading a flood."""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 2000))
+            return handle.read(2000).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _annotate(result: CellResult, graded: GradedCopy, limits: Limits) -> CellResult:

@@ -44,6 +44,7 @@ REPORT_INSIDE = "/grade/report"
 HOME_INSIDE = "/home/learner"
 UID = GID = 1000
 TMP_BYTES = 1024 ** 3  # tmpfs /tmp cap; the file-size limit caps each file
+SETPRIV = "/usr/bin/setpriv"  # util-linux: switches uid before the learner's code starts
 _SYSTEM_LINKS = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _ETC = ("alternatives", "fonts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "nsswitch.conf",
         "host.conf", "gai.conf", "locale.alias", "mime.types", "os-release", "timezone", "ssl",
@@ -191,12 +192,12 @@ def _mask_path(rel: str) -> PurePosixPath:
     return path
 
 
-def write_identity(etc: Path) -> None:
+def write_identity(etc: Path, uid: int = UID) -> None:
     """passwd/group/hosts/hostname for the learner inside (the host's are not shown)."""
     etc.mkdir(parents=True, exist_ok=True)
-    (etc / "passwd").write_text(f"learner:x:{UID}:{GID}:learner:{HOME_INSIDE}:/bin/sh\n"
+    (etc / "passwd").write_text(f"learner:x:{uid}:{uid}:learner:{HOME_INSIDE}:/bin/sh\n"
                                 "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
-    (etc / "group").write_text(f"learner:x:{GID}:\nnogroup:x:65534:\n")
+    (etc / "group").write_text(f"learner:x:{uid}:\nnogroup:x:65534:\n")
     (etc / "hosts").write_text("127.0.0.1 localhost sandbox\n::1 localhost\n")
     (etc / "hostname").write_text("sandbox\n")
 
@@ -224,28 +225,35 @@ def sandbox_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Layout:
-    """The per-submission folders outside; all live under one temporary ``base``."""
+    """The per-submission folders outside; all live under one temporary ``base``. With a
+    ``writable`` folder (a capped disk of the submission's own) the folders the learner's code
+    may write (work, report, home, tmp) live there; ``uid`` is who the learner's code runs as
+    outside the sandbox when the grader is root (``UID`` in a user namespace otherwise)."""
 
     base: Path
+    writable: Path | None = None
+    uid: int | None = None
 
     @property
     def kit(self) -> Path: return self.base / "kit"
     @property
-    def work(self) -> Path: return self.base / "work"
+    def work(self) -> Path: return (self.writable or self.base) / "work"
     @property
-    def report(self) -> Path: return self.base / "report"
+    def report(self) -> Path: return self.base / "report"  # a disk of its own beside a capped one
     @property
-    def home(self) -> Path: return self.base / "home"
+    def home(self) -> Path: return (self.writable or self.base) / "home"
+    @property
+    def tmp(self) -> Path | None: return self.writable / "tmp" if self.writable is not None else None
     @property
     def etc(self) -> Path: return self.base / "etc"
     @property
     def venv(self) -> Path: return self.base / "venv"
 
     def create(self, masks: Mapping[str, bytes]) -> None:
-        for folder in (self.work, self.report, self.home):
-            folder.mkdir()
+        for folder in (self.work, self.report, self.home, *([self.tmp] if self.tmp is not None else [])):
+            folder.mkdir(exist_ok=folder == self.report)  # the report disk is its mount point
         stage_kit(self.kit, masks)
-        write_identity(self.etc)
+        write_identity(self.etc, UID if self.uid is None else self.uid)
         if interpreter().venv:
             _write_venv_shim(self.venv)
         for sub in (".ipython", ".jupyter", ".config/matplotlib", ".cache", ".local/share/jupyter/runtime"):
@@ -254,18 +262,31 @@ class Layout:
         if seed is not None:
             (self.home / ".config" / "matplotlib" / seed[0]).write_bytes(seed[1])
 
+    def hand_over(self) -> None:
+        """Give the writable folders to the slot uid (a root grader stages them as root)."""
+        if self.uid is None:
+            return
+        os.chmod(self.base, 0o711)
+        for folder in (self.work, self.report, self.home, *([self.tmp] if self.tmp is not None else [])):
+            for root, dirs, files in os.walk(folder):
+                for name in [*dirs, *files]:
+                    os.lchown(os.path.join(root, name), self.uid, self.uid)
+            os.chown(folder, self.uid, self.uid)
 
-def bwrap_command(layout: Layout, argv: list[str], env: Mapping[str, str], info_fd: int | None = None) -> list[str]:
+
+def bwrap_command(layout: Layout, argv: list[str], env: Mapping[str, str], info_fd: int | None = None,
+                  tmp_bytes: int = TMP_BYTES) -> list[str]:
     """The bwrap command line that runs ``argv`` (paths as seen inside) in the sandbox."""
     path = bwrap_path()
     if path is None:
         ensure_available()
-    command = [str(path), "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session",
-               "--cap-drop", "ALL", "--uid", str(UID), "--gid", str(GID), "--hostname", "sandbox",
+    command = [str(path), *_namespaces(layout.uid), "--die-with-parent", "--new-session", "--hostname", "sandbox",
                *_system_binds(), *_etc_binds()]
     for name in ("passwd", "group", "hosts", "hostname"):
         command += ["--ro-bind", str(layout.etc / name), f"/etc/{name}"]
-    command += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--dir", "/opt", "--dir", "/grade", "--dir", "/home"]
+    command += ["--bind", str(layout.tmp), "/tmp"] if layout.tmp is not None else \
+        ["--size", str(tmp_bytes), "--tmpfs", "/tmp"]
     info = interpreter()
     for outside, inside in info.binds:
         command += ["--ro-bind", outside, inside]
@@ -279,7 +300,28 @@ def bwrap_command(layout: Layout, argv: list[str], env: Mapping[str, str], info_
         command += ["--setenv", key, value]
     if info_fd is not None:
         command += ["--info-fd", str(info_fd)]
-    return [*command, "--", *argv]
+    return [*command, "--", *_drop_to(layout.uid), *argv]
+
+
+def _namespaces(uid: int | None) -> list[str]:
+    """Unprivileged: a user namespace maps the learner to ``UID``. Root with a slot ``uid``: no
+    user namespace (it would map the learner to real root outside); bwrap keeps only the
+    capabilities to switch to the slot uid, which :func:`_drop_to` does before anything else runs."""
+    if uid is None:
+        return ["--unshare-all", "--unshare-user", "--cap-drop", "ALL", "--uid", str(UID), "--gid", str(GID)]
+    return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+            "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+
+
+def _drop_to(uid: int | None) -> list[str]:
+    """The command prefix that becomes ``uid`` (no groups, no capabilities left) inside the sandbox."""
+    if uid is None:
+        return []
+    if Path(SETPRIV).exists():
+        return [SETPRIV, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--"]
+    code = ("import os,sys;u=int(sys.argv[1]);os.setgroups([]);os.setresgid(u,u,u);os.setresuid(u,u,u);"
+            "os.execv(sys.argv[2],sys.argv[2:])")
+    return [interpreter().executable, "-c", code, str(uid)]
 
 
 def args_file(command: list[str], path: Path) -> tuple[list[str], int]:
