@@ -9,16 +9,17 @@ Screenshots go to ``artifacts/`` (git-ignored). The machinery is in ``tests/brow
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from browser.lab import (
     ARTIFACTS,
     FIXTURES,
     REDRAW_MS,
+    SharedLab,
     rendered_notebook,
+    shared_lab,
     skip_without_chromium,
 )
+from browser.views import VIEWS, show_view
 
 from helpers.schedule_families import ScheduleConfig, closed_form_values
 
@@ -26,13 +27,19 @@ pytestmark = pytest.mark.browser
 skip_without_chromium()
 
 FIXTURE = FIXTURES / "lr_explorer_demo.ipynb"
-IMAGE_SELECTOR = ".jp-OutputArea .lr-explorer .jp-OutputArea-output img"
+IMAGE_SELECTOR = ".jp-OutputArea .lr-explorer .kit-plot img.kit-plot-wide"
 READOUT_SELECTOR = ".jp-OutputArea .lr-explorer .lr-explorer-readout"
 
 
-def test_slider_move_redraws_the_plot_in_jupyterlab(tmp_path: Path) -> None:
-    with rendered_notebook(tmp_path, FIXTURE, width=1400, rendered=IMAGE_SELECTOR, what="the widget's plot",
+@pytest.fixture
+def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SharedLab:
+    return shared_lab(request, tmp_path_factory)
+
+
+def test_slider_move_redraws_the_plot_in_jupyterlab(lab: SharedLab) -> None:
+    with rendered_notebook(lab, FIXTURE, rendered=IMAGE_SELECTOR, what="the widget's plot",
                            failure_png="browser_widget_failure.png") as page:
+        show_view(page, VIEWS[0])
         _drive_the_widget(page)
 
 
@@ -69,7 +76,7 @@ def _drive_the_widget(page) -> None:  # type: ignore[no-untyped-def]
     assert warmup_box.input_value() == "15"  # the typed-value box follows the slider
     assert after_src != before_src and after_src.startswith("data:image/png;base64,")
     assert after_readout == f"LR at epoch 10: {expected:.6g}" != before_readout
-    assert explorer.locator(".jp-OutputArea-output img").count() == 1  # replaced, not stacked
+    assert explorer.locator(".kit-plot img").count() == 2  # replaced (one wide, one narrow drawing), not stacked
     assert explorer.locator(".lr-explorer-message").inner_text() == ""
 
     # Type a total shorter than the warmup (12 epochs < 15) into the total-epochs box: the warmup is
