@@ -19,7 +19,7 @@ from browser.lab import (
     shared_lab,
     skip_without_chromium,
 )
-from browser.views import VIEWS, show_view
+from browser.views import MIN_CONTRAST, VIEWS, contrasts, screenshot, show_view
 
 from helpers.schedule_families import ScheduleConfig, closed_form_values
 
@@ -90,3 +90,9 @@ def _drive_the_widget(page) -> None:  # type: ignore[no-untyped-def]
     assert "The warmup (12 epochs) must end before training does (12 epochs)" in message.inner_text()
     assert warmup_box.input_value() == "12"
     assert page.locator(IMAGE_SELECTOR).count() == 0
+    # the error's tone is readable in both themes (the warning's is measured in test_browser_explorer)
+    for view in (VIEWS[0], VIEWS[1]):
+        show_view(page, view)
+        (error,) = [t for t in contrasts(message) if "kit-tone-error" in t["classes"]]
+        assert error["ratio"] >= MIN_CONTRAST, (view.name, error)
+        screenshot(message, f"browser_widget_error_{view.name}")
