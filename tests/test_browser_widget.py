@@ -9,6 +9,8 @@ Screenshots go to ``artifacts/`` (git-ignored). The machinery is in ``tests/brow
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from browser.lab import (
     ARTIFACTS,
@@ -91,8 +93,11 @@ def _drive_the_widget(page) -> None:  # type: ignore[no-untyped-def]
     assert warmup_box.input_value() == "12"
     assert page.locator(IMAGE_SELECTOR).count() == 0
     # the error's tone is readable in both themes (the warning's is measured in test_browser_explorer)
+    measured = {}
     for view in (VIEWS[0], VIEWS[1]):
         show_view(page, view)
         (error,) = [t for t in contrasts(message) if "kit-tone-error" in t["classes"]]
         assert error["ratio"] >= MIN_CONTRAST, (view.name, error)
+        measured[view.name] = error
         screenshot(message, f"browser_widget_error_{view.name}")
+    (ARTIFACTS / "browser_widget_contrast.json").write_text(json.dumps(measured, indent=1))
