@@ -95,7 +95,7 @@ def _check_view(page, explorer, mode: str, view: View, measured: dict) -> None: 
     text_px = image["minTextPx"] * box["width"] / natural[0]
     assert text_px >= MIN_TEXT_PX, f"{where}: plot text {text_px:.1f} px ({box['width']:.0f} of {natural[0]} px)"
     shown = explorer.locator(".kit-plot img:visible")
-    colours = plot_colours(page, shown, page_background(explorer))
+    colours = plot_colours(shown, page_background(explorer))
     assert colours.foreground_contrast >= MIN_CONTRAST, f"{where}: plot foreground {colours}"
     dark_page = luminance(colours.page) < 0.2
     assert (luminance(colours.background) < 0.2) == dark_page, f"{where}: plot background {colours.background}"

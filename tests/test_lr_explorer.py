@@ -502,7 +502,8 @@ def test_the_plot_is_transparent_with_the_theme_foreground() -> None:
     explorer = lr_explorer(steps_per_epoch=SPE)
     for image in explorer.images:
         picture = Image.open(io.BytesIO(image.png)).convert("RGBA")
-        assert picture.getpixel((1, 1))[3] == 0 and picture.getpixel((picture.width - 2, picture.height - 2))[3] == 0
+        corners = [picture.getpixel(xy) for xy in ((1, 1), (picture.width - 2, picture.height - 2))]
+        assert all(isinstance(pixel, tuple) and pixel[3] == 0 for pixel in corners), corners
     assert explorer.figure is not None
     colours = {to_hex(t.get_color()) for t in explorer.figure.findobj(Text) if t.get_text().strip()}
     assert colours == {PLOT_FOREGROUND}

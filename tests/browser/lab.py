@@ -214,7 +214,7 @@ def only_localhost(route) -> None:  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def browser_page(tmp_path: Path, width: int, height: int = 1000) -> Iterator:  # type: ignore[type-arg]
+def browser_page(tmp_path: Path, width: int, height: int = 1000) -> Iterator[Page]:
     """A headless Chromium page (only 127.0.0.1 reachable) with the given viewport."""
     from playwright.sync_api import sync_playwright
 

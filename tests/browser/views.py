@@ -186,15 +186,21 @@ class PlotColours:
     foreground_contrast: float  # the strongest pixel against the background (text, axes)
 
 
-def plot_colours(page, image, page_background: tuple[int, int, int]) -> PlotColours:  # type: ignore[no-untyped-def]
+def plot_colours(image, page_background: tuple[int, int, int]) -> PlotColours:  # type: ignore[no-untyped-def]
     """The plot as the screen shows it (CSS filter and page background included), from a screenshot."""
     from PIL import Image
 
     picture = Image.open(io.BytesIO(image.screenshot())).convert("RGB")
-    counts = picture.getcolors(maxcolors=picture.width * picture.height) or []
+    found = picture.getcolors(maxcolors=picture.width * picture.height) or []
+    counts = [(count, _rgb(pixel)) for count, pixel in found]
     background = max(counts)[1]
     strongest = max(contrast(pixel, background) for _, pixel in counts)
     return PlotColours(background, page_background, round(strongest, 2))
+
+
+def _rgb(pixel: object) -> tuple[int, int, int]:
+    assert isinstance(pixel, tuple) and len(pixel) == 3, pixel
+    return (int(pixel[0]), int(pixel[1]), int(pixel[2]))
 
 
 def page_background(root) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
