@@ -2,11 +2,13 @@
 
 Learners move sliders (family, base LR, warmup, eta_min, epochs, per-epoch or per-step stepping)
 and see the schedule redrawn at once, with the warmup end, the peak and the LR at a chosen epoch
-marked; their own scheduler can be overlaid on the reference. The plot is rendered to a PNG and
-swapped into one ``ipywidgets.Output`` in a single state update (its ``outputs`` trait, which
-JupyterLab, Notebook 7, Lightning Studio and Colab's widget manager all render from), so figures
-never stack, flicker or stay open in pyplot, and no kernel is needed to test it. Impossible settings
-show the reason (from :mod:`helpers.schedule_families`) instead of a plot.
+marked; their own scheduler can be overlaid on the reference. The plot is rendered to PNGs at two
+widths (a wide one, and a narrow one with its panels stacked, shown by a container query where the
+output area is narrow; see :mod:`helpers.theme`) and swapped into one ``ipywidgets.HTML`` in a single
+state update, so figures never stack, flicker or stay open in pyplot, text stays readable down to a
+360 px output area, and no kernel is needed to test it. The controls wrap onto new rows as the output
+area narrows. Impossible settings show the reason (from :mod:`helpers.schedule_families`) instead of
+a plot.
 
 The learner's scheduler follows the sliders its factory takes (``warmup_epochs``, ``total_epochs``
 or ``num_epochs``, ``total_steps``; see :func:`lr_explorer`). Stepped per batch, a scheduler whose
@@ -20,19 +22,27 @@ instead of a solid block of oscillation.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import html
 import inspect
-import io
 from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from helpers.explorer_plot import (
+    MIN_FONT_PT,
+    NARROW,
+    TITLE_FONT_PT,
+    WIDE,
+    PlotImage,
+    PlotLayout,
+    new_figure,
+    plot_html,
+    render_png,
+)
 from helpers.learner_code import MissingReturn, describe_factor, is_none_arithmetic
 from helpers.schedule_families import (
     COSINE_FAMILIES,
@@ -43,14 +53,22 @@ from helpers.schedule_families import (
     closed_form_values,
 )
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
+from helpers.theme import PLOT_FOREGROUND, plot_style, stylesheet, tone_class
 from helpers.validate import require_at_least, require_int, require_number, require_whole
 from helpers.widgets_compat import mimebundle
 
 _WIDE = {"description_width": "initial"}
-_NUMBER_BOX = {"width": "230px"}
-_SLIDER = {"width": "430px"}  # ~1.2 px per epoch over the 300-epoch range
+# Each control grows from a basis to a maximum and shrinks to a minimum; a row that cannot hold its
+# controls at their minimum wraps (see helpers.theme), so nothing is cut at any output width.
+_DROPDOWN = {"flex": "1 1 300px", "min_width": "240px", "max_width": "340px", "width": "auto"}
+_NUMBER_BOX = {"flex": "1 1 230px", "min_width": "200px", "max_width": "240px", "width": "auto"}
+# ~1.2 px per epoch over the 300-epoch range at full length; at least ~135 px of track beside its label
+_SLIDER = {"flex": "1 1 260px", "min_width": "260px", "max_width": "430px", "width": "auto"}
 _SLIDER_STYLE = {"description_width": "125px"}  # the three sliders' tracks start at the same x
-_TYPED_BOX = {"width": "70px"}
+_TYPED_BOX = {"width": "70px", "flex": "0 0 70px"}
+_WRAPPING_TEXT = {"flex": "1 1 200px", "min_width": "0", "width": "auto", "height": "auto"}
+_ROW = {"flex_flow": "row wrap"}
+_FULL_WIDTH = {"align_self": "stretch", "width": "auto"}  # 100 % plus the widgets' margin would stick out
 TOTAL_EPOCHS_MAX = 300  # the course trains 100 epochs; the slider reaches a few hundred
 # Keyword parameters a compare factory may take after the optimizer, and what the explorer passes.
 COMPARE_PARAMETERS = {
@@ -160,11 +178,11 @@ def _make_controls(*, family: str, interval: str, base_lr: float, warmup_start_l
         "family": widgets.Dropdown(
             options=[(label, key) for key, label in FAMILIES.items()], value=family, description="schedule",
                 style=_WIDE,
-            layout={"width": "330px"},
+            layout=_DROPDOWN,
         ),
         "interval": widgets.Dropdown(
             options=[("per epoch", "epoch"), ("per step (batch)", "step")], value=interval,
-            description="step the scheduler", style=_WIDE, layout={"width": "300px"},
+            description="step the scheduler", style=_WIDE, layout=_DROPDOWN,
         ),
         "base_lr": widgets.FloatText(value=base_lr, step=0.01, description="base LR", style=_WIDE, layout=_NUMBER_BOX),
         "warmup_start_lr": widgets.FloatText(value=warmup_start_lr, step=0.001, description="warmup start LR",
@@ -200,6 +218,19 @@ def _typed_boxes(controls: Mapping[str, widgets.Widget]) -> dict[str, widgets.Bo
         widgets.link((slider, "value"), (box, "value"))
         typed[name] = box
     return typed
+
+
+def _draw_zoom(zoom: Any, config: ScheduleConfig, curve: LRCurve, compare: LRCurve) -> None:
+    """Epoch 0 batch by batch: where a schedule counted in epochs but stepped per batch runs out."""
+    steps = min(config.steps_per_epoch, len(compare.per_step))
+    zoom.plot(np.arange(steps), curve.per_step[:steps], color="tab:blue")
+    zoom.plot(np.arange(steps), compare.per_step[:steps], "--", color="tab:orange")
+    zoom.axvline(config.total_epochs, color="tab:gray", linestyle=":", linewidth=1)
+    zoom.set_title("epoch 0, batch by batch", fontsize=TITLE_FONT_PT)
+    zoom.set_xlabel(f"batch of epoch 0 (dotted: batch {config.total_epochs})", fontsize=MIN_FONT_PT)
+    zoom.set_xlim(0, steps)
+    zoom.set_ylim(bottom=0)
+    zoom.grid(alpha=0.3)
 
 
 class LRExplorer:
@@ -241,6 +272,8 @@ class LRExplorer:
         self.last_curve: LRCurve | None = None
         self.last_compare: LRCurve | None = None
         self.figure: Figure | None = None
+        self.narrow_figure: Figure | None = None
+        self.images: tuple[PlotImage, ...] = ()  # what the page shows: the wide and the narrow drawing
         self.message = ""
         self.redraws = 0
         self._compare_cache: dict[tuple, LRCurve] = {}
@@ -251,7 +284,8 @@ class LRExplorer:
                                        warmup_start_lr=warmup_start_lr, eta_min=eta_min, warmup_epochs=warmup_epochs,
                                        total_epochs=total_epochs, step_size=step_size, gamma=gamma, epoch=epoch)
         self.typed = _typed_boxes(self.controls)
-        self.steps_label = widgets.Label(f"{steps_per_epoch} steps per epoch{batch_note}")
+        self.steps_label = widgets.Label(f"{steps_per_epoch} steps per epoch{batch_note}", layout=_WRAPPING_TEXT)
+        self.steps_label.add_class("lr-explorer-wrap")
         self.widget = self._layout()
         c = self.controls
         if epoch is None:
@@ -261,27 +295,29 @@ class LRExplorer:
         self._sync_and_refresh()
 
     def _layout(self) -> widgets.VBox:
-        """The controls in rows, with the readout, message and plot below; creates those three."""
-        self.readout = widgets.Label("")
-        self.message_box = widgets.HTML("")
-        self.output = widgets.Output(layout=widgets.Layout(min_height="300px"))
+        """The controls in wrapping rows, with the readout, message and plot below; creates those three."""
+        self.readout = widgets.Label("", layout=_WRAPPING_TEXT)
+        self.message_box = widgets.HTML("", layout=_FULL_WIDTH)
+        self.plot = widgets.HTML("", layout={**_FULL_WIDTH, "min_height": "300px"})
         c = self.controls
-        self.step_box = widgets.HBox([c["step_size"], c["gamma"]])
-        widget = widgets.VBox(
-            [
-                widgets.HBox([c["family"], c["interval"], self.steps_label]),
-                widgets.HBox([c["base_lr"], c["warmup_start_lr"], c["eta_min"]]),
-                widgets.HBox([c["warmup_epochs"], self.typed["warmup_epochs"]]),
-                widgets.HBox([c["total_epochs"], self.typed["total_epochs"]]),
-                self.step_box,
-                widgets.HBox([c["epoch"], self.typed["epoch"], self.readout]),
-                self.message_box,
-                self.output,
-            ]
-        )
+        self.step_box = widgets.HBox([c["step_size"], c["gamma"]], layout=_ROW)
+        rows = [
+            widgets.HBox([c["family"], c["interval"], self.steps_label], layout=_ROW),
+            widgets.HBox([c["base_lr"], c["warmup_start_lr"], c["eta_min"]], layout=_ROW),
+            widgets.HBox([c["warmup_epochs"], self.typed["warmup_epochs"]], layout=_ROW),
+            widgets.HBox([c["total_epochs"], self.typed["total_epochs"]], layout=_ROW),
+            self.step_box,
+            widgets.HBox([c["epoch"], self.typed["epoch"], self.readout], layout=_ROW),
+        ]
+        for row in rows:
+            row.add_class("lr-explorer-row")
+        style = widgets.HTML(stylesheet(), layout={"display": "none"})  # a hidden <style> still applies
+        widget = widgets.VBox([style, *rows, self.message_box, self.plot])
         widget.add_class("lr-explorer")
         self.readout.add_class("lr-explorer-readout")
+        self.readout.add_class("lr-explorer-wrap")
         self.message_box.add_class("lr-explorer-message")
+        self.plot.add_class("lr-explorer-plot-box")
         return widget
 
     # --- state -------------------------------------------------------------------------------
@@ -350,23 +386,26 @@ class LRExplorer:
         if compare is not None and not compare_problem and per_step_function:
             compare_problem = self._mismatch_sentence(config, curve, compare)
         epoch = self.controls["epoch"].value
-        self.figure = self._draw(config, curve, compare, epoch)
+        self.figure = self._draw(config, curve, compare, epoch, WIDE)
+        self.narrow_figure = self._draw(config, curve, compare, epoch, NARROW)
         self._set_message(compare_problem, severity="warning" if compare_problem else "")
-        self.output.outputs = (self._png_output(self.figure),)
+        self.images = (render_png(self.figure, WIDE), render_png(self.narrow_figure, NARROW))
+        self.plot.value = plot_html(self.images, alt=f"LR schedule plot: {self._readout(curve, compare, epoch)}")
         self.readout.value = self._readout(curve, compare, epoch)
 
     def _show_problem(self, text: str) -> None:
         self.last_curve = self.last_compare = None
-        self.figure = None
+        self.figure = self.narrow_figure = None
+        self.images = ()
         self._set_message(text, severity="error")
-        self.output.outputs = ()
+        self.plot.value = ""
         self.readout.value = "LR at epoch: (no schedule: fix the setting above)"
 
     def _set_message(self, text: str, *, severity: str) -> None:
         self.message = text
-        colour = {"error": "#b00020", "warning": "#8a5300"}.get(severity, "inherit")
+        tone = tone_class("error" if severity == "error" else "warn")
         self.message_box.value = (
-            f'<div style="color:{colour};font-weight:600">⚠ {html.escape(text)}</div>' if text else ""
+            f'<div class="{tone}" style="font-weight:600">⚠ {html.escape(text)}</div>' if text else ""
         )
 
     def _compare_kwargs(self, config: ScheduleConfig, interval: str) -> dict[str, int]:
@@ -441,17 +480,30 @@ class LRExplorer:
         total = n * config.steps_per_epoch
         return (
             f"{self.compare_label} counts its lengths in epochs but is stepped after every batch here, so its whole "
-            f"schedule runs in the first {n} of {total:,} steps (left: sampled once per epoch; right: epoch 0 batch "
-            f"by batch); count warmup and total in optimizer steps (epochs × {config.steps_per_epoch}) for per-step "
-                f"stepping."
+            f"schedule runs in the first {n} of {total:,} steps (first panel: sampled once per epoch; second: epoch 0 "
+            f"batch by batch); count warmup and total in optimizer steps (epochs × {config.steps_per_epoch}) for "
+            f"per-step stepping."
         )
 
-    def _draw(self, config: ScheduleConfig, curve: LRCurve, compare: LRCurve | None, epoch: int) -> Figure:
-        fig = Figure(figsize=(8.8, 3.9), dpi=96)
-        if self.mismatch:
-            ax, zoom = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
-        else:
-            ax, zoom = fig.subplots(), None
+    def _draw(self, config: ScheduleConfig, curve: LRCurve, compare: LRCurve | None, epoch: int,
+              layout: PlotLayout) -> Figure:
+        fig = new_figure(layout, self.mismatch)
+        with plot_style():
+            if self.mismatch:
+                ax, zoom = fig.subplots(*layout.panels(), **layout.ratios())
+            else:
+                ax, zoom = fig.subplots(), None
+            self._draw_main(ax, config, curve, compare, epoch, title_break="\n" if layout.stacked else " ")
+            if zoom is not None and compare is not None:
+                _draw_zoom(zoom, config, curve, compare)
+            # legend below the axes, inside the figure (never clipped at the right edge)
+            fig.legend(*ax.get_legend_handles_labels(), loc="lower center", bbox_to_anchor=(0.5, 0.01),
+                       ncol=layout.legend_columns, fontsize=MIN_FONT_PT, borderaxespad=0, columnspacing=1.2)
+            layout.arrange(fig)  # fixed margins: tight_layout doubles the cost
+        return fig
+
+    def _draw_main(self, ax: Any, config: ScheduleConfig, curve: LRCurve, compare: LRCurve | None,
+                   epoch: int, *, title_break: str) -> None:
         x = _x_axis(curve)
         style = {"marker": ".", "markersize": 3} if curve.steps_per_epoch == 1 else {}
         ax.plot(x, curve.per_step, label=f"reference: {FAMILIES[config.family]}", color="tab:blue", **style)
@@ -472,42 +524,14 @@ class LRExplorer:
                 label=f"peak {curve.per_step[peak]:.4g} at epoch {x[peak]:.4g}")
         lr = _lr_at_epoch(curve, epoch)
         if lr is not None:
-            ax.plot(epoch, lr, "o", color="black", markersize=6, label=f"epoch {epoch}: {lr:.4g}")
-        stepping = "per epoch" if config.interval == "epoch" else f"per step ({config.steps_per_epoch} steps/epoch)"
-        ax.set_title(f"{FAMILIES[config.family]}, stepped {stepping}")
+            ax.plot(epoch, lr, "o", color=PLOT_FOREGROUND, markersize=6, label=f"epoch {epoch}: {lr:.4g}")
+        stepping = "per epoch" if config.interval == "epoch" else f"per step ({config.steps_per_epoch}/epoch)"
+        ax.set_title(f"{FAMILIES[config.family]},{title_break}stepped {stepping}", fontsize=TITLE_FONT_PT)
         ax.set_xlabel("epoch")
         ax.set_ylabel("learning rate")
         ax.set_xlim(-0.5, config.total_epochs)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
-        if zoom is not None and compare is not None:
-            steps = min(config.steps_per_epoch, len(compare.per_step))
-            zoom.plot(np.arange(steps), curve.per_step[:steps], color="tab:blue")
-            zoom.plot(np.arange(steps), compare.per_step[:steps], "--", color="tab:orange")
-            zoom.axvline(config.total_epochs, color="tab:gray", linestyle=":", linewidth=1)
-            zoom.set_title("epoch 0, batch by batch", fontsize=10)
-            zoom.set_xlabel(f"batch of epoch 0 (dotted: batch {config.total_epochs})", fontsize=9)
-            zoom.set_xlim(0, steps)
-            zoom.set_ylim(bottom=0)
-            zoom.grid(alpha=0.3)
-        # legend below the axes, inside the figure (never clipped at the right edge)
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5 if zoom is None else 0.72, -0.2), ncol=3,
-                  frameon=False, borderaxespad=0)
-        fig.subplots_adjust(left=0.085, right=0.97, top=0.91, bottom=0.32,
-                            wspace=0.22)  # fixed: tight_layout doubles the cost
-        return fig
-
-    @staticmethod
-    def _png_output(fig: Figure) -> dict[str, Any]:
-        """The figure as one notebook output (PNG), so swapping it replaces the old plot atomically."""
-        buffer = io.BytesIO()
-        FigureCanvasAgg(fig).print_png(buffer, metadata={"Software": None})
-        return {
-            "output_type": "display_data",
-            "data": {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"),
-                     "text/plain": "<LR schedule plot>"},
-            "metadata": {},
-        }
 
     def _readout(self, curve: LRCurve, compare: LRCurve | None, epoch: int) -> str:
         lr = _lr_at_epoch(curve, epoch)

@@ -17,29 +17,15 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 
 from helpers.quiz import DEFAULT_QUIZ, Marking, Question, Quiz, load_quiz, mark_answer
+from helpers.theme import stylesheet, tone_class
 
-# Core RadioButtons give every option a fixed one-line height, so a long option that wraps runs over
-# the next one and hides its radio button. This style (shipped inside the quiz's own header, scoped
-# to the quiz; the same DOM classes in ipywidgets 7.7.1 and 8.x) lets each option grow to its text,
-# with its radio button beside its first line.
-_STYLE = """<style>
-.kit-quiz .kit-quiz-options, .kit-quiz .kit-quiz-options .widget-radio-box { width: 100%; max-width: 100%; }
-.kit-quiz .kit-quiz-options .widget-radio-box label {
-  display: flex; align-items: flex-start; gap: 6px; box-sizing: border-box;
-  height: auto; min-height: var(--jp-widgets-radio-item-height, 24px); margin: 0 0 4px 0; padding: 2px 0;
-  line-height: 1.4; white-space: normal; overflow-wrap: anywhere; overflow: visible;
-}
-.kit-quiz .kit-quiz-options .widget-radio-box input {
-  float: none; flex: 0 0 auto; order: -1; height: 1.4em; margin: 0 4px 0 1px;
-}
-.kit-quiz .widget-html-content { line-height: 1.4; }
-</style>"""
 HONEST_NOTE = (
     "The answers are checked against salted hashes in the quiz file. They are not a secret (hashing each "
     "option finds the match), only out of sight: the quiz helps if you think before you check."
 )
 
-_COLOURS = {"correct": "#1a7f37", "wrong": "#cf222e", "invalid": "#9a6700", "unanswered": "#57606a"}
+# Colours come from the theme (helpers.theme); the symbols alone tell the statuses apart.
+_TONES = {"correct": "success", "wrong": "error", "invalid": "warn", "unanswered": "muted"}
 _ICONS = {"correct": "✓", "wrong": "✗", "invalid": "!", "unanswered": "…"}
 
 
@@ -73,16 +59,14 @@ class QuestionWidget:
 
 
 def _show(feedback: widgets.HTML, marking: Marking) -> None:
-    colour = _COLOURS[marking.status]
-    feedback.value = (
-        f'<div style="color:{colour}"><b>{_ICONS[marking.status]} {_rich(marking.message)}</b>'
-        + (
-            f'<div style="color:inherit;margin-top:4px">{_rich(marking.question.explanation)}</div>'
-            if marking.status in ("correct", "wrong")
-            else ""
-        )
-        + "</div>"
+    """The verdict in its tone (symbol first), the explanation below it in the normal text colour."""
+    tone = tone_class(_TONES[marking.status])
+    explanation = (
+        f'<div style="margin-top:4px">{_rich(marking.question.explanation)}</div>'
+        if marking.status in ("correct", "wrong")
+        else ""
     )
+    feedback.value = f'<div><b class="{tone}">{_ICONS[marking.status]} {_rich(marking.message)}</b>{explanation}</div>'
 
 
 def question_widget(quiz: Quiz, question: Question, number: int | None = None) -> QuestionWidget:
@@ -121,7 +105,7 @@ class QuizWidget(widgets.VBox):
         self.quiz = quiz
         self.items = [question_widget(quiz, q, i + 1) for i, q in enumerate(quiz.questions)]
         header = widgets.HTML(
-            f"{_STYLE}<h4>{html.escape(quiz.title)}</h4>Pick an answer and press <b>Check</b>; "
+            f"{stylesheet()}<h4>{html.escape(quiz.title)}</h4>Pick an answer and press <b>Check</b>; "
             f"the explanation appears once you have answered.<br><small>{html.escape(HONEST_NOTE)}</small>"
         )
         super().__init__([header, *(item.box for item in self.items)], layout=widgets.Layout(width="100%"))

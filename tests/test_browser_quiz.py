@@ -1,33 +1,43 @@
-"""The quiz widget in a real browser (issue 15 item 2): at a narrow (800 px) and a wide (1600 px)
-viewport every option is one readable block with its own visible radio button.
+"""The quiz widget in a real browser, in every view (JupyterLab Light and Dark, at a 1400 px window
+and at an 800 px window with the file browser open): every option is one readable block with its own
+visible radio button, the feedback of a right, a wrong and a missing answer is readable, and so is
+what the kit prints besides widgets (a check report, a sweep-shaped table).
 
 Measured in the page, for every choice question: the options' boxes do not intersect, each radio
 button lies inside its own option's box and is the element actually under its centre (nothing drawn
 over it), no option's text is clipped, and nothing sticks out of the quiz to the right. A made-up quiz
 with very long options makes sure wrapping really happens at both widths, and clicking the third
-line of a wrapped option selects that option. Screenshots go to ``artifacts/`` (git-ignored).
+line of a wrapped option selects that option. In every view, every text of the quizzes and of the
+printed outputs has 4.5:1 contrast against what is behind it, and the verdicts start with their
+symbol (✓, ✗, …), so colour is never the only sign. Screenshots and the measured contrasts go to
+``artifacts/`` (git-ignored).
 """
 
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
+import json
 
 import pytest
 from browser.lab import (
     ARTIFACTS,
     FIXTURES,
+    SharedLab,
     boxes_intersect,
     contains,
     rendered_notebook,
+    shared_lab,
     skip_without_chromium,
 )
+from browser.views import MIN_CONTRAST, VIEWS, View, clipping, contrasts, screenshot, show_view
+
+from helpers.quiz import DEFAULT_QUIZ, load_quiz, mark_answer
 
 pytestmark = pytest.mark.browser
 skip_without_chromium()
 
 FIXTURE = FIXTURES / "quiz_demo.ipynb"
-WIDTHS = {"narrow": 800, "wide": 1600}
+VERDICTS = {"q1": ("correct", "✓"), "q2": ("wrong", "✗"), "q3": ("unanswered", "…")}
 
 # Per option: its label box, its radio button box, whether the button is what is under its centre,
 # and whether the label's text fits its box; per quiz: its own box.
@@ -81,23 +91,63 @@ def _check_layout(quizzes: list[dict], width: int) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.parametrize("size", list(WIDTHS))
-def test_quiz_options_are_separate_readable_blocks(tmp_path: Path, size: str) -> None:
-    width = WIDTHS[size]
+@pytest.fixture
+def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SharedLab:
+    return shared_lab(request, tmp_path_factory)
+
+
+def _answer(page, quiz) -> None:  # type: ignore[no-untyped-def]
+    """q1 answered right, q2 wrong, q3 checked without an answer (the letters from the quiz file)."""
+    data = load_quiz(DEFAULT_QUIZ)
+    for qid, (status, symbol) in VERDICTS.items():
+        box = quiz.locator(".widget-vbox", has=page.locator(f"button[title='check {qid}']")).last
+        box.scroll_into_view_if_needed()
+        if status != "unanswered":
+            question = next(q for q in data.questions if q.id == qid)
+            index = next(i for i, letter in enumerate(question.letters)
+                         if mark_answer(data, qid, letter).status == status)
+            box.locator(".widget-radio-box input").nth(index).check()
+        box.locator("button", has_text="Check").click()
+        box.locator(".widget-html", has_text=symbol).last.wait_for()
+
+
+def _check_view(page, view: View, measured: dict) -> None:  # type: ignore[no-untyped-def]
+    show_view(page, view)
+    counts = _check_layout(page.evaluate(_MEASURE), view.width)
+    assert counts["options"] == 9 * 4 + 4  # the warmup quiz's 9 choice questions, and the long one
+    assert counts["wrapped"] >= 4, f"the long options should wrap at {view.name} (wrapped: {counts})"
+    printed = page.locator(".jp-Cell", has_text="Check: a made-up report").locator(".jp-OutputArea")
+    outputs = printed.locator(".jp-OutputArea-output")  # the report (a stream) and the table, not the prompts
+    assert outputs.count() == 2
+    roots = [*(page.locator(".jp-OutputArea .kit-quiz").nth(i) for i in range(2)), outputs.nth(0), outputs.nth(1)]
+    texts = []
+    for index, root in enumerate(roots):
+        problems = clipping(root, allow_scroll=index == len(roots) - 1)  # the table scrolls sideways
+        assert problems == [], f"{view.name}: cut off or sticking out: {problems}"
+        texts += [t for t in contrasts(root) if not t["disabled"]]
+    low = [t for t in texts if t["ratio"] < MIN_CONTRAST]
+    assert not low, f"{view.name}: contrast below {MIN_CONTRAST}: {low}"
+    verdicts = [t for t in texts if "kit-tone" in t["classes"]]
+    expected = [symbol for _, symbol in VERDICTS.values()] + ["✓"]  # and the long quiz, answered right
+    assert sorted(t["text"][0] for t in verdicts) == sorted(expected)
+    measured[view.name] = {"lowest": min(texts, key=lambda t: t["ratio"]), "verdicts": verdicts,
+                           "printed": [t for t in texts if "made-up" in t["text"] or "weight_decay" in t["text"]]}
+    quiz = roots[0]
+    for qid in VERDICTS:
+        box = quiz.locator(".widget-vbox", has=page.locator(f"button[title='check {qid}']")).last
+        box.scroll_into_view_if_needed()
+        screenshot(box, f"browser_quiz_{view.name}_{qid}")
+    printed.scroll_into_view_if_needed()
+    screenshot(printed, f"browser_printed_{view.name}")
+
+
+def test_quiz_in_every_view(lab: SharedLab) -> None:
     options = ".jp-OutputArea .kit-quiz >> nth=1 >> .kit-quiz-options"
-    with rendered_notebook(tmp_path, FIXTURE, width=width, rendered=options, what="the quiz",
-                           failure_png=f"browser_quiz_{size}_failure.png") as page:
-        quizzes = page.evaluate(_MEASURE)
-        counts = _check_layout(quizzes, width)
-        assert counts["options"] == 9 * 4 + 4  # the warmup quiz's 9 choice questions, and the long one
-        assert counts["wrapped"] >= 4, f"the long options should wrap at {width}px (wrapped: {counts})"
-
-        quiz = page.locator(".jp-OutputArea .kit-quiz").first
-        for qid in ("q1", "q8"):
-            box = quiz.locator(".widget-vbox", has=page.locator(f"button[title='check {qid}']")).last
-            box.scroll_into_view_if_needed()
-            box.screenshot(path=str(ARTIFACTS / f"browser_quiz_{size}_{qid}.png"))
-
+    measured: dict[str, dict] = {}
+    with rendered_notebook(lab, FIXTURE, rendered=options, what="the quiz",
+                           failure_png="browser_quiz_failure.png") as page:
+        page.get_by_text("Check: a made-up report").wait_for()
+        _answer(page, page.locator(".jp-OutputArea .kit-quiz").first)
         # Click the third line of a wrapped option: that option, and only it, is selected.
         long_quiz = page.locator(".jp-OutputArea .kit-quiz").nth(1)
         long_quiz.scroll_into_view_if_needed()
@@ -109,4 +159,8 @@ def test_quiz_options_are_separate_readable_blocks(tmp_path: Path, size: str) ->
         assert checked == [False, False, True, False]
         long_quiz.locator("button", has_text="Check").click()
         long_quiz.get_by_text("C is correct.").wait_for()
-        long_quiz.screenshot(path=str(ARTIFACTS / f"browser_quiz_{size}_long.png"))
+        for view in VIEWS:
+            _check_view(page, view, measured)
+            long_quiz.scroll_into_view_if_needed()
+            screenshot(long_quiz, f"browser_quiz_{view.name}_long")
+    (ARTIFACTS / "browser_quiz_contrast.json").write_text(json.dumps(measured, indent=1))

@@ -9,16 +9,19 @@ Screenshots go to ``artifacts/`` (git-ignored). The machinery is in ``tests/brow
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 
 import pytest
 from browser.lab import (
     ARTIFACTS,
     FIXTURES,
     REDRAW_MS,
+    SharedLab,
     rendered_notebook,
+    shared_lab,
     skip_without_chromium,
 )
+from browser.views import MIN_CONTRAST, VIEWS, contrasts, screenshot, show_view
 
 from helpers.schedule_families import ScheduleConfig, closed_form_values
 
@@ -26,13 +29,19 @@ pytestmark = pytest.mark.browser
 skip_without_chromium()
 
 FIXTURE = FIXTURES / "lr_explorer_demo.ipynb"
-IMAGE_SELECTOR = ".jp-OutputArea .lr-explorer .jp-OutputArea-output img"
+IMAGE_SELECTOR = ".jp-OutputArea .lr-explorer .kit-plot img.kit-plot-wide"
 READOUT_SELECTOR = ".jp-OutputArea .lr-explorer .lr-explorer-readout"
 
 
-def test_slider_move_redraws_the_plot_in_jupyterlab(tmp_path: Path) -> None:
-    with rendered_notebook(tmp_path, FIXTURE, width=1400, rendered=IMAGE_SELECTOR, what="the widget's plot",
+@pytest.fixture
+def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SharedLab:
+    return shared_lab(request, tmp_path_factory)
+
+
+def test_slider_move_redraws_the_plot_in_jupyterlab(lab: SharedLab) -> None:
+    with rendered_notebook(lab, FIXTURE, rendered=IMAGE_SELECTOR, what="the widget's plot",
                            failure_png="browser_widget_failure.png") as page:
+        show_view(page, VIEWS[0])
         _drive_the_widget(page)
 
 
@@ -69,7 +78,7 @@ def _drive_the_widget(page) -> None:  # type: ignore[no-untyped-def]
     assert warmup_box.input_value() == "15"  # the typed-value box follows the slider
     assert after_src != before_src and after_src.startswith("data:image/png;base64,")
     assert after_readout == f"LR at epoch 10: {expected:.6g}" != before_readout
-    assert explorer.locator(".jp-OutputArea-output img").count() == 1  # replaced, not stacked
+    assert explorer.locator(".kit-plot img").count() == 2  # replaced (one wide, one narrow drawing), not stacked
     assert explorer.locator(".lr-explorer-message").inner_text() == ""
 
     # Type a total shorter than the warmup (12 epochs < 15) into the total-epochs box: the warmup is
@@ -83,3 +92,12 @@ def _drive_the_widget(page) -> None:  # type: ignore[no-untyped-def]
     assert "The warmup (12 epochs) must end before training does (12 epochs)" in message.inner_text()
     assert warmup_box.input_value() == "12"
     assert page.locator(IMAGE_SELECTOR).count() == 0
+    # the error's tone is readable in both themes (the warning's is measured in test_browser_explorer)
+    measured = {}
+    for view in (VIEWS[0], VIEWS[1]):
+        show_view(page, view)
+        (error,) = [t for t in contrasts(message) if "kit-tone-error" in t["classes"]]
+        assert error["ratio"] >= MIN_CONTRAST, (view.name, error)
+        measured[view.name] = error
+        screenshot(message, f"browser_widget_error_{view.name}")
+    (ARTIFACTS / "browser_widget_contrast.json").write_text(json.dumps(measured, indent=1))

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import base64
+import io
+import itertools
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from PIL import Image
 from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
 
 import helpers  # noqa: F401  (installs the kit's warning filters before pl_bolts is imported)
 from helpers.lr_explorer import LRExplorer, lr_explorer
 from helpers.schedule_families import FAMILIES, ScheduleConfig, recorded_curve
 from helpers.schedules import LRCurve, record_lr
+from helpers.theme import PLOT_FOREGROUND, WIDE_PLOT_MIN_PX
 
 SPE = 6  # a small steps-per-epoch keeps per-step recordings fast
 
@@ -28,8 +36,11 @@ def plotted(explorer: LRExplorer, label_prefix: str) -> tuple[np.ndarray, np.nda
 
 
 def png_bytes(explorer: LRExplorer) -> bytes:
-    (output,) = explorer.output.outputs
-    return base64.b64decode(output["data"]["image/png"])
+    """The wide drawing as the page receives it (decoded from the plot's HTML)."""
+    sources = re.findall(r'src="data:image/png;base64,([^"]+)"', explorer.plot.value)
+    assert len(sources) == 2, "one wide and one narrow drawing"
+    assert [base64.b64decode(source) for source in sources] == [image.png for image in explorer.images]
+    return base64.b64decode(sources[0])
 
 
 @pytest.fixture
@@ -156,7 +167,7 @@ def test_impossible_settings_show_a_message_instead_of_a_plot(
         explorer.controls[name].value = value
     assert explorer.message.startswith(message), explorer.message
     assert message.replace("(", "") in explorer.message_box.value.replace("(", "")  # html-escaped, visible
-    assert explorer.output.outputs == ()  # no stale curve left on screen
+    assert explorer.plot.value == "" and explorer.images == ()  # no stale curve left on screen
     assert explorer.last_curve is None and explorer.figure is None
     assert "no schedule" in explorer.readout_text
 
@@ -167,7 +178,7 @@ def test_fixing_the_setting_brings_the_plot_back(explorer: LRExplorer) -> None:
     assert "must end before training does" in explorer.message
     c["warmup_epochs"].value = 3
     assert explorer.message == "" and explorer.message_box.value == ""
-    assert len(explorer.output.outputs) == 1
+    assert len(explorer.images) == 2
     _, y = plotted(explorer, "reference")
     np.testing.assert_allclose(y, recorded_curve(ScheduleConfig(warmup_epochs=3, total_epochs=10)).per_step, atol=1e-12)
 
@@ -184,11 +195,11 @@ def test_redraws_replace_the_plot_and_leave_no_figure_open(explorer: LRExplorer)
     images = {png_bytes(explorer)}
     for warmup in (2, 4, 6, 8):
         c["warmup_epochs"].value = warmup
-        assert len(explorer.output.outputs) == 1
+        assert explorer.plot.value.count("<img") == 2
         images.add(png_bytes(explorer))
     c["interval"].value = "step"
     c["family"].value = "step"
-    assert len(explorer.output.outputs) == 1
+    assert explorer.plot.value.count("<img") == 2
     assert len(images) == 5  # each setting drew a different picture
     assert plt.get_fignums() == before == []
     assert explorer.redraws == 7  # one redraw per change (the initial draw included)
@@ -306,8 +317,8 @@ def test_per_step_with_lengths_in_epochs_is_explained_and_drawn_readably() -> No
     assert explorer.mismatch
     assert explorer.message == (
         f"make_warmup_scheduler counts its lengths in epochs but is stepped after every batch here, so its whole "
-        f"schedule runs in the first 40 of {40 * SPE} steps (left: sampled once per epoch; right: epoch 0 batch by "
-            f"batch); "
+        f"schedule runs in the first 40 of {40 * SPE} steps (first panel: sampled once per epoch; second: epoch 0 "
+        f"batch by batch); "
         f"count warmup and total in optimizer steps (epochs × {SPE}) for per-step stepping."
     )
     assert explorer.message.count(". ") == 0  # one sentence
@@ -417,7 +428,9 @@ def test_slider_ranges_fit_the_course_and_have_typed_boxes(explorer: LRExplorer)
     assert "must end before training does" in explorer.message
     assert explorer.typed["total_epochs"].max == 300 and explorer.typed["epoch"].max == 7
     for name in ("warmup_epochs", "total_epochs", "epoch"):
-        assert c[name].layout.width == "430px" and c[name].readout is False  # the box is the readout
+        # a full-length track where there is room, a usable one where there is not; the box is the readout
+        assert c[name].layout.max_width == "430px" and c[name].layout.min_width == "260px"
+        assert c[name].readout is False
 
 
 @pytest.mark.parametrize("mode", ["epoch", "step-mismatch", "step-correct"])
@@ -426,21 +439,71 @@ def test_the_legend_and_labels_stay_inside_the_figure(mode: str) -> None:
     explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=factory,
                            interval="epoch" if mode == "epoch" else "step", compare_label="make_warmup_scheduler")
     assert explorer.mismatch is (mode == "step-mismatch")
-    fig = explorer.figure
+    assert explorer.figure is not None and explorer.narrow_figure is not None
+    for fig in (explorer.figure, explorer.narrow_figure):
+        _check_inside(fig)
+
+
+def _drawn_texts(fig: Figure) -> list[Text]:
+    """Titles, axis labels and the tick labels inside the view limits (matplotlib keeps others unseen)."""
+    texts = []
+    for ax in fig.axes:
+        texts += [text for text in (ax.title, ax.xaxis.label, ax.yaxis.label) if text.get_text()]
+        for ticks, (low, high), index in ((ax.get_xticklabels(), sorted(ax.get_xlim()), 0),
+                                          (ax.get_yticklabels(), sorted(ax.get_ylim()), 1)):
+            texts += [t for t in ticks if t.get_text() and low - 1e-9 <= t.get_position()[index] <= high + 1e-9]
+    return texts
+
+
+def _check_inside(fig: Figure) -> None:
+    """Every text (tick labels included) inside the figure, the legend below every panel and label,
+    stacked panels apart (the upper one's x label above the lower one's title)."""
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     renderer = canvas.get_renderer()
     box = fig.bbox
-    texts = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + [t for ax in fig.axes for t in (ax.title,
-        ax.xaxis.label, ax.yaxis.label)]
-    assert texts[0] is not None and len(texts[0].get_texts()) >= 4
+    (legend,) = fig.legends
+    assert len(legend.get_texts()) >= 4
+    texts = [legend, *_drawn_texts(fig)]
     for artist in texts:
         extent = artist.get_window_extent(renderer)
         inside = (extent.x0 >= box.x0 - 1 and extent.x1 <= box.x1 + 1
                   and extent.y0 >= box.y0 - 1 and extent.y1 <= box.y1 + 1)
-        assert inside, artist
-    legend = texts[0].get_window_extent(renderer)
+        assert inside, (artist, extent, box)
+    legend_box = legend.get_window_extent(renderer)
     for ax in fig.axes:  # below the plots, not over the curves
-        assert legend.y1 <= ax.get_window_extent(renderer).y0 + 1
+        assert legend_box.y1 <= ax.get_window_extent(renderer).y0 + 1
         label = ax.xaxis.label.get_window_extent(renderer)  # nor over an axis label
-        assert legend.y1 <= label.y0 + 1 or legend.x1 <= label.x0 or legend.x0 >= label.x1, ax.xaxis.label
+        assert legend_box.y1 <= label.y0 + 1 or legend_box.x1 <= label.x0 or legend_box.x0 >= label.x1
+    for upper, lower in itertools.pairwise(fig.axes):
+        upper_label = upper.xaxis.label.get_window_extent(renderer)
+        lower_title = lower.title.get_window_extent(renderer)
+        apart = upper_label.y0 >= lower_title.y1 - 1 or upper_label.x1 <= lower_title.x0
+        assert apart or upper_label.x0 >= lower_title.x1, "two panels' labels overlap"
+
+
+def test_both_drawings_keep_their_text_readable_where_they_are_shown() -> None:
+    """The page shows the wide drawing down to WIDE_PLOT_MIN_PX, the narrow one below (scaled down
+    under 360 px): the smallest text, at those scales, stays at 9 px or more down to a 330 px area."""
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=epoch_counted,
+                           interval="step")
+    wide, narrow = explorer.images
+    assert (wide.layout.name, narrow.layout.name) == ("wide", "narrow")
+    assert wide.min_text_px * WIDE_PLOT_MIN_PX / wide.width >= 9
+    assert narrow.width <= 360 and narrow.min_text_px * 330 / narrow.width >= 9
+    assert narrow.height > wide.height  # the two panels stacked
+    assert 'class="kit-plot-narrow"' in explorer.plot.value and f'data-min-text-px="{narrow.min_text_px}"' in (
+        explorer.plot.value)
+
+
+def test_the_plot_is_transparent_with_the_theme_foreground() -> None:
+    """No white block on a dark page: the PNG's background is transparent; its text is the one
+    foreground colour the stylesheet inverts in a dark theme."""
+    explorer = lr_explorer(steps_per_epoch=SPE)
+    for image in explorer.images:
+        picture = Image.open(io.BytesIO(image.png)).convert("RGBA")
+        corners = [picture.getpixel(xy) for xy in ((1, 1), (picture.width - 2, picture.height - 2))]
+        assert all(isinstance(pixel, tuple) and pixel[3] == 0 for pixel in corners), corners
+    assert explorer.figure is not None
+    colours = {to_hex(t.get_color()) for t in explorer.figure.findobj(Text) if t.get_text().strip()}
+    assert colours == {PLOT_FOREGROUND}

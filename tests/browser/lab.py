@@ -1,6 +1,8 @@
 """Shared machinery of the browser tests: JupyterLab from the project venv on 127.0.0.1 (config and
 state in temp dirs, no network, always shut down with its kernels) and headless Chromium through
-Playwright, plus the geometry checks the quiz and explorer tests use.
+Playwright, plus the geometry checks the quiz and explorer tests use. One server and one browser
+page serve every browser test of a pytest process (:func:`shared_lab`); each test opens its notebook
+and shuts its kernel down afterwards.
 
 Imported by ``tests/test_browser_*.py`` as ``browser.lab`` (``tests/`` is on ``sys.path``).
 """
@@ -19,12 +21,16 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -123,6 +129,7 @@ def lab_server(tmp_path: Path, fixtures: list[Path]) -> Iterator[LabServer]:
         sys.executable, "-m", "jupyter", "lab", "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: switch themes and sidebars by command
     ]
     if os.geteuid() == 0:  # CI containers run as root; JupyterLab refuses that unless told
         command.append("--allow-root")
@@ -207,7 +214,7 @@ def only_localhost(route) -> None:  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def browser_page(tmp_path: Path, width: int, height: int = 1000) -> Iterator:  # type: ignore[type-arg]
+def browser_page(tmp_path: Path, width: int, height: int = 1000) -> Iterator[Page]:
     """A headless Chromium page (only 127.0.0.1 reachable) with the given viewport."""
     from playwright.sync_api import sync_playwright
 
@@ -270,23 +277,59 @@ def contains(outer: dict, inner: dict, slack: float = 1.0) -> bool:
     )
 
 
+@dataclass
+class SharedLab:
+    server: LabServer
+    page: Page
+
+
+_SHARED: dict[str, SharedLab] = {}
+
+
+def shared_lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SharedLab:
+    """JupyterLab serving every fixture notebook and one Chromium page, started by the first browser
+    test of this pytest process and shut down when pytest ends (a kernel and a server start cost
+    more than most of the checks; the tests switch theme and width in place)."""
+    if "lab" not in _SHARED:
+        stack = ExitStack()
+        request.config.add_cleanup(stack.close)
+        request.config.add_cleanup(_SHARED.clear)
+        tmp = tmp_path_factory.mktemp("lab")
+        server = stack.enter_context(lab_server(tmp, sorted(FIXTURES.glob("*.ipynb"))))
+        page = stack.enter_context(browser_page(tmp, 1400))
+        _SHARED["lab"] = SharedLab(server, page)
+    return _SHARED["lab"]
+
+
+def shut_down_kernels(server: LabServer) -> None:
+    """Stop every kernel (the next notebook starts its own; memory is tight on CI machines)."""
+    request = urllib.request.Request(f"{server.url}/api/sessions", headers={"Authorization": f"token {server.token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        sessions = json.load(response)
+    for session in sessions:
+        _api(server, f"/api/sessions/{session['id']}", method="DELETE")
+
+
 @contextmanager
-def rendered_notebook(
-    tmp_path: Path, fixture: Path, *, width: int, height: int = 1000, rendered: str, what: str, failure_png: str
-) -> Iterator:  # type: ignore[type-arg]
-    """The preamble every browser test shares: JupyterLab serving ``fixture``, Chromium at
-    ``width`` x ``height``, all cells run, and ``rendered`` (a Playwright selector) on the page
-    with no "Error displaying widget". Yields the page; on any failure in the test's body, a
-    screenshot of the page goes to ``artifacts/<failure_png>`` before the error propagates."""
-    with lab_server(tmp_path, [fixture]) as server, browser_page(tmp_path, width, height) as page:
+def rendered_notebook(lab: SharedLab, fixture: Path, *, rendered: str, what: str, failure_png: str,
+                      width: int = 1400) -> Iterator[Page]:
+    """The preamble every browser test shares: ``fixture`` opened in the shared JupyterLab at
+    ``width`` px (light theme, no sidebar), all cells run, and ``rendered`` (a Playwright selector)
+    on the page with no "Error displaying widget". Yields the page; on any failure in the test's
+    body, a screenshot of the page goes to ``artifacts/<failure_png>`` before the error propagates;
+    the notebook's kernel is shut down afterwards."""
+    page, server = lab.page, lab.server
+    page.set_viewport_size({"width": width, "height": 1000})
+    try:
+        open_and_run_all(page, server, fixture.name)
         try:
-            open_and_run_all(page, server, fixture.name)
-            try:
-                page.locator(rendered).first.wait_for(timeout=WIDGET_RENDER_MS)
-            except Exception as error:
-                raise AssertionError(f"{what} never rendered; server log:\n{log_tail(server.log)}") from error
-            assert page.locator("text=Error displaying widget").count() == 0
-            yield page
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / failure_png))
-            raise
+            page.locator(rendered).first.wait_for(timeout=WIDGET_RENDER_MS)
+        except Exception as error:
+            raise AssertionError(f"{what} never rendered; server log:\n{log_tail(server.log)}") from error
+        assert page.locator("text=Error displaying widget").count() == 0
+        yield page
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / failure_png))
+        raise
+    finally:
+        shut_down_kernels(server)
