@@ -179,7 +179,7 @@ def collect_optimizer(model_class: type, *, weight_decay: float | None = None, n
 
 def _lr_probe(model_class: type, weight_decay: float) -> dict[str, Any]:
     """The optimizer's starting LR when the model is built with an unusual ``learning_rate``: a
-    number typed into the optimizer does not follow it (issue 15)."""
+    number typed into the optimizer does not follow it."""
     try:
         model = model_class(weight_decay=weight_decay, learning_rate=PROBE_LR)
         optimizer = parse_configure_optimizers(model.configure_optimizers()).optimizer
@@ -585,6 +585,13 @@ def _check_by_validation(report: CheckReport, choose: Callable[[pd.DataFrame], A
             return
         answers.append(answer)
         expected.append(float(crafted["val_acc"].idxmax()))
+    _judge_selections(report, name, table, tables, answers, expected)
+
+
+def _judge_selections(report: CheckReport, name: str, table: pd.DataFrame, tables: list[pd.DataFrame],
+                      answers: list[Any], expected: list[float]) -> None:
+    """Which column the choices on the altered tables followed: validation (right), test, training,
+    or none (a typed-in number)."""
 
     def follows(column: str) -> bool:
         return column in table.columns and all(a in _best(t, column) for a, t in zip(answers, tables, strict=True))

@@ -2,7 +2,8 @@
 
 A check cell made only of calls to these functions is *judged*: the grader replaces it by an
 evidence cell that runs ``collect`` in the learner's kernel, and applies ``judge`` to the data
-in its own process. Any other check cell is compared by printed output, as before.
+in its own process. Any other check cell (an instructor's own print check) is compared by its
+printed output.
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ from helpers.checks.report import CheckReport
 from helpers.data import STEPS_PER_EPOCH
 from helpers.mistakes import native_factor_mistake, non_whole_warmup
 from helpers.schedules import step_and_record, warmup_cosine_lr, warmup_cosine_values
-from helpers.settings import BASE_LR, TARGET_ACCURACY, WARMUP_FRACTION
-from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV, RunResult
+from helpers.settings import BASE_LR, COURSE_EPOCHS, QUICK_EPOCHS, QUICK_EPOCHS_ENV, TARGET_ACCURACY, WARMUP_FRACTION
+from helpers.training import RunResult
 from helpers.validate import (
     as_number,
     is_int,
@@ -53,7 +53,7 @@ from helpers.validate import (
 
 ACCURACY_THRESHOLD = TARGET_ACCURACY  # the course's facts live in helpers.settings / helpers.data
 WARMUP_PERCENT = f"{WARMUP_FRACTION * 100:g} %"  # "25 %", as the messages write it
-MIN_EPOCHS = 4  # below this, a quarter of training is less than one epoch of warmup
+MIN_EPOCHS = QUICK_EPOCHS  # below this, the warmup is less than one epoch: no shape to judge
 END_FRACTION = 0.01  # "decayed to about 0": the last LR is at most 1 % of the base LR
 
 _CONFIGURE_HINT = (
@@ -276,7 +276,7 @@ class _Shape:
 
 
 def _never_leaves_zero(s: _Shape) -> str | None:
-    if not s.lr.max() <= s.atol:  # written so that NaN counts as leaving 0, as it always did
+    if not s.lr.max() <= s.atol:  # written so that NaN counts as leaving 0 (other criteria then fail on it)
         return None
     info = s.scheduler
     if s.bolts and info.warmup_epochs == 0 and info.warmup_start_lr == 0:  # type: ignore[union-attr]
@@ -500,7 +500,7 @@ def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None 
     failing, cause = _first_failing_probe(runs, context.probe_lengths(n), base_lr)
     at_probe = _Run.from_data(runs.get(str(failing)), failing).scheduler if failing else None
     named = non_whole_warmup(at_probe.warmup_epochs, failing) if at_probe is not None and failing else None
-    if named is not None:  # issue 15: 0.25 * num_epochs left as a float (not a hard-coded length)
+    if named is not None:  # WARMUP_FRACTION * num_epochs left as a float: not a hard-coded length
         report.add("lengths follow num_epochs", False, named)
         return report
     report.add(

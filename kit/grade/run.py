@@ -30,12 +30,11 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.settings import QUICK_EPOCHS_ENV
+from helpers.settings import QUICK_EPOCHS, QUICK_EPOCHS_ENV  # QUICK_EPOCHS re-exported for the CLI
 from kit.grade import progress, sandbox
 from kit.grade.assemble import GradedCopy
 
 TOKEN_VAR = "KIT_GRADE_TOKEN"
-QUICK_EPOCHS = 4  # quick mode keeps each lesson's shape: a quarter-length warmup is still 1 epoch (issue 12)
 NOTEBOOK_NAME = "submission.ipynb"
 EVIDENCE_DIR = "evidence"
 TIMEOUT_MARGIN = 10.0  # a cell may take this many times the solution's measured time

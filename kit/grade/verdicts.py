@@ -18,7 +18,6 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from helpers import hints
@@ -26,20 +25,17 @@ from helpers.checks.context import JudgeContext, draw_probes
 from helpers.checks.registry import JUDGED, judge
 from helpers.checks.report import CheckReport
 from helpers.evidence import EvidenceError, load_record
-from kit.course import helpers_dir
 from kit.grade import rows as R
-from kit.grade.registry import Check, Exercise
+from kit.grade.registry import Check, Exercise, strip_nbval_markers
 
 PARTIAL = {"check_answers"}  # judged per criterion: partial points
 NEEDS_KEY = {"check_answers"}  # judged against the solution's own evidence
 MAX_MESSAGE = 600
-_MARKERS = {"NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"}
 
 
 def check_source(check: Check) -> str:
     """The check cell's code without nbval markers."""
-    lines = "".join(check.cell.source).splitlines()
-    return "\n".join(line for line in lines if line.strip().lstrip("#").strip() not in _MARKERS)
+    return strip_nbval_markers("".join(check.cell.source))
 
 
 def judged_calls(check: Check) -> list[str] | None:
@@ -286,12 +282,11 @@ def check_titles(exercise: Exercise) -> dict[str, str]:
 
 @dataclass
 class EvidencePlan:
-    """One exercise's judged checks for a grading run: probe seed, keys, and what cannot be graded."""
+    """One exercise's judged checks for a grading run: the probe seed and the instructor's keys."""
 
     judged: dict[str, list[str]]
     seed: int
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)
-    not_graded: dict[str, str] = field(default_factory=dict)
 
     def context(self, check_id: str, quick: int | None) -> JudgeContext:
         return JudgeContext(probes=draw_probes(self.seed), grader=True, quick=quick,
@@ -300,7 +295,3 @@ class EvidencePlan:
     def cells(self, exercise: Exercise) -> dict[str, str]:
         options = collect_options(self.seed)
         return {c.id: evidence_cell_source(c, options) for c in exercise.checks if c.id in self.judged}
-
-
-def kit_relative(path: Path) -> str:
-    return path.resolve().relative_to(helpers_dir().parent).as_posix()
