@@ -49,7 +49,7 @@ explorer => {
 """
 
 
-def _check_layout(page, explorer, mode: str) -> None:  # type: ignore[no-untyped-def]
+def _check_layout(page, explorer, mode: str) -> None:
     explorer.scroll_into_view_if_needed()
     measured = explorer.evaluate(_MEASURE)
     controls = measured["controls"]
@@ -65,11 +65,11 @@ def _check_layout(page, explorer, mode: str) -> None:  # type: ignore[no-untyped
     explorer.screenshot(path=str(ARTIFACTS / f"browser_explorer_{mode}.png"))
 
 
-def _message(explorer) -> str:  # type: ignore[no-untyped-def]
+def _message(explorer) -> str:
     return explorer.locator(".lr-explorer-message").inner_text().strip()
 
 
-def _wait_new_plot(page, explorer, old: str) -> str:  # type: ignore[no-untyped-def]
+def _wait_new_plot(page, explorer, old: str) -> str:
     img = explorer.locator(".jp-OutputArea-output img")
     page.wait_for_function(
         "([el, old]) => { const img = el.querySelector('.jp-OutputArea-output img'); return img && img.src !== old; }",

@@ -95,7 +95,7 @@ def test_a_deleted_function_is_an_error_not_a_crash(tmp_path: Path) -> None:
     ids=["missing", "garbled", "foreign", "deep", "oversized", "lost-array", "pickled-array", "garbage-array"],
 )
 def test_bad_evidence_fails_with_a_specific_message(tmp_path: Path, mangle,
-                                                    expected) -> None:  # type: ignore[no-untyped-def]
+                                                    expected) -> None:
     files = mangle(_record(tmp_path, {**_namespace(GOOD), "num_epochs": 100}, CALL))
     try:
         verdict = V.judge_evidence(_check(CALL), ["check_warmup_schedule"], files, JudgeContext(grader=True))

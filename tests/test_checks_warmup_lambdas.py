@@ -186,7 +186,7 @@ START_FACTOR = 0.01
 PROBE_CRITERION = "follows the warmup length"
 
 
-def _grade(kind: str, fn, seed: int, namespace: dict | None = None, w: int = W):  # type: ignore[no-untyped-def]
+def _grade(kind: str, fn, seed: int, namespace: dict | None = None, w: int = W):
     """Collect as the grader's evidence cell does (its seed), judge as the grader does."""
     collect, judge = ((collect_linear_warmup, judge_linear_warmup) if kind == "linear"
                       else (collect_exponential_warmup, judge_exponential_warmup))
@@ -194,7 +194,7 @@ def _grade(kind: str, fn, seed: int, namespace: dict | None = None, w: int = W):
     return judge(data, JudgeContext(grader=True, seed=seed))
 
 
-def _probe_hint(report) -> str:  # type: ignore[no-untyped-def]
+def _probe_hint(report) -> str:
     failed = [c for c in report.failed() if c.name.startswith(PROBE_CRITERION)]
     assert failed, f"expected the probe criterion to fail: {report.criteria}"
     return failed[0].hint
@@ -277,7 +277,7 @@ def own_global_exponential(epoch: int) -> float:
 ])
 @pytest.mark.parametrize("seed", [0, 99])
 def test_right_only_at_the_notebook_length_fails_in_grading(kind: str, fn, fragment: str,
-                                                            seed: int) -> None:  # type: ignore[no-untyped-def]
+                                                            seed: int) -> None:
     report = _grade(kind, fn, seed)
     assert not report.passed
     failed = report.failed()

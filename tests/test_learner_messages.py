@@ -19,11 +19,11 @@ from helpers.training import ClassifierModule
 W = 5
 
 
-def failing(report) -> list[str]:  # type: ignore[no-untyped-def]
+def failing(report) -> list[str]:
     return [c.line() for c in report.criteria if c.passed is False]
 
 
-def plain(report) -> str:  # type: ignore[no-untyped-def]
+def plain(report) -> str:
     text = report.text()
     assert "`" not in text, text  # printed output is plain text, not Markdown
     return text
@@ -32,7 +32,7 @@ def plain(report) -> str:  # type: ignore[no-untyped-def]
 # --- Ex1: a warmup of 0.25 * num_epochs left as a float -------------------------------------------------
 
 
-def float_warmup(optimizer, num_epochs):  # type: ignore[no-untyped-def]
+def float_warmup(optimizer, num_epochs):
     return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=0.25 * num_epochs, max_epochs=num_epochs,
                                          warmup_start_lr=0.0)
 
@@ -49,10 +49,10 @@ def test_a_float_warmup_fails_and_is_named(num_epochs: int) -> None:
 # --- Ex1: the native factor with the cosine progress over M ----------------------------------------------
 
 
-def native_over_m(optimizer, num_epochs):  # type: ignore[no-untyped-def]
+def native_over_m(optimizer, num_epochs):
     w = int(0.25 * num_epochs)
 
-    def factor(epoch):  # type: ignore[no-untyped-def]
+    def factor(epoch):
         if epoch < w:
             return epoch / max(1, w - 1)
         return 0.5 * (1 + math.cos(math.pi * (epoch - w) / num_epochs))
@@ -73,7 +73,7 @@ def test_native_progress_over_m_is_named() -> None:
 
 @pytest.mark.parametrize("last", [W - 1, W])
 def test_exponential_exponent_over_w_is_named_not_epoch_plus_one(last: int) -> None:
-    def exponential_warmup(epoch):  # type: ignore[no-untyped-def]
+    def exponential_warmup(epoch):
         return 1.0 if epoch >= last else 0.01 ** (1 - epoch / W)
 
     report = warmup_lambdas.evaluate_exponential_warmup(exponential_warmup, W)
@@ -84,7 +84,7 @@ def test_exponential_exponent_over_w_is_named_not_epoch_plus_one(last: int) -> N
 
 
 def test_an_unfilled_blank_reads_naturally() -> None:
-    def linear_warmup(epoch):  # type: ignore[no-untyped-def]
+    def linear_warmup(epoch):
         raise NotImplementedError("return the fixed factor ...")
 
     text = plain(warmup_lambdas.evaluate_linear_warmup(linear_warmup, W))
@@ -93,7 +93,7 @@ def test_an_unfilled_blank_reads_naturally() -> None:
 
 
 def test_a_factor_without_return_is_named() -> None:
-    def linear_warmup(epoch):  # type: ignore[no-untyped-def]
+    def linear_warmup(epoch):
         min((epoch + 1) / W, 1.0)
 
     text = plain(warmup_lambdas.evaluate_linear_warmup(linear_warmup, W))
@@ -101,7 +101,7 @@ def test_a_factor_without_return_is_named() -> None:
 
 
 def test_a_scheduler_without_return_is_a_plain_cross_line() -> None:
-    def make_warmup_scheduler(optimizer, num_epochs):  # type: ignore[no-untyped-def]
+    def make_warmup_scheduler(optimizer, num_epochs):
         LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=int(0.25 * num_epochs), max_epochs=num_epochs)
 
     text = plain(warmup_cosine.evaluate_warmup_schedule(make_warmup_scheduler, num_epochs=100, base_lr=0.1))
@@ -116,7 +116,7 @@ class Typed(ClassifierModule):
         super().__init__(learning_rate=learning_rate, num_epochs=num_epochs)
         self.weight_decay = weight_decay
 
-    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+    def configure_optimizers(self):
         optimizer = torch.optim.AdamW(self.parameters(), lr=0.005, weight_decay=self.weight_decay)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.num_epochs)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
@@ -148,7 +148,7 @@ def test_the_choice_check_quotes_the_learners_own_choice() -> None:
     assert f"weight decay {example_best:g} is" not in example, example
 
 
-def test_no_markdown_backticks_in_any_check_message(repo) -> None:  # type: ignore[no-untyped-def]
+def test_no_markdown_backticks_in_any_check_message(repo) -> None:
     """Check output is plain text in stdout: no string a check can print holds a backtick
     (docstrings may use reST ``code``)."""
     import ast
@@ -172,14 +172,14 @@ def test_no_markdown_backticks_in_any_check_message(repo) -> None:  # type: igno
 
 def test_configure_optimizers_without_return_is_named() -> None:
     class NoReturn(Typed):
-        def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        def configure_optimizers(self):
             torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
 
     text = plain(adamw.evaluate_optimizer(NoReturn, num_epochs=100))
     assert "it returned NoneType (is its return line missing?)" in text
 
     class Ex1NoReturn(ClassifierModule):
-        def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        def configure_optimizers(self):
             torch.optim.SGD(self.parameters(), lr=self.learning_rate)
 
     text = plain(warmup_cosine.evaluate_configure_optimizers(Ex1NoReturn, num_epochs=100))
