@@ -1,5 +1,5 @@
 """What the self-checks say to a learner (issue 15 items 4 and 6), end to end through the public
-``evaluate_*`` functions: the actual mistake is named, a forgotten ``return`` is a ✗ line, and the
+checks' ``evaluate``: the actual mistake is named, a forgotten ``return`` is a ✗ line, and the
 printed text is plain (no Markdown backticks)."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def float_warmup(optimizer, num_epochs):
 
 @pytest.mark.parametrize("num_epochs", [100, 50, 4])
 def test_a_float_warmup_fails_and_is_named(num_epochs: int) -> None:
-    report = warmup_cosine.evaluate_warmup_schedule(float_warmup, num_epochs=num_epochs, base_lr=0.1)
+    report = warmup_cosine.check_warmup_schedule.evaluate(float_warmup, num_epochs=num_epochs, base_lr=0.1)
     assert not report.passed, report.text()
     assert "not a whole number" in " ".join(failing(report)), report.text()
     assert "hard-coding" not in " ".join(failing(report))  # it is not a hard-coded length
@@ -61,7 +61,7 @@ def native_over_m(optimizer, num_epochs):
 
 
 def test_native_progress_over_m_is_named() -> None:
-    report = warmup_cosine.evaluate_native_schedule(native_over_m, num_epochs=100, base_lr=0.1)
+    report = warmup_cosine.check_native_schedule.evaluate(native_over_m, num_epochs=100, base_lr=0.1)
     lines = " ".join(failing(report))
     assert "divides by num_epochs (M = 100)" in lines and "M - W (75)" in lines, report.text()
     assert "peak" not in lines
@@ -76,7 +76,7 @@ def test_exponential_exponent_over_w_is_named_not_epoch_plus_one(last: int) -> N
     def exponential_warmup(epoch):
         return 1.0 if epoch >= last else 0.01 ** (1 - epoch / W)
 
-    report = warmup_lambdas.evaluate_exponential_warmup(exponential_warmup, W)
+    report = warmup_lambdas.check_exponential_warmup.evaluate(exponential_warmup, W)
     lines = " ".join(failing(report))
     assert lines and "divides the epoch by W (5)" in lines, report.text()
     assert "epoch + 1" not in lines
@@ -87,7 +87,7 @@ def test_an_unfilled_blank_reads_naturally() -> None:
     def linear_warmup(epoch):
         raise NotImplementedError("return the fixed factor ...")
 
-    text = plain(warmup_lambdas.evaluate_linear_warmup(linear_warmup, W))
+    text = plain(warmup_lambdas.check_linear_warmup.evaluate(linear_warmup, W))
     assert "✗ linear_warmup is filled in" not in text
     assert "✗ the blank in linear_warmup is filled in — not yet: return the fixed factor ..." in text
 
@@ -96,7 +96,7 @@ def test_a_factor_without_return_is_named() -> None:
     def linear_warmup(epoch):
         min((epoch + 1) / W, 1.0)
 
-    text = plain(warmup_lambdas.evaluate_linear_warmup(linear_warmup, W))
+    text = plain(warmup_lambdas.check_linear_warmup.evaluate(linear_warmup, W))
     assert "linear_warmup(0) returned None" in text and "return line missing" in text
 
 
@@ -104,7 +104,7 @@ def test_a_scheduler_without_return_is_a_plain_cross_line() -> None:
     def make_warmup_scheduler(optimizer, num_epochs):
         LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=int(0.25 * num_epochs), max_epochs=num_epochs)
 
-    text = plain(warmup_cosine.evaluate_warmup_schedule(make_warmup_scheduler, num_epochs=100, base_lr=0.1))
+    text = plain(warmup_cosine.check_warmup_schedule.evaluate(make_warmup_scheduler, num_epochs=100, base_lr=0.1))
     assert "✗" in text and "returns None" in text and "return scheduler" in text
 
 
@@ -123,7 +123,7 @@ class Typed(ClassifierModule):
 
 
 def test_a_typed_in_learning_rate_does_not_pass_as_the_template() -> None:
-    report = adamw.evaluate_optimizer(Typed, num_epochs=100)
+    report = adamw.check_optimizer.evaluate(Typed, num_epochs=100)
     assert not report.passed, report.text()
     lines = " ".join(failing(report))
     assert "typed in" in lines and "self.learning_rate" in lines, report.text()
@@ -140,10 +140,10 @@ def test_the_choice_check_quotes_the_learners_own_choice() -> None:
     def choose_weight_decay(sweep_table: pd.DataFrame) -> float:
         return float(sweep_table["val_acc"].idxmax())
 
-    text = plain(adamw.evaluate_weight_decay_choice(choose_weight_decay, mine))
+    text = plain(adamw.check_weight_decay_choice.evaluate(choose_weight_decay, mine))
     assert f"{own:g}" in text, text
     example_best = float(table["val_acc"].idxmax())
-    example = plain(adamw.evaluate_weight_decay_choice(choose_weight_decay))
+    example = plain(adamw.check_weight_decay_choice.evaluate(choose_weight_decay))
     # on the made-up table the value is the function's answer there, and the line says so
     assert f"weight decay {example_best:g} is" not in example, example
 
@@ -175,12 +175,12 @@ def test_configure_optimizers_without_return_is_named() -> None:
         def configure_optimizers(self):
             torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
 
-    text = plain(adamw.evaluate_optimizer(NoReturn, num_epochs=100))
+    text = plain(adamw.check_optimizer.evaluate(NoReturn, num_epochs=100))
     assert "it returned NoneType (is its return line missing?)" in text
 
     class Ex1NoReturn(ClassifierModule):
         def configure_optimizers(self):
             torch.optim.SGD(self.parameters(), lr=self.learning_rate)
 
-    text = plain(warmup_cosine.evaluate_configure_optimizers(Ex1NoReturn, num_epochs=100))
+    text = plain(warmup_cosine.check_configure_optimizers.evaluate(Ex1NoReturn, num_epochs=100))
     assert "configure_optimizers returned NoneType (is its return line missing?)" in text, text

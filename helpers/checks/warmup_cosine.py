@@ -4,11 +4,11 @@ Each check drives the learner's scheduler exactly as Lightning would and judges 
 rate it produces, criterion by criterion, so that every typical mistake (including the traps of
 pl_bolts 0.7.0) gets its own hint instead of a traceback or a silently worse accuracy.
 
-Every check is split in two: ``collect_*`` turns the learner's live objects into plain data (the
-LR at every epoch or step for several training lengths, what ``configure_optimizers`` returned,
-the trained weights), ``judge_*`` turns that data into the report. In the notebook
-``check_* = judge(collect(...))``; the grader runs only ``collect_*`` in the learner's kernel and
-``judge_*`` in its own process, on the evidence (see :mod:`helpers.evidence`).
+Every check is a :class:`~helpers.checks.check.Check`: ``collect_*`` turns the learner's live
+objects into plain data (the LR at every epoch or step for several training lengths, what
+``configure_optimizers`` returned, the trained weights), ``judge_*`` turns that data into the
+report. In the notebook ``check_*(...)`` does both; the grader runs only ``collect_*`` in the
+learner's kernel and ``judge_*`` in its own process, on the evidence (see :mod:`helpers.evidence`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import lightning as L
 import numpy as np
 import torch
 
+from helpers.checks.check import Check
 from helpers.checks.context import (
     LEARNER_PROBES,
     JudgeContext,
@@ -514,22 +515,10 @@ def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None 
     return report
 
 
-def evaluate_warmup_schedule(
-    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR
-) -> CheckReport:
-    """Judge ``make_warmup_scheduler(optimizer, num_epochs)`` stepped once per epoch.
 
-    It is also built for other training lengths to catch lengths hard-coded instead of derived
-    from ``num_epochs`` (one of them with a quarter that is not a whole number).
-    """
-    return judge_warmup_schedule(collect_warmup_schedule(make_warmup_scheduler, num_epochs, base_lr))
-
-
-def check_warmup_schedule(
-    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR
-) -> None:
-    """Print one ✓/✗ line per criterion for the LR-plot blank (see :func:`evaluate_warmup_schedule`)."""
-    evaluate_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs, base_lr=base_lr).show()
+# The LR-plot blank: the schedule is also built for other training lengths, to catch lengths
+# hard-coded instead of derived from num_epochs (one of them with a warmup that is not whole).
+check_warmup_schedule = Check("check_warmup_schedule", collect_warmup_schedule, judge_warmup_schedule)
 
 
 # --------------------------------------------------------------------------- blank (b): configure_optimizers
@@ -821,19 +810,11 @@ def judge_configure_optimizers(data: Mapping[str, Any], context: JudgeContext | 
     return report
 
 
-def evaluate_configure_optimizers(model: Any, num_epochs: int | None = None) -> CheckReport:
-    """Judge ``configure_optimizers`` of a ``LightningModule`` class or instance.
 
-    The scheduler is stepped as Lightning would step it (per epoch or per batch, from the
-    dict's interval) on a copy of the module; copies with other ``num_epochs`` show whether
-    ``max_epochs`` follows ``self.num_epochs`` or is hard-coded.
-    """
-    return judge_configure_optimizers(collect_configure_optimizers(model, num_epochs))
-
-
-def check_configure_optimizers(model: Any, num_epochs: int | None = None) -> None:
-    """Print one ✓/✗ line per criterion for the configure_optimizers blank."""
-    evaluate_configure_optimizers(model, num_epochs=num_epochs).show()
+# The configure_optimizers blank: the scheduler is stepped as Lightning would step it (per epoch or
+# per batch, from the dict's interval) on copies of the module built with other num_epochs.
+check_configure_optimizers = Check("check_configure_optimizers", collect_configure_optimizers,
+                                   judge_configure_optimizers)
 
 
 # --------------------------------------------------------------------------- blank (c): torch-native schedule
@@ -911,30 +892,13 @@ def judge_native_schedule(data: Mapping[str, Any], context: JudgeContext | None 
     return report
 
 
-def evaluate_native_schedule(
-    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR,
-    tol: float = 1e-9,
-) -> CheckReport:
-    """Judge a torch-only scheduler against pl_bolts' ``LinearWarmupCosineAnnealingLR`` epoch by epoch."""
-    return judge_native_schedule(collect_native_schedule(make_native_scheduler, num_epochs, base_lr), tol=tol)
 
-
-def check_native_schedule(
-    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR
-) -> None:
-    """Print one ✓/✗ line per criterion for the torch-native schedule blank."""
-    evaluate_native_schedule(make_native_scheduler, num_epochs=num_epochs, base_lr=base_lr).show()
+# The torch-native blank: compared with pl_bolts' LinearWarmupCosineAnnealingLR epoch by epoch.
+check_native_schedule = Check("check_native_schedule", collect_native_schedule, judge_native_schedule)
 
 
 # --------------------------------------------------------------------------- the training run
 
-
-def _caller_namespace(depth: int = 3) -> dict[str, Any]:
-    """The notebook's namespace when a check is called from a cell (to find the trained model)."""
-    try:
-        return sys._getframe(depth).f_globals
-    except ValueError:
-        return {}
 
 
 def find_trained_model(result: RunResult, namespace: Mapping[str, Any]) -> L.LightningModule | None:
@@ -979,7 +943,7 @@ def collect_training_result(
             data["lr"] = metrics["lr"].to_numpy(dtype=float)
     except (FileNotFoundError, ValueError) as exc:
         data["log_error"] = str(exc)[:300]
-    model = find_trained_model(result, namespace if namespace is not None else _caller_namespace())
+    model = find_trained_model(result, namespace if namespace is not None else sys._getframe(1).f_globals)
     data["weights"] = Tensors(model.state_dict()) if model is not None else None
     return data
 
@@ -1069,21 +1033,8 @@ def judge_training_result(data: Mapping[str, Any], context: JudgeContext | None 
     return report
 
 
-def evaluate_training_result(
-    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = BASE_LR,
-    namespace: Mapping[str, Any] | None = None,
-) -> CheckReport:
-    """Judge a finished run: its length, the LR it actually logged per epoch, and its test accuracy
-    (against ``threshold``; ``None`` for a variant the course gives no target for)."""
-    namespace = namespace if namespace is not None else _caller_namespace(2)
-    return judge_training_result(
-        collect_training_result(result, num_epochs, threshold, base_lr, namespace=namespace)
-    )
 
-
-def check_training_result(
-    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = BASE_LR
-) -> None:
-    """Print one ✓/✗ line per criterion for the training run."""
-    evaluate_training_result(result, num_epochs, threshold=threshold, base_lr=base_lr,
-                             namespace=_caller_namespace(2)).show()
+# A finished run: its length, the LR it logged per epoch and the test accuracy of its weights
+# (the trained model is looked up in the notebook's globals).
+check_training_result = Check("check_training_result", collect_training_result, judge_training_result,
+                              caller_namespace=True)

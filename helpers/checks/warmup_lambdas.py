@@ -25,6 +25,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any, SupportsFloat
 
+from helpers.checks.check import Check
 from helpers.checks.report import CheckReport
 from helpers.mistakes import exponential_exponent_over_w
 from helpers.settings import DEMO_WARMUP_EPOCHS
@@ -337,10 +338,6 @@ def judge_linear_warmup(data: Mapping[str, Any], context: object = None) -> Chec
     return _judge(data, context, "linear_warmup", "Linear warmup", _linear_shape)
 
 
-def evaluate_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
-    """The report :func:`check_linear_warmup` prints, for tests and the grader."""
-    return judge_linear_warmup(collect_linear_warmup(lr_lambda, warmup_epochs))
-
 
 def collect_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int, *, seed: int | None = None,
                                namespace: Mapping[str, Any] | None = None, **_: Any) -> dict[str, Any]:
@@ -377,16 +374,7 @@ def judge_exponential_warmup(data: Mapping[str, Any], context: object = None) ->
                   exponential_exponent_over_w)
 
 
-def evaluate_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
-    """The report :func:`check_exponential_warmup` prints, for tests and the grader."""
-    return judge_exponential_warmup(collect_exponential_warmup(lr_lambda, warmup_epochs))
 
-
-def check_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> None:
-    """Print whether ``lr_lambda`` is a linear warmup factor over ``warmup_epochs`` epochs."""
-    evaluate_linear_warmup(lr_lambda, warmup_epochs).show()
-
-
-def check_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> None:
-    """Print whether ``lr_lambda`` is an exponential warmup factor over ``warmup_epochs`` epochs."""
-    evaluate_exponential_warmup(lr_lambda, warmup_epochs).show()
+# Whether lr_lambda is a linear / exponential warmup factor over warmup_epochs epochs.
+check_linear_warmup = Check("check_linear_warmup", collect_linear_warmup, judge_linear_warmup)
+check_exponential_warmup = Check("check_exponential_warmup", collect_exponential_warmup, judge_exponential_warmup)

@@ -1,9 +1,9 @@
 """Verdicts from evidence: the grader's side of a judged check.
 
-A check cell made only of calls to kit check functions (``helpers.checks.registry.JUDGED``) is
+A check cell made only of calls to registered checks (``helpers.checks.registry.CHECKS``) is
 *judged*: in the graded copy it is replaced by an evidence cell that only collects plain data in
 the learner's kernel (:mod:`helpers.evidence`), and its verdict is computed here, in the grader's
-process, by the same ``judge_*`` functions the learner-side checks use. Learner code is never
+process, by the ``judge`` of the same check object the learner calls. Learner code is never
 imported or run here: evidence is JSON, ``.npy`` (no pickles) and ``.pt`` loaded with
 ``weights_only=True``. Whatever the learner's kernel did to the kit's objects, only the values
 it wrote count, judged at lengths and tables drawn for this run.
@@ -22,14 +22,14 @@ from typing import Any
 
 from helpers import hints
 from helpers.checks.context import JudgeContext, draw_probes
-from helpers.checks.registry import JUDGED, judge
+from helpers.checks.registry import JUDGED
 from helpers.checks.report import CheckReport
 from helpers.evidence import EvidenceError, load_record
 from kit.grade import rows as R
 from kit.grade.registry import Check, Exercise, strip_nbval_markers
 
-PARTIAL = {"check_answers"}  # judged per criterion: partial points
-NEEDS_KEY = {"check_answers"}  # judged against the solution's own evidence
+PARTIAL = {name for name, check in JUDGED.items() if check.partial}
+NEEDS_KEY = {name for name, check in JUDGED.items() if check.needs_key}
 MAX_MESSAGE = 600
 
 
@@ -59,14 +59,12 @@ def trusted_arguments(check: Check) -> list[dict[str, Any]]:
     They override what the evidence claims, so forged evidence cannot lower a bar."""
     import inspect
 
-    from helpers.checks.registry import collector
-
     fixed = []
     for statement in ast.parse(check_source(check)).body:
         assert isinstance(statement, ast.Expr)  # judged_calls checked the shape
         call = statement.value
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-        signature = inspect.signature(collector(call.func.id))
+        signature = inspect.signature(JUDGED[call.func.id].collect)
         params = [p for p in signature.parameters.values()
                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("probes", "seed",
                       "namespace")]
@@ -161,7 +159,7 @@ def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
         data = {**data, **{k: v for k, v in fixed.items() if k in data}}
         epochs += _epochs_of(data)
         try:
-            reports.append(judge(name)(data, context))
+            reports.append(JUDGED[name].judge(data, context))
         except Exception as exc:  # noqa: BLE001 - garbled or forged evidence fails, never crashes
             return Verdict(R.FAILED, _clip(f"the evidence for this check cannot be judged ({type(exc).__name__}: "
                                            f"{exc})", 300))
