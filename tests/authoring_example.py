@@ -69,7 +69,7 @@ def _epoch_over_w(ev: FactorEvidence) -> str | None:
     return None
 
 
-RULES = (
+RULES: tuple[Rule[FactorEvidence], ...] = (
     Rule("the blank is filled in", lambda ev, _: not ev.blank, lambda ev: f"not yet: {ev.blank}", stop=True),
     Rule("epoch 0 trains (factor > 0)", lambda ev, _: ev.factors[0] > 0,
          lambda ev: f"the factor at epoch 0 is {ev.factors[0]:g}", mistakes=(_epoch_over_w,)),

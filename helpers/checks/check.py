@@ -11,14 +11,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from helpers.checks.context import JudgeContext
 from helpers.checks.report import CheckReport
 
+E = TypeVar("E")  # a check's evidence: what collect returns and judge reads
+
 
 @dataclass(frozen=True)
-class Check:
+class Check(Generic[E]):
     """One self-check.
 
     ``name`` is what a check cell calls; ``partial``: judged per criterion, for partial points
@@ -27,8 +29,8 @@ class Check:
     """
 
     name: str
-    collect: Callable[..., Any]
-    judge: Callable[[Any, JudgeContext | None], CheckReport]
+    collect: Callable[..., E]
+    judge: Callable[[E, JudgeContext | None], CheckReport]
     partial: bool = False
     needs_key: bool = False
     caller_namespace: bool = False
@@ -47,7 +49,7 @@ class Check:
 
 
 @dataclass(frozen=True)
-class Rule:
+class Rule(Generic[E]):
     """One criterion as a row of a table: its ✓/✗ line, when it holds, and the hint when not.
 
     ``mistakes`` name known wrong answers from the evidence (see :mod:`helpers.mistakes`); the
@@ -56,13 +58,13 @@ class Rule:
     """
 
     name: str
-    holds: Callable[[Any, JudgeContext | None], bool]
-    hint: Callable[[Any], str]
+    holds: Callable[[E, JudgeContext | None], bool]
+    hint: Callable[[E], str]
     stop: bool = False
-    mistakes: tuple[Callable[[Any], str | None], ...] = ()
+    mistakes: tuple[Callable[[E], str | None], ...] = ()
 
 
-def run_rules(title: str, rules: Sequence[Rule], evidence: Any, context: JudgeContext | None = None) -> CheckReport:
+def run_rules(title: str, rules: Sequence[Rule[E]], evidence: E, context: JudgeContext | None = None) -> CheckReport:
     """The report of ``rules`` on ``evidence``, in table order."""
     report = CheckReport(title)
     for rule in rules:
