@@ -127,9 +127,7 @@ def collect_call(call: ast.Call, namespace: dict[str, Any], options: Mapping[str
         return {"function": name, "raised": _describe(exc)}
     try:
         data = JUDGED[name].collect(*args, namespace=namespace, **options, **kwargs)
-    except (TypeError, ValueError) as exc:  # misuse, as the learner-side check would raise it
-        return {"function": name, "raised": _describe(exc)}
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - misuse (TypeError, ValueError) as the learner-side check raises it
         return {"function": name, "raised": _describe(exc)}
     return {"function": name, "data": data}
 

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from helpers.checks.check import Check
-from helpers.checks.context import JudgeContext, quick_epochs
+from helpers.checks.context import JudgeContext, course_length, quick_epochs
 from helpers.checks.optimizer_config import parse_configure_optimizers
 from helpers.checks.report import CheckReport
 from helpers.checks.sweep_evidence import collect_sweep_weights, judge_sweep_weights
@@ -398,7 +398,7 @@ def _check_epochs(report: CheckReport, epochs: list[tuple[str, Any]], context: J
     name = f"num_epochs is the course's {COURSE_EPOCHS}"
     quick = context.quick if context is not None else quick_epochs()
     if quick is not None:
-        odd = [(label, v) for label, v in epochs if v != min(COURSE_EPOCHS, quick)]
+        odd = [(label, v) for label, v in epochs if v != course_length(quick)]
         if context is not None and context.grader and odd:
             label, value = odd[0]
             report.add(name, False,

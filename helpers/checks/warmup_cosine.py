@@ -31,6 +31,7 @@ from helpers.checks.check import Check
 from helpers.checks.context import (
     LEARNER_PROBES,
     JudgeContext,
+    course_length,
     learner_context,
     lengths_to_record,
 )
@@ -951,7 +952,7 @@ def collect_training_result(
 def _judge_length(report: CheckReport, n: int, quick: int | None) -> bool:
     """The run's num_epochs is the course's; True when it was set by hand in quick mode."""
     name = f"num_epochs is the course's {COURSE_EPOCHS}"
-    if quick is not None and n == min(COURSE_EPOCHS, quick):
+    if quick is not None and n == course_length(quick):
         report.skip(name, f"quick mode ({QUICK_EPOCHS_ENV} is set)")
         return False
     by_hand = quick is not None
