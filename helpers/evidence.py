@@ -117,7 +117,7 @@ def _evaluate(node: ast.expr, namespace: dict[str, Any]) -> Any:
 
 def collect_call(call: ast.Call, namespace: dict[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
     """Evaluate one check call's arguments and run its collector; errors become data."""
-    from helpers.checks.registry import collector
+    from helpers.checks.registry import JUDGED
 
     name = call.func.id  # type: ignore[attr-defined]
     try:
@@ -126,10 +126,8 @@ def collect_call(call: ast.Call, namespace: dict[str, Any], options: Mapping[str
     except Exception as exc:  # noqa: BLE001 - e.g. the learner deleted the function
         return {"function": name, "raised": _describe(exc)}
     try:
-        data = collector(name)(*args, namespace=namespace, **options, **kwargs)
-    except (TypeError, ValueError) as exc:  # misuse, as the learner-side check would raise it
-        return {"function": name, "raised": _describe(exc)}
-    except Exception as exc:  # noqa: BLE001
+        data = JUDGED[name].collect(*args, namespace=namespace, **options, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - misuse (TypeError, ValueError) as the learner-side check raises it
         return {"function": name, "raised": _describe(exc)}
     return {"function": name, "data": data}
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from helpers.settings import WARMUP_FRACTION
 from helpers.validate import is_number
 
 TOL = 1e-9
@@ -55,10 +56,10 @@ def native_factor_mistake(lrs: Sequence[float] | np.ndarray, num_epochs: int, ba
     """Name a known slip in a ``LambdaLR`` warmup + cosine factor from its LR per epoch.
 
     The reference is pl_bolts' schedule: ``t / (W - 1)`` during the warmup, then the cosine with
-    ``progress = (t - W) / (M - W)``; ``W = int(0.25 * M)``.
+    ``progress = (t - W) / (M - W)``; ``W = int(WARMUP_FRACTION * M)``.
     """
     m = num_epochs
-    w = int(0.25 * m)
+    w = int(WARMUP_FRACTION * m)
     if w < 2 or m - w < 2 or len(lrs) != m:
         return None
     good_ramp = lambda e: e / max(1, w - 1)  # noqa: E731
@@ -89,7 +90,7 @@ def native_factor_mistake(lrs: Sequence[float] | np.ndarray, num_epochs: int, ba
 
 
 def non_whole_warmup(warmup_epochs: object, num_epochs: int) -> str | None:
-    """``warmup_epochs=0.25 * num_epochs`` left as a float that is not a whole number."""
+    """``warmup_epochs=WARMUP_FRACTION * num_epochs`` left as a float that is not a whole number."""
     if not is_number(warmup_epochs):
         return None
     if float(warmup_epochs).is_integer():
@@ -97,7 +98,7 @@ def non_whole_warmup(warmup_epochs: object, num_epochs: int) -> str | None:
     return (
         f"with num_epochs={num_epochs} your warmup_epochs is {warmup_epochs:g}, not a whole number: pl_bolts compares "
         f"the epoch with it exactly, so the warmup never hands over and overshoots the base LR; use "
-        f"int(0.25 * num_epochs) = {int(0.25 * num_epochs)}"
+        f"int({WARMUP_FRACTION} * num_epochs) = {int(WARMUP_FRACTION * num_epochs)}"
     )
 
 

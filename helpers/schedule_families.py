@@ -32,6 +32,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, SequentialLR, 
 
 from helpers.data import STEPS_PER_EPOCH
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr, warmup_cosine_values
+from helpers.settings import BASE_LR, COURSE_EPOCHS
 from helpers.validate import is_int, is_number
 
 # key -> label shown in the widget's dropdown
@@ -55,11 +56,11 @@ class ScheduleConfig:
     """
 
     family: str = "linear_warmup_cosine"
-    base_lr: float = 0.1
+    base_lr: float = BASE_LR
     warmup_epochs: int = 10
     warmup_start_lr: float = 0.0
     eta_min: float = 0.0
-    total_epochs: int = 100
+    total_epochs: int = COURSE_EPOCHS
     interval: str = "epoch"
     steps_per_epoch: int = STEPS_PER_EPOCH
     step_size: int = 30

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from helpers.learner_code import MissingReturn, describe, describe_factor, is_none_arithmetic
+from helpers.settings import BASE_LR
 
 INTERVALS = ("epoch", "step")
 
@@ -61,7 +62,7 @@ def record_lr(
     *,
     steps_per_epoch: int = 1,
     interval: str = "epoch",
-    base_lr: float = 0.1,
+    base_lr: float = BASE_LR,
 ) -> LRCurve:
     """Run ``scheduler_factory(optimizer)`` for ``epochs`` and record the LR at every step.
 
@@ -84,7 +85,7 @@ def record_lr(
     optimizer = torch.optim.SGD([weight], lr=base_lr)
     try:
         scheduler = scheduler_factory(optimizer)
-    except TypeError as error:  # issue 15: a forgotten return in learner code, named in one line
+    except TypeError as error:  # a forgotten return in learner code, named in one line
         if is_none_arithmetic(error):
             raise MissingReturn(describe_factor(scheduler_factory), "a number") from error
         raise

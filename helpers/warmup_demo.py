@@ -20,9 +20,10 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
-from helpers.data import CourseDataModule, CourseSplits
+from helpers.data import BATCH_SIZE, CourseDataModule, CourseSplits
 from helpers.models import PyTorchMLP
 from helpers.plots import finish_figure
+from helpers.settings import COURSE_SEED
 from helpers.validate import is_number, require_whole
 
 OPTIMIZERS = ("adam", "sgd")
@@ -137,9 +138,9 @@ def train_steps(
     warmup_epochs: int,
     *,
     epochs: int = 8,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     optimizer: str = "adam",
-    seed: int = 123,
+    seed: int = COURSE_SEED,
     label: str | None = None,
 ) -> StepRun:
     """Train the course MLP for ``epochs`` and record the loss of every step.
@@ -191,9 +192,9 @@ def compare_warmup(
     warmup_epochs: int,
     *,
     epochs: int = 8,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     optimizer: str = "adam",
-    seed: int = 123,
+    seed: int = COURSE_SEED,
 ) -> WarmupComparison:
     """Train twice with identical seed, weights and batch order: at full ``base_lr`` and with warmup."""
     require_whole("warmup_epochs", warmup_epochs, 1)
@@ -227,7 +228,7 @@ def compare_over_seeds(
     seeds: tuple[int, ...],
     *,
     epochs: int = 8,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     optimizer: str = "adam",
 ) -> list[SeedResult]:
     """Repeat :func:`compare_warmup` for several seeds, so a claim rests on more than one lucky start."""

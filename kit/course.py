@@ -8,6 +8,9 @@ from pathlib import Path
 
 import helpers
 
+SOLUTIONS_DIR = "solutions"  # executed notebooks with outputs: the source of everything else
+STARTERS_DIR = "notebooks"  # generated from the solutions by `kit assign`
+
 ENV_VAR = "KIT_COURSE"
 
 
@@ -19,11 +22,11 @@ class Course:
 
     @property
     def solutions(self) -> Path:
-        return self.root / "solutions"
+        return self.root / SOLUTIONS_DIR
 
     @property
     def starters(self) -> Path:
-        return self.root / "notebooks"
+        return self.root / STARTERS_DIR
 
     @property
     def readme(self) -> Path:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from helpers.cloud import REF, REPO_URL  # the one repository setting lives beside the code that clones it
-from kit.course import course
+from kit.course import SOLUTIONS_DIR, STARTERS_DIR, course
 
 if TYPE_CHECKING:  # nbformat is imported only where notebooks are edited
     from nbformat import NotebookNode
@@ -144,7 +144,7 @@ def readme_block(at: Published | None = None) -> str:
 def repo_path_of(notebook: Path) -> str:
     """``notebooks/<name>.ipynb`` or ``solutions/<name>.ipynb``: the path the badges link to
     (the folder name decides, so a copy in another ``solutions/`` folder links like the original)."""
-    if notebook.parent.name not in ("notebooks", "solutions") or notebook.suffix != ".ipynb":
+    if notebook.parent.name not in (STARTERS_DIR, SOLUTIONS_DIR) or notebook.suffix != ".ipynb":
         raise ValueError(f"{notebook}: expected a .ipynb file inside a notebooks/ or solutions/ folder")
     return f"{notebook.parent.name}/{notebook.name}"
 

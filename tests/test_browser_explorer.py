@@ -75,7 +75,7 @@ def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     return shared_lab(request, tmp_path_factory)
 
 
-def _check_view(page, explorer, mode: str, view: View, measured: dict) -> None:  # type: ignore[no-untyped-def]
+def _check_view(page, explorer, mode: str, view: View, measured: dict) -> None:
     where = f"{mode}, {view.name}"
     explorer.scroll_into_view_if_needed()
     problems = clipping(explorer)
@@ -110,11 +110,11 @@ def _check_view(page, explorer, mode: str, view: View, measured: dict) -> None: 
     screenshot(explorer, f"browser_explorer_{mode}_{view.name}")
 
 
-def _message(explorer) -> str:  # type: ignore[no-untyped-def]
+def _message(explorer) -> str:
     return explorer.locator(".lr-explorer-message").inner_text().strip()
 
 
-def _wait_new_plot(page, explorer, old: str) -> str:  # type: ignore[no-untyped-def]
+def _wait_new_plot(page, explorer, old: str) -> str:
     img = explorer.locator(".kit-plot img.kit-plot-wide")
     page.wait_for_function(
         "([el, old]) => { const img = el.querySelector('.kit-plot img.kit-plot-wide');"

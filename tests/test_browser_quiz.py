@@ -96,7 +96,7 @@ def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     return shared_lab(request, tmp_path_factory)
 
 
-def _answer(page, quiz) -> None:  # type: ignore[no-untyped-def]
+def _answer(page, quiz) -> None:
     """q1 answered right, q2 wrong, q3 checked without an answer (the letters from the quiz file)."""
     data = load_quiz(DEFAULT_QUIZ)
     for qid, (status, symbol) in VERDICTS.items():
@@ -111,7 +111,7 @@ def _answer(page, quiz) -> None:  # type: ignore[no-untyped-def]
         box.locator(".widget-html", has_text=symbol).last.wait_for()
 
 
-def _check_view(page, view: View, measured: dict) -> None:  # type: ignore[no-untyped-def]
+def _check_view(page, view: View, measured: dict) -> None:
     show_view(page, view)
     counts = _check_layout(page.evaluate(_MEASURE), view.width)
     assert counts["options"] == 9 * 4 + 4  # the warmup quiz's 9 choice questions, and the long one

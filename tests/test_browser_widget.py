@@ -45,7 +45,7 @@ def test_slider_move_redraws_the_plot_in_jupyterlab(lab: SharedLab) -> None:
         _drive_the_widget(page)
 
 
-def _drive_the_widget(page) -> None:  # type: ignore[no-untyped-def]
+def _drive_the_widget(page) -> None:
     explorer = page.locator(".jp-OutputArea .lr-explorer")
     image = page.locator(IMAGE_SELECTOR)
     readout = page.locator(READOUT_SELECTOR)

@@ -7,15 +7,15 @@ from typing import Any
 import pandas as pd
 import pytest
 import torch
+from solution_cells import run_cells
 
 from helpers.checks.adamw import (
     PROBE_WEIGHT_DECAY,
     check_optimizer,
     check_weight_decay_choice,
-    evaluate_optimizer,
-    evaluate_weight_decay_choice,
     example_sweep_table,
 )
+from helpers.settings import COURSE_EPOCHS
 from helpers.training import QUICK_EPOCHS_ENV, ClassifierModule
 
 
@@ -70,8 +70,18 @@ def _failed_hint(report, fragment: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def test_the_solution_notebooks_answers_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    """The solution's own blanks, run from its cells, pass the notebook's check calls."""
+    namespace = run_cells("02_adamw_weight_decay.ipynb", "ex2-imports", "ex2-blank-optimizer", "ex2-blank-choice",
+                          num_epochs=COURSE_EPOCHS, sweep_table=example_sweep_table())
+    namespace["check_optimizer"](namespace["LightningModel"], weight_decay=0.1, num_epochs=COURSE_EPOCHS)
+    namespace["check_weight_decay_choice"](namespace["choose_weight_decay"])
+    out = capsys.readouterr().out
+    assert out.count("— well done") == 2 and "✗" not in out, out
+
+
 def test_correct_solution_passes_every_criterion() -> None:
-    report = evaluate_optimizer(Solution, weight_decay=0.1, num_epochs=100)
+    report = check_optimizer.evaluate(Solution, weight_decay=0.1, num_epochs=100)
     assert report.passed, report.text()
     assert all(c.passed for c in report.criteria)
     assert len(report.criteria) == 6
@@ -81,13 +91,13 @@ def test_correct_solution_passes_every_criterion() -> None:
 def test_adam_with_weight_decay_is_named_as_the_common_mistake() -> None:
     model = _variant(lambda self: torch.optim.Adam(self.parameters(), lr=self.learning_rate,
                                                    weight_decay=self.weight_decay))
-    hint = _failed_hint(evaluate_optimizer(model), "common mistake")
+    hint = _failed_hint(check_optimizer.evaluate(model), "common mistake")
     assert "torch.optim.AdamW" in hint and "L2" in hint
 
 
 def test_untouched_template_adam_is_reported() -> None:
     model = _variant(lambda self: torch.optim.Adam(self.parameters(), lr=self.learning_rate))
-    report = evaluate_optimizer(model)
+    report = check_optimizer.evaluate(model)
     assert "still the template's torch.optim.Adam" in _lines(report)["optimizer is AdamW (decoupled weight decay)"].hint
     # Adam without weight_decay also ignores self.weight_decay
     assert "weight_decay is the one you pass, not AdamW's default 0.01" in [c.name for c in report.failed()]
@@ -96,7 +106,7 @@ def test_untouched_template_adam_is_reported() -> None:
 def test_other_optimizer_is_named() -> None:
     model = _variant(lambda self: torch.optim.SGD(self.parameters(), lr=self.learning_rate,
                                                   weight_decay=self.weight_decay))
-    _failed_hint(evaluate_optimizer(model), "found torch.optim.SGD")
+    _failed_hint(check_optimizer.evaluate(model), "found torch.optim.SGD")
 
 
 def test_adam_with_decoupled_flag_counts_as_adamw() -> None:
@@ -105,28 +115,28 @@ def test_adam_with_decoupled_flag_counts_as_adamw() -> None:
             self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay, decoupled_weight_decay=True
         )
     )
-    assert evaluate_optimizer(model).passed
+    assert check_optimizer.evaluate(model).passed
 
 
 def test_weight_decay_left_at_adamw_default_is_caught() -> None:
     model = _variant(lambda self: torch.optim.AdamW(self.parameters(), lr=self.learning_rate))
-    hint = _failed_hint(evaluate_optimizer(model), "AdamW's default")
+    hint = _failed_hint(check_optimizer.evaluate(model), "AdamW's default")
     assert f"weight_decay={PROBE_WEIGHT_DECAY}" in hint and "self.weight_decay" in hint
 
 
 def test_weight_decay_hard_coded_to_another_value_is_caught() -> None:
     model = _variant(lambda self: torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=0.2))
-    _failed_hint(evaluate_optimizer(model), "weight_decay 0.2")
+    _failed_hint(check_optimizer.evaluate(model), "weight_decay 0.2")
 
 
 def test_hard_coded_learning_rate_is_caught() -> None:
     model = _variant(lambda self: torch.optim.AdamW(self.parameters(), lr=0.001, weight_decay=self.weight_decay))
-    hint = _failed_hint(evaluate_optimizer(model), "hard-coded lr")
+    hint = _failed_hint(check_optimizer.evaluate(model), "hard-coded lr")
     assert "lr=0.001" in hint and "self.learning_rate is 0.005" in hint
 
 
 def test_changed_template_learning_rate_is_caught() -> None:
-    _failed_hint(evaluate_optimizer(_variant(learning_rate=0.001)), "keep the template's 0.005")
+    _failed_hint(check_optimizer.evaluate(_variant(learning_rate=0.001)), "keep the template's 0.005")
 
 
 @pytest.mark.parametrize(
@@ -162,7 +172,7 @@ def test_changed_template_learning_rate_is_caught() -> None:
 )
 def test_scheduler_changes_are_caught(configure, fragment: str) -> None:
     model = type("LightningModel", (Solution,), {"configure_optimizers": configure})
-    _failed_hint(evaluate_optimizer(model), fragment)
+    _failed_hint(check_optimizer.evaluate(model), fragment)
 
 
 def test_tuple_of_lists_with_the_right_scheduler_passes() -> None:
@@ -170,15 +180,15 @@ def test_tuple_of_lists_with_the_right_scheduler_passes() -> None:
         optimizer = self.make_optimizer()
         return [optimizer], [torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.num_epochs)]
 
-    assert evaluate_optimizer(type("LightningModel", (Solution,), {"configure_optimizers": configure})).passed
+    assert check_optimizer.evaluate(type("LightningModel", (Solution,), {"configure_optimizers": configure})).passed
 
 
 def test_cut_epochs_are_caught_and_skipped_in_quick_mode(monkeypatch: pytest.MonkeyPatch) -> None:
     short = _variant(num_epochs=20)
-    _failed_hint(evaluate_optimizer(short), "the model's num_epochs is 20")
-    _failed_hint(evaluate_optimizer(Solution, num_epochs=30), "num_epochs is 30")
+    _failed_hint(check_optimizer.evaluate(short), "the model's num_epochs is 20")
+    _failed_hint(check_optimizer.evaluate(Solution, num_epochs=30), "num_epochs is 30")
     monkeypatch.setenv(QUICK_EPOCHS_ENV, "3")
-    report = evaluate_optimizer(short)
+    report = check_optimizer.evaluate(short)
     assert report.passed
     skipped = [c for c in report.criteria if c.passed is None]
     assert len(skipped) == 1 and "quick mode" in skipped[0].line()
@@ -186,7 +196,7 @@ def test_cut_epochs_are_caught_and_skipped_in_quick_mode(monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize(("value", "fragment"), [(0.0, "nothing decays"), (50.0, "absurd")])
 def test_weight_decay_value_out_of_range(value: float, fragment: str) -> None:
-    _failed_hint(evaluate_optimizer(Solution, weight_decay=value), fragment)
+    _failed_hint(check_optimizer.evaluate(Solution, weight_decay=value), fragment)
 
 
 def test_unfilled_blank_is_reported_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,7 +204,7 @@ def test_unfilled_blank_is_reported_not_raised(capsys: pytest.CaptureFixture[str
         raise NotImplementedError("use torch.optim.AdamW with lr=self.learning_rate")
 
     model = _variant(blank)
-    report = evaluate_optimizer(model)
+    report = check_optimizer.evaluate(model)
     assert [c.line() for c in report.criteria] == [
         (f"✗ the blank in {model.__name__}.configure_optimizers is filled in — not yet: use torch.optim.AdamW with "
             f"lr=self.learning_rate")
@@ -208,17 +218,17 @@ def test_constructor_without_weight_decay_is_reported() -> None:
         def configure_optimizers(self):
             return torch.optim.AdamW(self.parameters())
 
-    report = evaluate_optimizer(NoArgument)
+    report = check_optimizer.evaluate(NoArgument)
     assert not report.passed and "takes weight_decay" in report.hints()[0]
 
 
 def test_misuse_raises_with_what_to_pass() -> None:
     with pytest.raises(TypeError, match="pass the class itself"):
-        evaluate_optimizer(Solution(0.1))
+        check_optimizer.evaluate(Solution(0.1))
     with pytest.raises(TypeError, match="weight_decay must be a number"):
-        evaluate_optimizer(Solution, weight_decay="0.1")
+        check_optimizer.evaluate(Solution, weight_decay="0.1")
     with pytest.raises(TypeError, match="num_epochs must be an int"):
-        evaluate_optimizer(Solution, num_epochs=100.0)
+        check_optimizer.evaluate(Solution, num_epochs=100.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -237,7 +247,7 @@ def by_validation(sweep_table: pd.DataFrame) -> float:
 
 
 def test_choice_by_validation_passes(table: pd.DataFrame) -> None:
-    report = evaluate_weight_decay_choice(by_validation, table)
+    report = check_weight_decay_choice.evaluate(by_validation, table)
     assert report.passed and all(c.passed for c in report.criteria[1:]), report.text()
     assert len(report.criteria) == 7
     # a hand-made table has no sweep runs behind it: the notebook skips the weights, the grader fails them
@@ -248,7 +258,7 @@ def test_choice_by_test_accuracy_is_caught(table: pd.DataFrame) -> None:
     def by_test(sweep_table):
         return sweep_table["test_acc"].idxmax()
 
-    report = evaluate_weight_decay_choice(by_test, table)
+    report = check_weight_decay_choice.evaluate(by_test, table)
     hints = report.hints()
     assert len(hints) == 2, report.text()
     assert "best is at [0.1]" in hints[0]
@@ -260,7 +270,7 @@ def test_test_reading_is_caught_even_when_it_agrees_with_validation(table: pd.Da
         ranked = sweep_table.sort_values(["val_acc", "test_acc"], ascending=False)
         return ranked.index[0]
 
-    _failed_hint(evaluate_weight_decay_choice(val_then_test, table), "it reads test metrics")
+    _failed_hint(check_weight_decay_choice.evaluate(val_then_test, table), "it reads test metrics")
 
 
 def test_test_following_without_needing_the_column_is_caught(table: pd.DataFrame) -> None:
@@ -268,39 +278,39 @@ def test_test_following_without_needing_the_column_is_caught(table: pd.DataFrame
         columns = [c for c in sweep_table.columns if c.startswith("test")] or ["val_acc"]
         return sweep_table[columns[0]].idxmax()
 
-    report = evaluate_weight_decay_choice(by_any_test_column, table)
+    report = check_weight_decay_choice.evaluate(by_any_test_column, table)
     assert "follows test accuracy" in report.hints()[-1], report.text()
 
 
 def test_choice_by_training_accuracy_is_caught(table: pd.DataFrame) -> None:
-    report = evaluate_weight_decay_choice(lambda t: t["train_acc"].idxmax(), table)
+    report = check_weight_decay_choice.evaluate(lambda t: t["train_acc"].idxmax(), table)
     assert "follows training accuracy" in report.hints()[-1]
 
 
 def test_typed_in_number_is_caught_even_when_right(table: pd.DataFrame) -> None:
-    _failed_hint(evaluate_weight_decay_choice(lambda t: 0.1, table), "instead of typing a number")
+    _failed_hint(check_weight_decay_choice.evaluate(lambda t: 0.1, table), "instead of typing a number")
 
 
 def test_default_left_in_place_is_named(table: pd.DataFrame) -> None:
-    report = evaluate_weight_decay_choice(0.01, table)
+    report = check_weight_decay_choice.evaluate(0.01, table)
     assert "AdamW's default" in report.hints()[0]
 
 
 def test_number_choice_is_judged_against_the_table(table: pd.DataFrame) -> None:
-    assert evaluate_weight_decay_choice(0.1, table).passed
-    report = evaluate_weight_decay_choice(0.3, table)
+    assert check_weight_decay_choice.evaluate(0.1, table).passed
+    report = check_weight_decay_choice.evaluate(0.3, table)
     assert "this is the best test accuracy" in report.hints()[-1]
 
 
 def test_choice_outside_the_sweep_is_caught(table: pd.DataFrame) -> None:
-    _failed_hint(evaluate_weight_decay_choice(lambda t: 0.2, table), "return one of")
+    _failed_hint(check_weight_decay_choice.evaluate(lambda t: 0.2, table), "return one of")
 
 
 def test_unfilled_choice_blank_is_reported(table: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
     def choose_weight_decay(sweep_table):
         raise NotImplementedError("pick the weight decay with the best validation accuracy")
 
-    report = evaluate_weight_decay_choice(choose_weight_decay, table)
+    report = check_weight_decay_choice.evaluate(choose_weight_decay, table)
     assert [c.line() for c in report.criteria] == [
         ("✗ the blank in choose_weight_decay is filled in — not yet: pick the weight decay with the best validation "
             "accuracy")
@@ -310,18 +320,18 @@ def test_unfilled_choice_blank_is_reported(table: pd.DataFrame, capsys: pytest.C
 
 
 def test_crashing_choice_is_reported(table: pd.DataFrame) -> None:
-    report = evaluate_weight_decay_choice(lambda t: t["validation"].idxmax(), table)
+    report = check_weight_decay_choice.evaluate(lambda t: t["validation"].idxmax(), table)
     assert not report.passed and "KeyError" in report.hints()[0]
 
 
 def test_sweep_too_small_narrow_or_short(table: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
-    _failed_hint(evaluate_weight_decay_choice(by_validation, table.iloc[1:4]), "only 3 values")
+    _failed_hint(check_weight_decay_choice.evaluate(by_validation, table.iloc[1:4]), "only 3 values")
     narrow = table.rename(index={0.01: 0.02})
-    _failed_hint(evaluate_weight_decay_choice(by_validation, narrow), "include 0.01 and 1")
+    _failed_hint(check_weight_decay_choice.evaluate(by_validation, narrow), "include 0.01 and 1")
     short = table.assign(epochs=[100, 100, 20, 100, 100])
-    _failed_hint(evaluate_weight_decay_choice(by_validation, short), "{0.1: 20}")
+    _failed_hint(check_weight_decay_choice.evaluate(by_validation, short), "{0.1: 20}")
     monkeypatch.setenv(QUICK_EPOCHS_ENV, "2")
-    assert evaluate_weight_decay_choice(by_validation, short).passed
+    assert check_weight_decay_choice.evaluate(by_validation, short).passed
 
 
 def test_learner_table_is_never_modified(table: pd.DataFrame) -> None:
@@ -331,25 +341,25 @@ def test_learner_table_is_never_modified(table: pd.DataFrame) -> None:
         sweep_table["val_acc"] = 0.0
         return 0.1
 
-    evaluate_weight_decay_choice(mutating, table)
+    check_weight_decay_choice.evaluate(mutating, table)
     pd.testing.assert_frame_equal(table, before)
 
 
 def test_without_a_table_the_function_is_judged_on_the_example() -> None:
-    report = evaluate_weight_decay_choice(by_validation)
+    report = check_weight_decay_choice.evaluate(by_validation)
     assert report.title == "Checking by_validation on an example sweep table"
     assert report.passed and len(report.criteria) == 4, report.text()
-    test_report = evaluate_weight_decay_choice(lambda t: t["test_acc"].idxmax())
+    test_report = check_weight_decay_choice.evaluate(lambda t: t["test_acc"].idxmax())
     assert "the best is at [0.1]" in test_report.hints()[0]
     assert "reads test metrics" in test_report.hints()[1]
     with pytest.raises(TypeError, match="pass the sweep table too"):
-        evaluate_weight_decay_choice(0.1)
+        check_weight_decay_choice.evaluate(0.1)
 
 
 def test_choice_misuse_raises(table: pd.DataFrame) -> None:
     with pytest.raises(TypeError, match="pandas DataFrame"):
-        evaluate_weight_decay_choice(by_validation, table.to_dict())
+        check_weight_decay_choice.evaluate(by_validation, table.to_dict())
     with pytest.raises(ValueError, match="'val_acc' column"):
-        evaluate_weight_decay_choice(by_validation, table.drop(columns="val_acc"))
+        check_weight_decay_choice.evaluate(by_validation, table.drop(columns="val_acc"))
     with pytest.raises(TypeError, match="choose_weight_decay"):
-        evaluate_weight_decay_choice("0.1", table)
+        check_weight_decay_choice.evaluate("0.1", table)

@@ -95,7 +95,7 @@ def test_a_deleted_function_is_an_error_not_a_crash(tmp_path: Path) -> None:
     ids=["missing", "garbled", "foreign", "deep", "oversized", "lost-array", "pickled-array", "garbage-array"],
 )
 def test_bad_evidence_fails_with_a_specific_message(tmp_path: Path, mangle,
-                                                    expected) -> None:  # type: ignore[no-untyped-def]
+                                                    expected) -> None:
     files = mangle(_record(tmp_path, {**_namespace(GOOD), "num_epochs": 100}, CALL))
     try:
         verdict = V.judge_evidence(_check(CALL), ["check_warmup_schedule"], files, JudgeContext(grader=True))
@@ -215,3 +215,27 @@ def test_training_is_judged_on_the_saved_weights(tmp_path: Path, monkeypatch: py
     # In the notebook the judge gets the collector's data as it is (weights still wrapped in Tensors).
     learner = {c.name: c for c in judge_training_result(data, JudgeContext()).criteria}
     assert learner["test accuracy ≥ 0.6"].passed is True, learner["test accuracy ≥ 0.6"].hint
+
+
+def test_every_solution_check_cell_calls_registered_check_objects() -> None:
+    """Registration is by object: the name a solution's check cell calls is, in the notebook's own
+    namespace after its imports, the very object the grader judges with."""
+    import importlib
+
+    from helpers.checks.check import Check
+    from helpers.checks.registry import CHECKS, JUDGED
+    from helpers.quiz import check_answers as learner_quiz_check
+    from kit.grade.registry import load_exercise
+    from kit.grade.verdicts import judged_calls
+
+    assert len(JUDGED) == len(CHECKS) and all(isinstance(check, Check) for check in CHECKS)
+    for path in sorted(Path("solutions").glob("*.ipynb")):
+        exercise = load_exercise(path)
+        for cell in exercise.checks:
+            names = judged_calls(cell)
+            assert names, f"{path.name}:{cell.id} is not judged from evidence"
+            for name in names:
+                check = JUDGED[name]
+                module = importlib.import_module(check.collect.__module__)
+                imported = getattr(module, name, learner_quiz_check)
+                assert imported is check or (name == "check_answers" and imported is learner_quiz_check)

@@ -10,15 +10,16 @@ import pandas as pd
 import pytest
 import torch
 from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
+from solution_cells import run_cells
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LinearLR, SequentialLR
 
 import helpers  # noqa: F401 - before pl_bolts, so its "under review" warnings stay quiet
 from helpers.checks.report import CheckReport
 from helpers.checks.warmup_cosine import (
-    evaluate_configure_optimizers,
-    evaluate_native_schedule,
-    evaluate_training_result,
-    evaluate_warmup_schedule,
+    check_configure_optimizers,
+    check_native_schedule,
+    check_training_result,
+    check_warmup_schedule,
 )
 from helpers.schedules import warmup_cosine_lr
 from helpers.training import QUICK_EPOCHS_ENV, ClassifierModule, RunResult
@@ -28,16 +29,10 @@ def bolts(optimizer, warmup, total, **kwargs):
     return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=warmup, max_epochs=total, **kwargs)
 
 
-def good(optimizer, num_epochs):
-    return bolts(optimizer, int(0.25 * num_epochs), num_epochs, warmup_start_lr=0.0)
-
-
-def lambda_native(optimizer, num_epochs):
-    w = int(0.25 * num_epochs)
-    return LambdaLR(
-        optimizer,
-        lambda e: e / (w - 1) if e < w else 0.5 * (1 + math.cos(math.pi * (e - w) / (num_epochs - w))),
-    )
+# The solution notebook's own answers to the two scheduler blanks.
+_SOLUTION = run_cells("01_warmup_cosine.ipynb", "ex1-imports", "ex1-blank-scheduler", "ex1-blank-native")
+good = _SOLUTION["make_warmup_scheduler"]
+lambda_native = _SOLUTION["make_native_scheduler"]
 
 
 def line(report: CheckReport, name_part: str):
@@ -59,7 +54,7 @@ def failed_with(report: CheckReport, name_part: str, hint_part: str) -> None:
 @pytest.mark.parametrize("factory", [good, lambda_native], ids=["pl_bolts", "LambdaLR"])
 @pytest.mark.parametrize("num_epochs", [100, 50, 8])
 def test_right_schedules_pass(factory, num_epochs):
-    report = evaluate_warmup_schedule(factory, num_epochs=num_epochs)
+    report = check_warmup_schedule.evaluate(factory, num_epochs=num_epochs)
     assert report.passed and not report.failed(), report.text()
     assert len(report.criteria) == 10
     assert "well done" in report.text()
@@ -69,59 +64,59 @@ def test_unfilled_blank_is_reported_not_raised():
     def blank(optimizer, num_epochs):
         raise NotImplementedError("build LinearWarmupCosineAnnealingLR")
 
-    report = evaluate_warmup_schedule(blank)
+    report = check_warmup_schedule.evaluate(blank)
     failed_with(report, "builds a scheduler", "blank not filled yet: build LinearWarmupCosineAnnealingLR")
 
 
 def test_returning_nothing():
-    report = evaluate_warmup_schedule(lambda optimizer, n: None)
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: None)
     failed_with(report, "builds a scheduler", "return scheduler")
 
 
 def test_scheduler_on_another_optimizer():
     other = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    report = evaluate_warmup_schedule(lambda optimizer, n: good(other, n))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: good(other, n))
     failed_with(report, "builds a scheduler", "built on the optimizer it was given")
 
 
 def test_lr_stuck_at_zero():
-    report = evaluate_warmup_schedule(lambda optimizer, n: LambdaLR(optimizer, lambda e: 0.0))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: LambdaLR(optimizer, lambda e: 0.0))
     failed_with(report, "LR leaves 0", "never leaves warmup_start_lr")
 
 
 def test_pl_bolts_zero_warmup_freezes_lr():
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, 0, n))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, 0, n))
     failed_with(report, "LR leaves 0", "warmup_epochs=0 with warmup_start_lr=0 freezes the LR at 0")
 
 
 def test_first_blank_skipped_plain_cosine():
-    report = evaluate_warmup_schedule(lambda optimizer, n: CosineAnnealingLR(optimizer, T_max=n))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: CosineAnnealingLR(optimizer, T_max=n))
     failed_with(report, "warmup starts at LR 0", "plain CosineAnnealingLR")
 
 
 def test_no_warmup_start_at_base():
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, 25, n, warmup_start_lr=0.1))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, 25, n, warmup_start_lr=0.1))
     failed_with(report, "warmup starts at LR 0", "no warmup: epoch 0 already runs at the base LR")
 
 
 def test_warmup_not_from_zero():
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, 25, n, warmup_start_lr=0.01))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, 25, n, warmup_start_lr=0.01))
     failed_with(report, "warmup starts at LR 0", "warmup_start_lr=0.0")
 
 
 def test_warmup_longer_than_training():
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, 150, 200))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, 150, 200))
     failed_with(report, "warmup ends", "warmup longer than training")
     assert "warmup_epochs=150" in line(report, "warmup ends").hint
 
 
 def test_warmup_as_long_as_training():
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, n, n))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, n, n))
     failed_with(report, "warmup ends", "warmup longer than training")
 
 
 def test_warmup_too_short():
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, 10, n))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, 10, n))
     failed_with(report, "warmup ends", "warmup_epochs=int(0.25 * num_epochs) = 25")
 
 
@@ -133,12 +128,13 @@ def test_warmup_not_linear():
             lambda e: (e / (w - 1)) ** 2 if e < w else 0.5 * (1 + math.cos(math.pi * (e - w) / (n - w))),
         )
 
-    report = evaluate_warmup_schedule(quadratic)
+    report = check_warmup_schedule.evaluate(quadratic)
     failed_with(report, "rises linearly", "same amount every warmup epoch")
 
 
 def test_peak_below_base_lr():
-    report = evaluate_warmup_schedule(lambda optimizer, n: LambdaLR(optimizer, lambda e: 0.5 * lambda_factor(e, n)))
+    report = check_warmup_schedule.evaluate(
+        lambda optimizer, n: LambdaLR(optimizer, lambda e: 0.5 * lambda_factor(e, n)))
     failed_with(report, "peak LR equals", "only reaches 0.05")
 
 
@@ -151,37 +147,37 @@ def lambda_factor(epoch: int, num_epochs: int) -> float:
 )
 def test_non_whole_float_warmup_overshoots(num_epochs, warmup):
     assert not float(warmup).is_integer()
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, warmup, n), num_epochs=num_epochs)
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, warmup, n), num_epochs=num_epochs)
     failed_with(report, "peak LR equals", "is not a whole number")
     assert "overshoots" in line(report, "peak LR equals").hint
 
 
 def test_decay_does_not_reach_zero():
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, int(0.25 * n), 2 * n))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, int(0.25 * n), 2 * n))
     failed_with(report, "reaches ≈0", "max_epochs=200")
 
 
 @pytest.mark.parametrize("num_epochs, hard_coded", [(100, 30), (50, 40)])
 def test_training_past_max_epochs_rises_again(num_epochs, hard_coded):
     factory = lambda optimizer, n: bolts(optimizer, int(0.25 * hard_coded), hard_coded)  # noqa: E731
-    report = evaluate_warmup_schedule(factory, num_epochs=num_epochs)
+    report = check_warmup_schedule.evaluate(factory, num_epochs=num_epochs)
     failed_with(report, "never rises again", f"max_epochs={hard_coded}")
 
 
 def test_max_epochs_equal_warmup_explained_not_raised():
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, 25, 25))
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, 25, 25))
     failed_with(report, "builds a scheduler", "max_epochs equals warmup_epochs (25)")
     assert "ZeroDivisionError" in line(report, "builds a scheduler").hint
 
 
 def test_lengths_hard_coded_for_100_epochs():
-    report = evaluate_warmup_schedule(lambda optimizer, n: bolts(optimizer, 25, 100), num_epochs=100)
+    report = check_warmup_schedule.evaluate(lambda optimizer, n: bolts(optimizer, 25, 100), num_epochs=100)
     assert [c.name for c in report.failed()] == ["lengths follow num_epochs"]
     assert "num_epochs argument" in report.failed()[0].hint
 
 
 def test_too_few_epochs_is_not_judged():
-    report = evaluate_warmup_schedule(good, num_epochs=3)
+    report = check_warmup_schedule.evaluate(good, num_epochs=3)
     assert line(report, "shape").passed is None
     assert "not checked" in report.text()
 
@@ -199,7 +195,7 @@ def test_too_few_epochs_is_not_judged():
 )
 def test_misuse_raises(args, error, message):
     with pytest.raises(error, match=message):
-        evaluate_warmup_schedule(*args)
+        check_warmup_schedule.evaluate(*args)
 
 
 def test_check_prints_the_report(capsys):
@@ -242,13 +238,13 @@ PER_STEP = module_class(lambda self, opt: as_dict(good(opt, self.trainer.estimat
     ids=["per-epoch class", "per-epoch instance", "per-step class"],
 )
 def test_right_configure_optimizers_pass(model):
-    report = evaluate_configure_optimizers(model)
+    report = check_configure_optimizers.evaluate(model)
     assert report.passed and not report.failed(), report.text()
     assert line(report, "follows self.num_epochs").passed
 
 
 def test_num_epochs_argument_builds_that_length():
-    report = evaluate_configure_optimizers(PER_EPOCH, num_epochs=60)
+    report = check_configure_optimizers.evaluate(PER_EPOCH, num_epochs=60)
     assert "steps through 60 epochs" in report.text()
 
 
@@ -256,68 +252,68 @@ def test_configure_optimizers_blank_unfilled():
     def blank(self, optimizer):
         raise NotImplementedError("return the optimizer and the scheduler dict")
 
-    report = evaluate_configure_optimizers(module_class(blank))
+    report = check_configure_optimizers.evaluate(module_class(blank))
     failed_with(report, "configure_optimizers runs", "blank not filled yet: return the optimizer")
 
 
 def test_only_an_optimizer():
-    report = evaluate_configure_optimizers(module_class(lambda self, opt: opt))
+    report = check_configure_optimizers.evaluate(module_class(lambda self, opt: opt))
     failed_with(report, "optimizer and a scheduler", "only an optimizer")
 
 
 def test_dict_without_scheduler():
-    report = evaluate_configure_optimizers(module_class(lambda self, opt: {"optimizer": opt}))
+    report = check_configure_optimizers.evaluate(module_class(lambda self, opt: {"optimizer": opt}))
     failed_with(report, "optimizer and a scheduler", "no 'lr_scheduler'")
 
 
 def test_bare_scheduler_instead_of_dict():
     model = module_class(lambda self, opt: {"optimizer": opt, "lr_scheduler": good(opt, self.num_epochs)})
-    failed_with(evaluate_configure_optimizers(model), "scheduler dict", "bare scheduler")
+    failed_with(check_configure_optimizers.evaluate(model), "scheduler dict", "bare scheduler")
 
 
 def test_lists_form_instead_of_dict():
     model = module_class(lambda self, opt: ([opt], [good(opt, self.num_epochs)]))
-    failed_with(evaluate_configure_optimizers(model), "scheduler dict", "hides the interval")
+    failed_with(check_configure_optimizers.evaluate(model), "scheduler dict", "hides the interval")
 
 
 def test_scheduler_dict_without_scheduler_key():
     model = module_class(lambda self, opt: {"optimizer": opt, "lr_scheduler": {"interval": "epoch"}})
-    failed_with(evaluate_configure_optimizers(model), "scheduler dict", "key 'scheduler'")
+    failed_with(check_configure_optimizers.evaluate(model), "scheduler dict", "key 'scheduler'")
 
 
 def test_wrong_interval_name():
     model = module_class(lambda self, opt: as_dict(good(opt, self.num_epochs), interval="epochs"))
-    failed_with(evaluate_configure_optimizers(model), "interval is", "interval='epochs'")
+    failed_with(check_configure_optimizers.evaluate(model), "interval is", "interval='epochs'")
 
 
 def test_frequency_not_one():
     model = module_class(lambda self, opt: as_dict(good(opt, self.num_epochs), frequency=2))
-    failed_with(evaluate_configure_optimizers(model), "frequency", "every 2 intervals")
+    failed_with(check_configure_optimizers.evaluate(model), "frequency", "every 2 intervals")
 
 
 def test_per_step_interval_with_epoch_lengths():
     model = module_class(lambda self, opt: as_dict(good(opt, self.num_epochs), interval="step"))
-    report = evaluate_configure_optimizers(model)
+    report = check_configure_optimizers.evaluate(model)
     failed_with(report, "lengths match the interval", "lengths count epochs")
 
 
 def test_per_epoch_interval_with_step_lengths():
     model = module_class(lambda self, opt: as_dict(good(opt, self.trainer.estimated_stepping_batches)))
-    report = evaluate_configure_optimizers(model)
+    report = check_configure_optimizers.evaluate(model)
     failed_with(report, "lengths match the interval", "counts optimizer steps")
 
 
 @pytest.mark.parametrize("num_epochs, hard_coded", [(50, 30), (50, 40), (100, 30)])
 def test_max_epochs_hard_coded_shorter_than_training(num_epochs, hard_coded):
     model = module_class(lambda self, opt: as_dict(bolts(opt, int(0.25 * self.num_epochs), hard_coded)))
-    report = evaluate_configure_optimizers(model(num_epochs=num_epochs))
+    report = check_configure_optimizers.evaluate(model(num_epochs=num_epochs))
     failed_with(report, "never rises again", f"max_epochs={hard_coded}")
     assert "self.num_epochs" in line(report, "never rises again").hint
 
 
 def test_max_epochs_hard_coded_to_the_training_length():
     model = module_class(lambda self, opt: as_dict(bolts(opt, 25, 100)))
-    report = evaluate_configure_optimizers(model(num_epochs=100))
+    report = check_configure_optimizers.evaluate(model(num_epochs=100))
     assert [c.name for c in report.failed()] == ["max_epochs follows self.num_epochs"]
 
 
@@ -326,7 +322,8 @@ def test_optimizer_ignores_learning_rate():
         optimizer = torch.optim.SGD(self.parameters(), lr=0.05)
         return as_dict(good(optimizer, self.num_epochs))
 
-    failed_with(evaluate_configure_optimizers(module_class(config)), "self.learning_rate", "lr=self.learning_rate")
+    failed_with(check_configure_optimizers.evaluate(module_class(config)), "self.learning_rate",
+                "lr=self.learning_rate")
 
 
 def test_scheduler_on_other_optimizer():
@@ -334,17 +331,18 @@ def test_scheduler_on_other_optimizer():
         other = torch.optim.SGD(self.parameters(), lr=self.learning_rate)
         return as_dict(good(other, self.num_epochs), optimizer=optimizer)
 
-    failed_with(evaluate_configure_optimizers(module_class(config)), "wraps the returned optimizer", "same optimizer")
+    failed_with(check_configure_optimizers.evaluate(module_class(config)), "wraps the returned optimizer",
+                "same optimizer")
 
 
 def test_plain_cosine_in_configure_optimizers():
     model = module_class(lambda self, opt: as_dict(CosineAnnealingLR(opt, T_max=self.num_epochs)))
-    failed_with(evaluate_configure_optimizers(model), "warmup starts at LR 0", "plain CosineAnnealingLR")
+    failed_with(check_configure_optimizers.evaluate(model), "warmup starts at LR 0", "plain CosineAnnealingLR")
 
 
 def test_zero_division_in_configure_optimizers_explained():
     model = module_class(lambda self, opt: as_dict(bolts(opt, 25, 25)))
-    failed_with(evaluate_configure_optimizers(model), "steps through", "ZeroDivisionError")
+    failed_with(check_configure_optimizers.evaluate(model), "steps through", "ZeroDivisionError")
 
 
 def test_check_leaves_the_learner_model_and_rng_alone():
@@ -353,8 +351,8 @@ def test_check_leaves_the_learner_model_and_rng_alone():
     torch.manual_seed(7)
     expected = torch.rand(3)
     torch.manual_seed(7)
-    evaluate_configure_optimizers(PER_EPOCH)
-    evaluate_configure_optimizers(model)
+    check_configure_optimizers.evaluate(PER_EPOCH)
+    check_configure_optimizers.evaluate(model)
     assert torch.equal(torch.rand(3), expected)
     assert model.num_epochs == 50 and model.hparams["num_epochs"] == 50
     with pytest.raises(RuntimeError, match="not attached to a `Trainer`"):  # the stand-in trainer is gone
@@ -367,7 +365,7 @@ def test_check_leaves_the_learner_model_and_rng_alone():
                           ClassifierModule.configure_optimizers])
 def test_configure_optimizers_misuse_raises(bad):
     with pytest.raises(TypeError, match="pass your LightningModule class"):
-        evaluate_configure_optimizers(bad)
+        check_configure_optimizers.evaluate(bad)
 
 
 # --------------------------------------------------------------------------- check_native_schedule
@@ -387,12 +385,12 @@ def sequential(optimizer, num_epochs, total_iters_offset=-1):
 
 @pytest.mark.parametrize("factory", [lambda_native, sequential], ids=["LambdaLR", "SequentialLR"])
 def test_native_equivalents_pass(factory):
-    report = evaluate_native_schedule(factory, num_epochs=100)
+    report = check_native_schedule.evaluate(factory, num_epochs=100)
     assert report.passed and not report.failed(), report.text()
 
 
 def test_native_without_the_w_minus_1_division():
-    report = evaluate_native_schedule(lambda opt, n: sequential(opt, n, total_iters_offset=0))
+    report = check_native_schedule.evaluate(lambda opt, n: sequential(opt, n, total_iters_offset=0))
     failed_with(report, "equals pl_bolts", "W-1 = 24")
 
 
@@ -402,23 +400,23 @@ def test_native_start_factor_too_large():
         first = LinearLR(optimizer, start_factor=1e-3, total_iters=w - 1)
         return SequentialLR(optimizer, [first, CosineAnnealingLR(optimizer, T_max=n - w)], milestones=[w])
 
-    failed_with(evaluate_native_schedule(coarse), "equals pl_bolts", "epoch 0")
+    failed_with(check_native_schedule.evaluate(coarse), "equals pl_bolts", "epoch 0")
 
 
 def test_native_that_is_pl_bolts():
-    failed_with(evaluate_native_schedule(good), "uses torch alone", "pl_bolts")
+    failed_with(check_native_schedule.evaluate(good), "uses torch alone", "pl_bolts")
 
 
 def test_native_blank_unfilled():
     def blank(optimizer, n):
         raise NotImplementedError("compose LinearLR and CosineAnnealingLR")
 
-    failed_with(evaluate_native_schedule(blank), "builds a scheduler", "blank not filled yet")
+    failed_with(check_native_schedule.evaluate(blank), "builds a scheduler", "blank not filled yet")
 
 
 def test_native_misuse_raises():
     with pytest.raises(TypeError, match="pass your function itself"):
-        evaluate_native_schedule(100)
+        check_native_schedule.evaluate(100)
 
 
 # --------------------------------------------------------------------------- check_training_result
@@ -449,7 +447,7 @@ def course_mode(monkeypatch):
 
 
 def test_good_run_passes(tmp_path, course_mode):
-    report = evaluate_training_result(fake_run(tmp_path, warmup_lrs(100)), 100)
+    report = check_training_result.evaluate(fake_run(tmp_path, warmup_lrs(100)), 100)
     assert report.passed and not report.failed(), report.text()
     assert "✓ test accuracy ≥ 0.885" in report.text()
 
@@ -457,23 +455,23 @@ def test_good_run_passes(tmp_path, course_mode):
 def test_per_step_run_passes(tmp_path, course_mode):
     steps = np.array([warmup_cosine_lr(s, base_lr=0.1, warmup_epochs=11250, max_epochs=45000) for s in range(0, 45000,
         450)])
-    report = evaluate_training_result(fake_run(tmp_path, steps), 100)
+    report = check_training_result.evaluate(fake_run(tmp_path, steps), 100)
     assert report.passed and not report.failed(), report.text()
 
 
 def test_accuracy_below_threshold(tmp_path, course_mode):
-    report = evaluate_training_result(fake_run(tmp_path, warmup_lrs(100), test_acc=0.87), 100)
+    report = check_training_result.evaluate(fake_run(tmp_path, warmup_lrs(100), test_acc=0.87), 100)
     failed_with(report, "test accuracy", "0.8700")
 
 
 def test_num_epochs_changed(tmp_path, course_mode):
-    report = evaluate_training_result(fake_run(tmp_path, warmup_lrs(50)), 50)
+    report = check_training_result.evaluate(fake_run(tmp_path, warmup_lrs(50)), 50)
     failed_with(report, "num_epochs is the course's 100", "num_epochs is 50")
 
 
 def test_num_epochs_not_judged_in_quick_mode(tmp_path, monkeypatch):
     monkeypatch.setenv(QUICK_EPOCHS_ENV, "10")
-    report = evaluate_training_result(fake_run(tmp_path, warmup_lrs(10), test_acc=0.5), 10)
+    report = check_training_result.evaluate(fake_run(tmp_path, warmup_lrs(10), test_acc=0.5), 10)
     assert report.passed, report.text()
     assert line(report, "num_epochs is the course's").passed is None
     assert line(report, "test accuracy").passed is None
@@ -481,49 +479,49 @@ def test_num_epochs_not_judged_in_quick_mode(tmp_path, monkeypatch):
 
 
 def test_no_threshold_skips_accuracy(tmp_path, course_mode):
-    report = evaluate_training_result(fake_run(tmp_path, warmup_lrs(100), test_acc=0.5), 100, threshold=None)
+    report = check_training_result.evaluate(fake_run(tmp_path, warmup_lrs(100), test_acc=0.5), 100, threshold=None)
     assert report.passed, report.text()
     assert line(report, "test accuracy").passed is None
 
 
 def test_run_shorter_than_num_epochs(tmp_path, course_mode):
-    report = evaluate_training_result(fake_run(tmp_path, warmup_lrs(100)[:60]), 100)
+    report = check_training_result.evaluate(fake_run(tmp_path, warmup_lrs(100)[:60]), 100)
     failed_with(report, "trained for all 100 epochs", "interrupted")
 
 
 def test_logged_lr_without_warmup(tmp_path, course_mode):
     cosine = 0.05 * (1 + np.cos(np.pi * np.arange(100) / 100))
-    report = evaluate_training_result(fake_run(tmp_path, cosine), 100)
+    report = check_training_result.evaluate(fake_run(tmp_path, cosine), 100)
     failed_with(report, "logged LR", "warmup starts at LR 0")
 
 
 def test_logged_lr_rising_again(tmp_path, course_mode):
     lrs = np.array([warmup_cosine_lr(min(e, 39), base_lr=0.1, warmup_epochs=25, max_epochs=40) for e in range(100)])
     lrs[45:] = np.linspace(0.0, 0.05, 55)
-    failed_with(evaluate_training_result(fake_run(tmp_path, lrs), 100), "logged LR", "rises again")
+    failed_with(check_training_result.evaluate(fake_run(tmp_path, lrs), 100), "logged LR", "rises again")
 
 
 def test_missing_log(tmp_path, course_mode):
     run = RunResult(test_acc=0.89, val_acc=0.88, train_acc=0.9, seconds=1.0, log_dir=tmp_path / "nowhere")
-    failed_with(evaluate_training_result(run, 100), "log can be read", "run the training cell again")
+    failed_with(check_training_result.evaluate(run, 100), "log can be read", "run the training cell again")
 
 
 @pytest.mark.parametrize("bad, error", [(0.889, TypeError), ({"test_acc": 0.889}, TypeError)])
 def test_training_result_misuse(bad, error):
     with pytest.raises(error, match="RunResult"):
-        evaluate_training_result(bad, 100)
+        check_training_result.evaluate(bad, 100)
 
 
 def test_training_result_threshold_misuse(tmp_path):
     with pytest.raises(TypeError, match="threshold must be a number"):
-        evaluate_training_result(fake_run(tmp_path, warmup_lrs(100)), 100, threshold="0.885")
+        check_training_result.evaluate(fake_run(tmp_path, warmup_lrs(100)), 100, threshold="0.885")
 
 
 @pytest.mark.parametrize("num_epochs", [2, 4])
 def test_per_step_model_passes_in_short_quick_runs(num_epochs):
     """A grader's quick mode trains 2 epochs: per-step lengths (225 steps of warmup) must still
     count as steps."""
-    report = evaluate_configure_optimizers(PER_STEP, num_epochs=num_epochs)
+    report = check_configure_optimizers.evaluate(PER_STEP, num_epochs=num_epochs)
     assert report.passed, report.text()
     assert line(report, "lengths match the interval").passed
 
@@ -531,5 +529,5 @@ def test_per_step_model_passes_in_short_quick_runs(num_epochs):
 def test_epoch_lengths_stepped_per_step_caught_in_a_4_epoch_run():
     # At 2 epochs pl_bolts' warmup is int(0.5) = 0 steps and its curve degenerates; from 4 on it is caught.
     wrong = module_class(lambda self, opt: as_dict(good(opt, self.num_epochs), interval="step"))
-    failed_with(evaluate_configure_optimizers(wrong, num_epochs=4), "lengths match the interval",
+    failed_with(check_configure_optimizers.evaluate(wrong, num_epochs=4), "lengths match the interval",
                 "lengths count epochs")

@@ -5,24 +5,31 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from solution_cells import cell_source, run_cells
 
 from helpers.checks.warmup_lambdas import (
     check_exponential_warmup,
     check_linear_warmup,
-    evaluate_exponential_warmup,
-    evaluate_linear_warmup,
 )
+from helpers.settings import DEMO_WARMUP_EPOCHS
 
 W = 5
 WARMUP_EPOCHS = W  # as in the notebook: the checks set it to their probe lengths while they call a function
+NOTEBOOK = "00_warmup_strategies.ipynb"
+# The solution's own answers (its WARMUP_EPOCHS is a global of their namespace, as in the notebook).
+_SOLUTION = run_cells(NOTEBOOK, "ex0-imports", "ex0-settings", "ex0-blank-linear", "ex0-blank-exponential")
+linear = _SOLUTION["linear_warmup"]
+exponential = _SOLUTION["exponential_warmup"]
 
 
-def linear(epoch: int, warmup_epochs: int = W) -> float:
-    return min((epoch + 1) / warmup_epochs, 1.0)
-
-
-def exponential(epoch: int) -> float:
-    return 1.0 if epoch >= WARMUP_EPOCHS - 1 else 0.01 ** (1 - epoch / (WARMUP_EPOCHS - 1))
+def test_the_notebook_judges_at_the_length_the_grader_uses(capsys) -> None:
+    """The solution's check cells pass as they are, at the notebook's WARMUP_EPOCHS, which is the
+    length the grader judges at (helpers.settings.DEMO_WARMUP_EPOCHS)."""
+    assert _SOLUTION["WARMUP_EPOCHS"] == DEMO_WARMUP_EPOCHS == W
+    for cell in ("ex0-check-linear", "ex0-check-exponential"):
+        exec(cell_source(NOTEBOOK, cell), _SOLUTION)
+    out = capsys.readouterr().out
+    assert out.count("— well done") == 2 and "✗" not in out
 
 
 def failed(report) -> dict[str, str]:
@@ -30,8 +37,8 @@ def failed(report) -> dict[str, str]:
 
 
 def test_reference_solutions_pass(capsys) -> None:
-    assert evaluate_linear_warmup(linear, W).passed
-    assert evaluate_exponential_warmup(exponential, W).passed
+    assert check_linear_warmup.evaluate(linear, W).passed
+    assert check_exponential_warmup.evaluate(exponential, W).passed
     check_linear_warmup(linear, W)
     check_exponential_warmup(exponential, W)
     out = capsys.readouterr().out
@@ -40,61 +47,61 @@ def test_reference_solutions_pass(capsys) -> None:
 
 def test_other_correct_forms_pass() -> None:
     """Returning numpy or tensor numbers, or the other common exponential formula, is fine."""
-    assert evaluate_linear_warmup(lambda e: np.float32(min((e + 1) / WARMUP_EPOCHS, 1.0)), W).passed
-    assert evaluate_linear_warmup(lambda e: torch.tensor(min((e + 1) / WARMUP_EPOCHS, 1.0)), W).passed
-    assert evaluate_exponential_warmup(lambda e: min(0.01 ** (1 - (e + 1) / WARMUP_EPOCHS), 1.0), W).passed
+    assert check_linear_warmup.evaluate(lambda e: np.float32(min((e + 1) / WARMUP_EPOCHS, 1.0)), W).passed
+    assert check_linear_warmup.evaluate(lambda e: torch.tensor(min((e + 1) / WARMUP_EPOCHS, 1.0)), W).passed
+    assert check_exponential_warmup.evaluate(lambda e: min(0.01 ** (1 - (e + 1) / WARMUP_EPOCHS), 1.0), W).passed
 
 
 def test_epoch_over_w_pitfall() -> None:
-    hints = failed(evaluate_linear_warmup(lambda e: min(e / W, 1.0), W))
+    hints = failed(check_linear_warmup.evaluate(lambda e: min(e / W, 1.0), W))
     assert "epoch / W makes the first epoch learn nothing" in hints["epoch 0 trains (factor > 0)"]
     assert "reaches 1 only at epoch 5" in hints["reaches 1 at the last warmup epoch (epoch 4)"]
 
 
 def test_lr_instead_of_factor() -> None:
-    hints = failed(evaluate_linear_warmup(lambda e: 0.1 * min((e + 1) / W, 1.0), W))
+    hints = failed(check_linear_warmup.evaluate(lambda e: 0.1 * min((e + 1) / W, 1.0), W))
     assert list(hints) == ["returns a factor, not a learning rate"]
     assert "level off at 0.1 instead of 1" in hints["returns a factor, not a learning rate"]
     assert "returns a factor, not a learning rate" in failed(
-        evaluate_exponential_warmup(lambda e: 0.1 * exponential(e), W)
+        check_exponential_warmup.evaluate(lambda e: 0.1 * exponential(e), W)
     )
 
 
 def test_not_reaching_one() -> None:
-    hints = failed(evaluate_linear_warmup(lambda e: min((e + 1) / (W + 2), 1.0), W))
+    hints = failed(check_linear_warmup.evaluate(lambda e: min((e + 1) / (W + 2), 1.0), W))
     assert "factor at epoch 4 is 0.714286, not 1" in hints["reaches 1 at the last warmup epoch (epoch 4)"]
 
 
 def test_not_holding_one_afterwards() -> None:
-    hints = failed(evaluate_linear_warmup(lambda e: linear(e) if e < W else 0.5, W))
+    hints = failed(check_linear_warmup.evaluate(lambda e: linear(e) if e < W else 0.5, W))
     assert list(hints) == ["holds 1 after the warmup (epochs 5-15)"]
     assert "factor at epoch 5 is 0.5" in hints["holds 1 after the warmup (epochs 5-15)"]
 
 
 def test_exceeding_one() -> None:
-    hints = failed(evaluate_linear_warmup(lambda e: (e + 1) / W, W))
+    hints = failed(check_linear_warmup.evaluate(lambda e: (e + 1) / W, W))
     assert "cap it with min(..., 1.0)" in hints["never exceeds 1"]
 
 
 def test_non_monotone_warmup() -> None:
     values = [0.2, 0.6, 0.4, 0.8, 1.0]
-    hints = failed(evaluate_linear_warmup(lambda e: values[e] if e < W else 1.0, W))
+    hints = failed(check_linear_warmup.evaluate(lambda e: values[e] if e < W else 1.0, W))
     assert "goes from 0.6 to 0.4 at epoch 2" in hints["rises every warmup epoch"]
 
 
 def test_no_warmup_at_all() -> None:
-    hints = failed(evaluate_linear_warmup(lambda e: 1.0, W))
+    hints = failed(check_linear_warmup.evaluate(lambda e: 1.0, W))
     assert "already 1" in hints["warmup starts below the full LR"]
 
 
 def test_exponential_that_is_linear() -> None:
-    hints = failed(evaluate_exponential_warmup(linear, W))
+    hints = failed(check_exponential_warmup.evaluate(linear, W))
     assert list(hints) == ["grows by a constant ratio (exponential)"]
     assert "which is linear warmup" in hints["grows by a constant ratio (exponential)"]
 
 
 def test_linear_that_is_not_linear() -> None:
-    hints = failed(evaluate_linear_warmup(exponential, W))
+    hints = failed(check_linear_warmup.evaluate(exponential, W))
     assert list(hints) == ["grows in equal steps (linear)"]
 
 
@@ -119,12 +126,12 @@ def test_unfilled_blank_is_reported_not_raised(capsys) -> None:
     ],
 )
 def test_broken_functions_are_reported(fn, fragment: str) -> None:
-    report = evaluate_linear_warmup(fn, W)
+    report = check_linear_warmup.evaluate(fn, W)
     assert not report.passed and fragment in report.hints()[0]
 
 
 def test_short_warmups_skip_the_shape_criterion() -> None:
-    report = evaluate_linear_warmup(lambda e, warmup_epochs=2: min((e + 1) / warmup_epochs, 1.0), 2)
+    report = check_linear_warmup.evaluate(lambda e, warmup_epochs=2: min((e + 1) / warmup_epochs, 1.0), 2)
     assert report.passed
     assert any(c.passed is None for c in report.criteria)
 
@@ -164,9 +171,9 @@ def test_report_names_the_function_checked() -> None:
     def pitfall_warmup(epoch: int) -> float:
         return min(epoch / W, 1.0)
 
-    names = [c.name for c in evaluate_linear_warmup(pitfall_warmup, W).criteria]
+    names = [c.name for c in check_linear_warmup.evaluate(pitfall_warmup, W).criteria]
     assert names[0] == "pitfall_warmup returns a number for epochs 0-15"
-    assert evaluate_linear_warmup(lambda e: linear(e), W).criteria[0].name.startswith("linear_warmup returns")
+    assert check_linear_warmup.evaluate(lambda e: linear(e), W).criteria[0].name.startswith("linear_warmup returns")
 
 
 # --------------------------------------------------------------------------- probe warmup lengths (issue 11)
@@ -186,7 +193,7 @@ START_FACTOR = 0.01
 PROBE_CRITERION = "follows the warmup length"
 
 
-def _grade(kind: str, fn, seed: int, namespace: dict | None = None, w: int = W):  # type: ignore[no-untyped-def]
+def _grade(kind: str, fn, seed: int, namespace: dict | None = None, w: int = W):
     """Collect as the grader's evidence cell does (its seed), judge as the grader does."""
     collect, judge = ((collect_linear_warmup, judge_linear_warmup) if kind == "linear"
                       else (collect_exponential_warmup, judge_exponential_warmup))
@@ -194,7 +201,7 @@ def _grade(kind: str, fn, seed: int, namespace: dict | None = None, w: int = W):
     return judge(data, JudgeContext(grader=True, seed=seed))
 
 
-def _probe_hint(report) -> str:  # type: ignore[no-untyped-def]
+def _probe_hint(report) -> str:
     failed = [c for c in report.failed() if c.name.startswith(PROBE_CRITERION)]
     assert failed, f"expected the probe criterion to fail: {report.criteria}"
     return failed[0].hint
@@ -277,7 +284,7 @@ def own_global_exponential(epoch: int) -> float:
 ])
 @pytest.mark.parametrize("seed", [0, 99])
 def test_right_only_at_the_notebook_length_fails_in_grading(kind: str, fn, fragment: str,
-                                                            seed: int) -> None:  # type: ignore[no-untyped-def]
+                                                            seed: int) -> None:
     report = _grade(kind, fn, seed)
     assert not report.passed
     failed = report.failed()
@@ -286,10 +293,10 @@ def test_right_only_at_the_notebook_length_fails_in_grading(kind: str, fn, fragm
 
 
 def test_the_notebook_check_probes_too() -> None:
-    report = evaluate_linear_warmup(hard_coded_linear, W)
+    report = check_linear_warmup.evaluate(hard_coded_linear, W)
     assert not report.passed and "still reaches 1 after 5 epochs" in _probe_hint(report)
     assert all(str(p) in report.failed()[0].name for p in LEARNER_WARMUP_PROBES)
-    assert not evaluate_exponential_warmup(own_global_exponential, W).passed
+    assert not check_exponential_warmup.evaluate(own_global_exponential, W).passed
 
 
 def test_forged_or_missing_probe_evidence_fails() -> None:

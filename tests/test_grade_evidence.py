@@ -269,7 +269,7 @@ def _points(rows: dict[str, R.Row]) -> tuple[float, ...]:
     return tuple(rows[c].points for c in CHECKS)
 
 
-def test_solution_full_marks_starter_zero(graded) -> None:  # type: ignore[no-untyped-def]
+def test_solution_full_marks_starter_zero(graded) -> None:
     assert _points(graded["solution"]) == FULL
     assert _points(graded["starter"]) == ZERO
 
@@ -277,21 +277,21 @@ def test_solution_full_marks_starter_zero(graded) -> None:  # type: ignore[no-un
 @pytest.mark.parametrize("attack", ["report", "checks", "collectors", "writer", "silent", "json", "numpy",
                                     "solutions", "overwrite"])
 def test_tampering_with_kit_objects_or_evidence_gains_no_point(graded,
-                                                               attack: str) -> None:  # type: ignore[no-untyped-def]
+                                                               attack: str) -> None:
     rows = graded[f"tamper-{attack}"]
     assert _points(rows) == ZERO, {c: (rows[c].status, rows[c].message) for c in CHECKS}
     assert all(rows[c].status != P for c in CHECKS)  # failed or error (a broken json also breaks the kernel)
     assert rows["TOTAL"].points == 0
 
 
-def test_recovered_quiz_keys_are_decoys(graded) -> None:  # type: ignore[no-untyped-def]
+def test_recovered_quiz_keys_are_decoys(graded) -> None:
     rows = graded["tamper-keys"]
     assert _points(rows)[:3] == (0, 0, 0) and rows["kit-check-optimizer"].points == 0
     quiz = rows["kit-check-quiz"]
     assert quiz.status == F and quiz.points < 0.5  # numbers never match a decoy; letters at chance
 
 
-def test_disguised_adam_is_judged_by_its_updates(graded) -> None:  # type: ignore[no-untyped-def]
+def test_disguised_adam_is_judged_by_its_updates(graded) -> None:
     rows = graded["tamper-adamw"]
     assert _points(rows) == (1, 1, 1, 1, 0)  # the rest is the solution's
     message = rows["kit-check-optimizer"].message
@@ -299,17 +299,17 @@ def test_disguised_adam_is_judged_by_its_updates(graded) -> None:  # type: ignor
     assert "returns 0.1 whatever the table says" in message
 
 
-def test_broken_evidence_fails_with_a_message(graded) -> None:  # type: ignore[no-untyped-def]
+def test_broken_evidence_fails_with_a_message(graded) -> None:
     rows = graded["tamper-json"]
     assert all("evidence" in rows[c].message for c in CHECKS)
     assert "evidence" in graded["tamper-overwrite"]["kit-check-quiz"].message
 
 
-def test_printing_replaced_does_not_cost_a_correct_notebook(graded) -> None:  # type: ignore[no-untyped-def]
+def test_printing_replaced_does_not_cost_a_correct_notebook(graded) -> None:
     assert _points(graded["silent-solution"]) == FULL
 
 
-def test_hard_coded_and_float_warmups_fail_at_a_probe(graded) -> None:  # type: ignore[no-untyped-def]
+def test_hard_coded_and_float_warmups_fail_at_a_probe(graded) -> None:
     hard = graded["hard-coded-40"]
     assert (hard["kit-check-scheduler"].status, hard["kit-check-scheduler"].points) == (F, 0)
     assert "✗ lengths follow num_epochs" in hard["kit-check-scheduler"].message
@@ -323,7 +323,7 @@ def test_hard_coded_and_float_warmups_fail_at_a_probe(graded) -> None:  # type: 
     assert _points(off) == (1, 0, 1, 1, 1) and "equals pl_bolts" in off["kit-check-native"].message
 
 
-def test_quiz_scores_each_question(graded) -> None:  # type: ignore[no-untyped-def]
+def test_quiz_scores_each_question(graded) -> None:
     row = graded["twelve-of-fourteen"]["kit-check-quiz"]
     assert (row.status, row.passed, row.max_points) == (F, 0, 1)
     assert row.points == pytest.approx(12 / 14, abs=1e-4)
@@ -332,13 +332,13 @@ def test_quiz_scores_each_question(graded) -> None:  # type: ignore[no-untyped-d
     assert graded["within-tolerance"]["kit-check-quiz"].status == P
 
 
-def test_regenerated_ids_graded_as_the_solution(graded) -> None:  # type: ignore[no-untyped-def]
+def test_regenerated_ids_graded_as_the_solution(graded) -> None:
     rows = graded["regenerated-ids"]
     assert _points(rows) == FULL
     assert all(rows[c].restored == "" and "deleted" not in rows[c].message for c in CHECKS)
 
 
-def test_epochs_set_by_hand_are_reported(graded) -> None:  # type: ignore[no-untyped-def]
+def test_epochs_set_by_hand_are_reported(graded) -> None:
     rows = graded["epochs-by-hand"]
     # The schedules are right, judged at 100 and the probes; the optimizer check's epoch criterion names it.
     assert _points(rows) == (1, 1, 1, 1, 0)

@@ -58,7 +58,7 @@ def _hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def graded(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("grade")
     solution = build_toy_solutions(base / "solutions")
     build_class(base / "class", nbformat.read(solution, as_version=4))
@@ -81,11 +81,11 @@ def graded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
             "rows": R.read_csv(base / "out" / "grades.csv")}
 
 
-def test_batch_exits_0(graded) -> None:  # type: ignore[no-untyped-def]
+def test_batch_exits_0(graded) -> None:
     assert graded["status"] == 0
 
 
-def test_every_check_row_has_its_expected_status(graded) -> None:  # type: ignore[no-untyped-def]
+def test_every_check_row_has_its_expected_status(graded) -> None:
     rows = [r for r in graded["rows"] if r.exercise == TOY and r.check in CHECKS]
     got = {}
     for row in rows:
@@ -96,7 +96,7 @@ def test_every_check_row_has_its_expected_status(graded) -> None:  # type: ignor
         assert row.restored == RESTORED.get((row.learner, row.check), "")
 
 
-def test_totals_add_up(graded) -> None:  # type: ignore[no-untyped-def]
+def test_totals_add_up(graded) -> None:
     totals = {r.submission: r for r in graded["rows"] if r.is_total}
     assert len(totals) == len(EXPECTED) + len(UNGRADABLE)  # one total per file found
     for learner, statuses in EXPECTED.items():
@@ -104,13 +104,13 @@ def test_totals_add_up(graded) -> None:  # type: ignore[no-untyped-def]
         assert (total.points, total.max_points) == (statuses.count(P), len(CHECKS))
 
 
-def test_ungradable_files_get_one_status_row_each(graded) -> None:  # type: ignore[no-untyped-def]
+def test_ungradable_files_get_one_status_row_each(graded) -> None:
     rows = [r for r in graded["rows"] if r.check == R.SUBMISSION_CHECK]
     assert {r.submission: r.status for r in rows} == UNGRADABLE
     assert all(r.message for r in rows)
 
 
-def test_messages_carry_the_hint_and_the_cause(graded) -> None:  # type: ignore[no-untyped-def]
+def test_messages_carry_the_hint_and_the_cause(graded) -> None:
     rows = {(r.learner, r.check): r for r in graded["rows"]}
     assert rows["carol", "toy-check-double"].message == "✗ double(3) == 6 — double(3) should be 6"
     assert "not finished yet: return twice the input" in rows["bob", "toy-check-double"].message
@@ -123,13 +123,13 @@ def test_messages_carry_the_hint_and_the_cause(graded) -> None:  # type: ignore[
     assert "leave (SystemExit)" in rows["judy", "TOTAL"].message
 
 
-def test_submissions_unchanged_and_nothing_left_behind(graded) -> None:  # type: ignore[no-untyped-def]
+def test_submissions_unchanged_and_nothing_left_behind(graded) -> None:
     assert _hashes(graded["base"] / "class") == graded["before"]
     assert list(graded["temp"].iterdir()) == []
     assert graded["tokens"] and all(run_module.processes_with_token(t) == [] for t in graded["tokens"])
 
 
-def test_reports_written(graded) -> None:  # type: ignore[no-untyped-def]
+def test_reports_written(graded) -> None:
     out = graded["base"] / "out"
     summary = (out / "summary.md").read_text()
     passed = sum(statuses[0] == P for statuses in EXPECTED.values())

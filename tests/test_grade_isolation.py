@@ -38,7 +38,7 @@ def _notebook(*sources: str) -> GradedCopy:
     return GradedCopy(nb)
 
 
-def _run(*sources: str, **kwargs) -> run_module.RunOutcome:  # type: ignore[no-untyped-def]
+def _run(*sources: str, **kwargs) -> run_module.RunOutcome:
     return run_graded_copy(_notebook(*sources), kwargs.pop("limits", LIMITS), **kwargs)
 
 
@@ -55,7 +55,7 @@ def _sha(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def canaries(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def canaries(tmp_path_factory: pytest.TempPathFactory):
     """Files a learner must not change: in an instructor folder, in $HOME, in the checkout."""
     instructor = tmp_path_factory.mktemp("instructor")
     tag = uuid.uuid4().hex[:8]
@@ -98,7 +98,7 @@ obs["mkdir"] = {p: attempt(os.mkdir, p) for p in ("/kit/helpers/evil", "/opt/kit
 
 
 @pytest.fixture(scope="module")
-def looked(canaries, tmp_path_factory):  # type: ignore[no-untyped-def]
+def looked(canaries, tmp_path_factory):
     targets = [str(p) for p in canaries["files"]] + [
         "/kit/helpers/__init__.py", "/kit/helpers/quiz_data/warmup_quiz.json",
         f"{sandbox.VENV_INSIDE}/pyvenv.cfg", "/usr/bin/env", "/etc/passwd",
@@ -114,7 +114,7 @@ def looked(canaries, tmp_path_factory):  # type: ignore[no-untyped-def]
     return _observed(outcome), outcome
 
 
-def test_the_kit_is_the_bound_copy_and_nothing_above_it(looked) -> None:  # type: ignore[no-untyped-def]
+def test_the_kit_is_the_bound_copy_and_nothing_above_it(looked) -> None:
     obs, _ = looked
     assert obs["helpers"] == "/kit/helpers/__init__.py"
     assert obs["parents"] == {"/kit/helpers": obs["parents"]["/kit/helpers"], "/kit": ["helpers", "kit_capture.py"],
@@ -126,7 +126,7 @@ def test_the_kit_is_the_bound_copy_and_nothing_above_it(looked) -> None:  # type
     assert obs["cwd"] == sandbox.WORK_INSIDE and obs["uid"] == (sandbox.UID if os.geteuid() else obs["uid"]) != 0
 
 
-def test_no_instructor_notebook_checkout_or_home_is_visible(looked) -> None:  # type: ignore[no-untyped-def]
+def test_no_instructor_notebook_checkout_or_home_is_visible(looked) -> None:
     obs, _ = looked
     outside_work = [p for p in obs["ipynb"] if not p.startswith(sandbox.WORK_INSIDE + "/")]
     # Only notebooks shipped inside installed packages may exist; none is the instructor's.
@@ -142,7 +142,7 @@ def test_no_instructor_notebook_checkout_or_home_is_visible(looked) -> None:  # 
     assert len(obs["tmp"]) <= 1 and all(n.startswith("tmp") and n.endswith(".json") for n in obs["tmp"])
 
 
-def test_environment_carries_no_instructor_variables(looked) -> None:  # type: ignore[no-untyped-def]
+def test_environment_carries_no_instructor_variables(looked) -> None:
     obs, _ = looked
     env = obs["env"]
     assert env["HOME"] == sandbox.HOME_INSIDE and env["IPYTHONDIR"].startswith(sandbox.HOME_INSIDE)
@@ -156,7 +156,7 @@ def test_environment_carries_no_instructor_variables(looked) -> None:  # type: i
     assert set(env) - allowed == set()
 
 
-def test_writes_and_deletes_outside_the_work_folder_fail(looked, canaries) -> None:  # type: ignore[no-untyped-def]
+def test_writes_and_deletes_outside_the_work_folder_fail(looked, canaries) -> None:
     obs, _ = looked
     for action in ("write", "delete"):
         results = obs[action]
@@ -170,7 +170,7 @@ def test_writes_and_deletes_outside_the_work_folder_fail(looked, canaries) -> No
     assert {str(p): _sha(p) for p in canaries["files"]} == canaries["before"]
 
 
-def test_masks_replace_kit_files_inside_only(looked) -> None:  # type: ignore[no-untyped-def]
+def test_masks_replace_kit_files_inside_only(looked) -> None:
     _, outcome = looked
     assert outcome.cells["probe-1"].kind == "passed"
     assert json.loads((REPO / "helpers/quiz_data/warmup_quiz.json").read_text()) != {"masked": True}
@@ -181,7 +181,7 @@ def test_masks_replace_kit_files_inside_only(looked) -> None:  # type: ignore[no
         _run("1", masks={"../solutions/x": b""})
 
 
-def test_only_its_own_processes_are_visible(looked) -> None:  # type: ignore[no-untyped-def]
+def test_only_its_own_processes_are_visible(looked) -> None:
     obs, _ = looked
     # bwrap's init, pytest, the kernel (and whatever the kernel runs for os.listdir): a handful.
     assert len(obs["processes"]) <= 6 and 1 in obs["processes"]

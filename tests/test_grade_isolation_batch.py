@@ -155,7 +155,7 @@ def _bwrap_children() -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def batch(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("isolation")
     solution_path = build_toy_solutions(base / "solutions")
     lambda_solution = nbformat.read(build_lambda_solutions(base / "solutions"), as_version=4)
@@ -250,7 +250,7 @@ def _statuses(rows: list[R.Row]) -> dict[str, tuple[str, ...]]:
 
 
 @needs_sandbox
-def test_no_learner_changes_another_learners_grade(batch) -> None:  # type: ignore[no-untyped-def]
+def test_no_learner_changes_another_learners_grade(batch) -> None:
     assert batch["status"] == 0
     got = _statuses(batch["rows"])
     expected = {learner: statuses for learner, (_, statuses) in batch["plan"].items() if statuses is not None}
@@ -258,7 +258,7 @@ def test_no_learner_changes_another_learners_grade(batch) -> None:  # type: igno
 
 
 @needs_sandbox
-def test_killers_only_stop_their_own_grading(batch) -> None:  # type: ignore[no-untyped-def]
+def test_killers_only_stop_their_own_grading(batch) -> None:
     totals = {r.learner: r for r in batch["rows"] if r.is_total}
     for killer in ("a01-killer", "a03-procwalker"):  # killed its own pytest after the hidden check
         assert totals[killer].points <= 2
@@ -266,14 +266,14 @@ def test_killers_only_stop_their_own_grading(batch) -> None:  # type: ignore[no-
 
 
 @needs_sandbox
-def test_no_file_outside_the_work_folders_changed(batch) -> None:  # type: ignore[no-untyped-def]
+def test_no_file_outside_the_work_folders_changed(batch) -> None:
     # canaries in an instructor folder, $HOME and the checkout; the solution; every submission file
     assert batch["after"] == batch["before"]
     assert batch["accepted"] == []  # the host listener was never reached
 
 
 @needs_sandbox
-def test_nothing_is_left_after_the_batch(batch) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_is_left_after_the_batch(batch) -> None:
     assert list(batch["temp"].iterdir()) == []
     assert _processes_with(batch["marker"].encode()) == []
     assert len(batch["tokens"]) >= 20 and all(run_module.processes_with_token(t) == [] for t in batch["tokens"])
@@ -284,7 +284,7 @@ def test_nothing_is_left_after_the_batch(batch) -> None:  # type: ignore[no-unty
 
 
 def test_missing_bwrap_stops_the_grader_with_how_to_install(tmp_path: Path, capsys,
-                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
+                                                            monkeypatch) -> None:
     (tmp_path / "class").mkdir()
     monkeypatch.setattr(sandbox, "bwrap_path", lambda: None)
     sandbox._probe.cache_clear()
@@ -299,7 +299,7 @@ def test_missing_bwrap_stops_the_grader_with_how_to_install(tmp_path: Path, caps
 
 
 def test_bwrap_without_namespaces_stops_the_grader(tmp_path: Path, capsys,
-                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
+                                                   monkeypatch) -> None:
     fake = tmp_path / "bin" / "bwrap"
     fake.parent.mkdir()
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
@@ -315,7 +315,7 @@ def test_bwrap_without_namespaces_stops_the_grader(tmp_path: Path, capsys,
     assert "cannot create the sandbox's namespaces" in err and "No permissions to creating new namespace" in err
 
 
-def test_no_sandbox_is_recorded(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_no_sandbox_is_recorded(tmp_path: Path, capsys) -> None:
     solution = nbformat.read(build_toy_solutions(tmp_path / "solutions"), as_version=4)
     path = tmp_path / "class" / "alice" / f"{TOY}.ipynb"
     path.parent.mkdir(parents=True)

@@ -33,7 +33,7 @@ def _statuses(out: Path) -> dict[tuple[str, str], str]:
     return {(r.learner, r.check): r.status for r in R.read_csv(out / "grades.csv") if not r.is_total}
 
 
-def test_quick_mode_reports_training_checks_as_not_graded(toy) -> None:  # type: ignore[no-untyped-def]
+def test_quick_mode_reports_training_checks_as_not_graded(toy) -> None:
     folder = _class(toy, "quick", ["alice", "carol"])
     out = toy["base"] / "quick-out"
     assert main([str(folder), "--out", str(out), "--solutions", str(toy["solutions"]), "--quick", "--jobs", "2"]) == 0
@@ -54,7 +54,7 @@ def test_quick_mode_reports_training_checks_as_not_graded(toy) -> None:  # type:
     assert target.message.startswith("not graded in quick mode: the solution itself fails it in quick mode")
 
 
-def test_whole_submission_timeout_kills_the_run(toy) -> None:  # type: ignore[no-untyped-def]
+def test_whole_submission_timeout_kills_the_run(toy) -> None:
     folder = _class(toy, "slow", ["heidi"])  # double() loops forever; the cell limit is too long to help
     out = toy["base"] / "slow-out"
     assert main([str(folder), "--out", str(out), "--solutions", str(toy["solutions"]),
@@ -64,7 +64,7 @@ def test_whole_submission_timeout_kills_the_run(toy) -> None:  # type: ignore[no
     assert "stopped after the 8 s limit per submission" in rows[0].message
 
 
-def test_shards_merge_to_the_whole_class(toy) -> None:  # type: ignore[no-untyped-def]
+def test_shards_merge_to_the_whole_class(toy) -> None:
     folder = _class(toy, "sharded", ["alice", "carol", "olga"])
     outs = [toy["base"] / f"shard{i}" for i in (1, 2)]
     for i, out in enumerate(outs, start=1):
@@ -78,7 +78,7 @@ def test_shards_merge_to_the_whole_class(toy) -> None:  # type: ignore[no-untype
     assert (merged / "summary.md").is_file() and (merged / "feedback" / "carol.md").is_file()
 
 
-def test_check_command_prints_one_learners_feedback(toy, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_check_command_prints_one_learners_feedback(toy, capsys) -> None:
     notebook = toy["all"] / "dan" / "00_toy.ipynb"
     before = notebook.read_bytes()
     assert main(["check", str(notebook), "--solutions", str(toy["solutions"]), "--quick"]) == 0
@@ -91,6 +91,6 @@ def test_check_command_prints_one_learners_feedback(toy, capsys) -> None:  # typ
     assert notebook.read_bytes() == before
 
 
-def test_check_command_on_a_missing_notebook_is_misuse(toy, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_check_command_on_a_missing_notebook_is_misuse(toy, capsys) -> None:
     assert main(["check", str(toy["base"] / "nope.ipynb"), "--solutions", str(toy["solutions"])]) == 2
     assert "does not exist" in capsys.readouterr().err

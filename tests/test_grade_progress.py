@@ -95,7 +95,7 @@ def test_limits_follow_the_solution_with_a_wide_margin() -> None:
 
 
 @pytest.mark.parametrize("measured, kind", [(0.3, "passed"), (None, "timeout")])
-def test_a_cell_gets_its_derived_limit_and_a_timeout_names_heading_and_limit(measured, kind) -> None:  # type: ignore[no-untyped-def]
+def test_a_cell_gets_its_derived_limit_and_a_timeout_names_heading_and_limit(measured, kind) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("## Train the model\nThis takes a while."),
                 nbformat.v4.new_code_cell("import time\ntime.sleep(2.5)")]

@@ -31,22 +31,22 @@ def toy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def exercise(toy_dir: Path):  # type: ignore[no-untyped-def]
+def exercise(toy_dir: Path):
     return load_exercise(toy_dir / f"{TOY}.ipynb")
 
 
 @pytest.fixture
-def starter(exercise):  # type: ignore[no-untyped-def]
+def starter(exercise):
     return toy_starter(exercise.notebook)
 
 
-def _ids(nb) -> list[str]:  # type: ignore[no-untyped-def]
+def _ids(nb) -> list[str]:
     return [c["id"] for c in nb.cells]
 
 
 # --- registry -------------------------------------------------------------------------------
 
-def test_registry_reads_checks_in_order(exercise) -> None:  # type: ignore[no-untyped-def]
+def test_registry_reads_checks_in_order(exercise) -> None:
     assert [(c.id, c.hidden, c.needs_training) for c in exercise.checks] == [
         ("toy-check-double", False, False),
         ("toy-hidden-double", True, False),
@@ -78,7 +78,7 @@ def test_unknown_exercise_filter_names_the_known_ones(toy_dir: Path) -> None:
 
 # --- discovery ------------------------------------------------------------------------------
 
-def test_both_layouts_metadata_first_then_file_name(tmp_path: Path, starter) -> None:  # type: ignore[no-untyped-def]
+def test_both_layouts_metadata_first_then_file_name(tmp_path: Path, starter) -> None:
     (tmp_path / "ann").mkdir()
     (tmp_path / "ann" / "whatever.ipynb").write_text(nbformat.writes(starter))  # metadata names the exercise
     anonymous = copy.deepcopy(starter)
@@ -118,7 +118,7 @@ def test_unreadable_files_get_a_specific_status(tmp_path: Path, content: bytes, 
     assert nb is None and problem is not None and problem[0] == status
 
 
-def test_duplicates_are_flagged_both(tmp_path: Path, starter) -> None:  # type: ignore[no-untyped-def]
+def test_duplicates_are_flagged_both(tmp_path: Path, starter) -> None:
     (tmp_path / "sam").mkdir()
     for name in ("00_toy.ipynb", "00_toy (1).ipynb"):
         (tmp_path / "sam" / name).write_text(nbformat.writes(starter))
@@ -130,7 +130,7 @@ def test_duplicates_are_flagged_both(tmp_path: Path, starter) -> None:  # type: 
 # --- graded copy ----------------------------------------------------------------------------
 
 def test_graded_copy_restores_edited_and_missing_checks_and_inserts_hidden(exercise,
-    starter) -> None:  # type: ignore[no-untyped-def]
+    starter) -> None:
     learner = copy.deepcopy(starter)
     learner.cells = [c for c in learner.cells if c["id"] != "toy-check-answer"]
     edited = next(c for c in learner.cells if c["id"] == "toy-check-double")
@@ -151,14 +151,14 @@ def test_graded_copy_restores_edited_and_missing_checks_and_inserts_hidden(exerc
             assert cell.outputs == [] and cell.execution_count is None  # saved outputs never trusted
 
 
-def test_skipped_checks_become_nbval_skip(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+def test_skipped_checks_become_nbval_skip(exercise, starter) -> None:
     graded = build_graded_copy(starter, exercise, skip=frozenset({"toy-check-train"}))
     assert graded.skipped == {"toy-check-train"}
     train = next(c for c in graded.notebook.cells if c["id"] == "toy-check-train")
     assert train.source.startswith(SKIP_MARKER + "\n")
 
 
-def test_cells_without_ids_are_matched_by_source(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+def test_cells_without_ids_are_matched_by_source(exercise, starter) -> None:
     learner = copy.deepcopy(starter)  # as saved by a tool that writes nbformat 4.4 (no cell ids)
     learner.nbformat_minor = 4
     for cell in learner.cells:
@@ -171,7 +171,7 @@ def test_cells_without_ids_are_matched_by_source(exercise, starter) -> None:  # 
     assert ids.index("toy-hidden-double") == ids.index("toy-check-double") + 1
 
 
-def test_regenerated_ids_are_matched_by_source_then_position(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+def test_regenerated_ids_are_matched_by_source_then_position(exercise, starter) -> None:
     import uuid
 
     learner = copy.deepcopy(starter)  # ids rewritten by a tool: none is the solution's
@@ -189,7 +189,7 @@ def test_regenerated_ids_are_matched_by_source_then_position(exercise, starter) 
     assert _ids(build_graded_copy(solved, exercise).notebook) == _ids(exercise.notebook)
 
 
-def test_an_added_cell_never_takes_a_checks_place(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+def test_an_added_cell_never_takes_a_checks_place(exercise, starter) -> None:
     learner = copy.deepcopy(starter)  # one cell of the learner's own where the hidden check sits in the solution
     at = next(i for i, c in enumerate(learner.cells) if c["id"] == "toy-check-double") + 1
     extra = nbformat.v4.new_code_cell("print('mine')")
@@ -199,7 +199,7 @@ def test_an_added_cell_never_takes_a_checks_place(exercise, starter) -> None:  #
     assert "mine" in ids and ids.index("toy-hidden-double") == ids.index("toy-check-double") + 1
 
 
-def test_judged_checks_become_evidence_cells(exercise, starter) -> None:  # type: ignore[no-untyped-def]
+def test_judged_checks_become_evidence_cells(exercise, starter) -> None:
     from kit.grade.assemble import META_KEY
 
     graded = build_graded_copy(starter, exercise, evidence={"toy-check-double": "# NBVAL_IGNORE_OUTPUT\ncollect()\n"})
@@ -208,7 +208,7 @@ def test_judged_checks_become_evidence_cells(exercise, starter) -> None:  # type
     assert cell.metadata[META_KEY] == {"check": "toy-check-double", "evidence": True}
 
 
-def test_huge_file_is_not_read(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_huge_file_is_not_read(tmp_path: Path, monkeypatch) -> None:
     from kit.grade import discover
 
     monkeypatch.setattr(discover, "MAX_BYTES", 10)
@@ -218,7 +218,7 @@ def test_huge_file_is_not_read(tmp_path: Path, monkeypatch) -> None:  # type: ig
 
 
 def test_check_missing_with_its_anchor_goes_after_the_nearest_earlier_cell(exercise,
-    starter) -> None:  # type: ignore[no-untyped-def]
+    starter) -> None:
     learner = copy.deepcopy(starter)
     learner.cells = [c for c in learner.cells if c["id"] not in ("toy-blank-answer", "toy-check-answer")]
     ids = _ids(build_graded_copy(learner, exercise).notebook)
@@ -255,7 +255,7 @@ def test_bad_shard_is_misuse(text: str) -> None:
 
 
 def test_shards_partition_the_class_and_keep_duplicates_together(tmp_path: Path,
-                                                                 starter) -> None:  # type: ignore[no-untyped-def]
+                                                                 starter) -> None:
     for learner in ("a", "b", "c", "d", "e"):
         (tmp_path / learner).mkdir()
         (tmp_path / learner / "00_toy.ipynb").write_text(nbformat.writes(starter))
@@ -317,7 +317,7 @@ def test_csv_round_trip(tmp_path: Path) -> None:
 # --- command line misuse --------------------------------------------------------------------
 
 def test_cli_misuse_exits_2_with_a_clear_message(tmp_path: Path, toy_dir: Path,
-                                                 capsys) -> None:  # type: ignore[no-untyped-def]
+                                                 capsys) -> None:
     assert main([str(tmp_path / "missing"), "--solutions", str(toy_dir)]) == 2
     assert "submissions folder" in capsys.readouterr().err
     assert main([str(tmp_path), "--solutions", str(toy_dir), "--exercise", "07_nope"]) == 2
@@ -343,7 +343,7 @@ def test_probe_seed_option_reaches_the_grader(tmp_path: Path, toy_dir: Path, mon
 
     seen: list[int | None] = []
 
-    def fake_grade_all(subs, exercises, limits, **kwargs):  # type: ignore[no-untyped-def]
+    def fake_grade_all(subs, exercises, limits, **kwargs):
         seen.append(kwargs.get("probe_seed"))
         return [], {}
 

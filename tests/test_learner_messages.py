@@ -1,5 +1,5 @@
 """What the self-checks say to a learner (issue 15 items 4 and 6), end to end through the public
-``evaluate_*`` functions: the actual mistake is named, a forgotten ``return`` is a ✗ line, and the
+checks' ``evaluate``: the actual mistake is named, a forgotten ``return`` is a ✗ line, and the
 printed text is plain (no Markdown backticks)."""
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from helpers.training import ClassifierModule
 W = 5
 
 
-def failing(report) -> list[str]:  # type: ignore[no-untyped-def]
+def failing(report) -> list[str]:
     return [c.line() for c in report.criteria if c.passed is False]
 
 
-def plain(report) -> str:  # type: ignore[no-untyped-def]
+def plain(report) -> str:
     text = report.text()
     assert "`" not in text, text  # printed output is plain text, not Markdown
     return text
@@ -32,14 +32,14 @@ def plain(report) -> str:  # type: ignore[no-untyped-def]
 # --- Ex1: a warmup of 0.25 * num_epochs left as a float -------------------------------------------------
 
 
-def float_warmup(optimizer, num_epochs):  # type: ignore[no-untyped-def]
+def float_warmup(optimizer, num_epochs):
     return LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=0.25 * num_epochs, max_epochs=num_epochs,
                                          warmup_start_lr=0.0)
 
 
 @pytest.mark.parametrize("num_epochs", [100, 50, 4])
 def test_a_float_warmup_fails_and_is_named(num_epochs: int) -> None:
-    report = warmup_cosine.evaluate_warmup_schedule(float_warmup, num_epochs=num_epochs, base_lr=0.1)
+    report = warmup_cosine.check_warmup_schedule.evaluate(float_warmup, num_epochs=num_epochs, base_lr=0.1)
     assert not report.passed, report.text()
     assert "not a whole number" in " ".join(failing(report)), report.text()
     assert "hard-coding" not in " ".join(failing(report))  # it is not a hard-coded length
@@ -49,10 +49,10 @@ def test_a_float_warmup_fails_and_is_named(num_epochs: int) -> None:
 # --- Ex1: the native factor with the cosine progress over M ----------------------------------------------
 
 
-def native_over_m(optimizer, num_epochs):  # type: ignore[no-untyped-def]
+def native_over_m(optimizer, num_epochs):
     w = int(0.25 * num_epochs)
 
-    def factor(epoch):  # type: ignore[no-untyped-def]
+    def factor(epoch):
         if epoch < w:
             return epoch / max(1, w - 1)
         return 0.5 * (1 + math.cos(math.pi * (epoch - w) / num_epochs))
@@ -61,7 +61,7 @@ def native_over_m(optimizer, num_epochs):  # type: ignore[no-untyped-def]
 
 
 def test_native_progress_over_m_is_named() -> None:
-    report = warmup_cosine.evaluate_native_schedule(native_over_m, num_epochs=100, base_lr=0.1)
+    report = warmup_cosine.check_native_schedule.evaluate(native_over_m, num_epochs=100, base_lr=0.1)
     lines = " ".join(failing(report))
     assert "divides by num_epochs (M = 100)" in lines and "M - W (75)" in lines, report.text()
     assert "peak" not in lines
@@ -73,10 +73,10 @@ def test_native_progress_over_m_is_named() -> None:
 
 @pytest.mark.parametrize("last", [W - 1, W])
 def test_exponential_exponent_over_w_is_named_not_epoch_plus_one(last: int) -> None:
-    def exponential_warmup(epoch):  # type: ignore[no-untyped-def]
+    def exponential_warmup(epoch):
         return 1.0 if epoch >= last else 0.01 ** (1 - epoch / W)
 
-    report = warmup_lambdas.evaluate_exponential_warmup(exponential_warmup, W)
+    report = warmup_lambdas.check_exponential_warmup.evaluate(exponential_warmup, W)
     lines = " ".join(failing(report))
     assert lines and "divides the epoch by W (5)" in lines, report.text()
     assert "epoch + 1" not in lines
@@ -84,27 +84,27 @@ def test_exponential_exponent_over_w_is_named_not_epoch_plus_one(last: int) -> N
 
 
 def test_an_unfilled_blank_reads_naturally() -> None:
-    def linear_warmup(epoch):  # type: ignore[no-untyped-def]
+    def linear_warmup(epoch):
         raise NotImplementedError("return the fixed factor ...")
 
-    text = plain(warmup_lambdas.evaluate_linear_warmup(linear_warmup, W))
+    text = plain(warmup_lambdas.check_linear_warmup.evaluate(linear_warmup, W))
     assert "✗ linear_warmup is filled in" not in text
     assert "✗ the blank in linear_warmup is filled in — not yet: return the fixed factor ..." in text
 
 
 def test_a_factor_without_return_is_named() -> None:
-    def linear_warmup(epoch):  # type: ignore[no-untyped-def]
+    def linear_warmup(epoch):
         min((epoch + 1) / W, 1.0)
 
-    text = plain(warmup_lambdas.evaluate_linear_warmup(linear_warmup, W))
+    text = plain(warmup_lambdas.check_linear_warmup.evaluate(linear_warmup, W))
     assert "linear_warmup(0) returned None" in text and "return line missing" in text
 
 
 def test_a_scheduler_without_return_is_a_plain_cross_line() -> None:
-    def make_warmup_scheduler(optimizer, num_epochs):  # type: ignore[no-untyped-def]
+    def make_warmup_scheduler(optimizer, num_epochs):
         LinearWarmupCosineAnnealingLR(optimizer, warmup_epochs=int(0.25 * num_epochs), max_epochs=num_epochs)
 
-    text = plain(warmup_cosine.evaluate_warmup_schedule(make_warmup_scheduler, num_epochs=100, base_lr=0.1))
+    text = plain(warmup_cosine.check_warmup_schedule.evaluate(make_warmup_scheduler, num_epochs=100, base_lr=0.1))
     assert "✗" in text and "returns None" in text and "return scheduler" in text
 
 
@@ -116,14 +116,14 @@ class Typed(ClassifierModule):
         super().__init__(learning_rate=learning_rate, num_epochs=num_epochs)
         self.weight_decay = weight_decay
 
-    def configure_optimizers(self):  # type: ignore[no-untyped-def]
+    def configure_optimizers(self):
         optimizer = torch.optim.AdamW(self.parameters(), lr=0.005, weight_decay=self.weight_decay)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.num_epochs)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
 
 def test_a_typed_in_learning_rate_does_not_pass_as_the_template() -> None:
-    report = adamw.evaluate_optimizer(Typed, num_epochs=100)
+    report = adamw.check_optimizer.evaluate(Typed, num_epochs=100)
     assert not report.passed, report.text()
     lines = " ".join(failing(report))
     assert "typed in" in lines and "self.learning_rate" in lines, report.text()
@@ -140,15 +140,15 @@ def test_the_choice_check_quotes_the_learners_own_choice() -> None:
     def choose_weight_decay(sweep_table: pd.DataFrame) -> float:
         return float(sweep_table["val_acc"].idxmax())
 
-    text = plain(adamw.evaluate_weight_decay_choice(choose_weight_decay, mine))
+    text = plain(adamw.check_weight_decay_choice.evaluate(choose_weight_decay, mine))
     assert f"{own:g}" in text, text
     example_best = float(table["val_acc"].idxmax())
-    example = plain(adamw.evaluate_weight_decay_choice(choose_weight_decay))
+    example = plain(adamw.check_weight_decay_choice.evaluate(choose_weight_decay))
     # on the made-up table the value is the function's answer there, and the line says so
     assert f"weight decay {example_best:g} is" not in example, example
 
 
-def test_no_markdown_backticks_in_any_check_message(repo) -> None:  # type: ignore[no-untyped-def]
+def test_no_markdown_backticks_in_any_check_message(repo) -> None:
     """Check output is plain text in stdout: no string a check can print holds a backtick
     (docstrings may use reST ``code``)."""
     import ast
@@ -172,15 +172,15 @@ def test_no_markdown_backticks_in_any_check_message(repo) -> None:  # type: igno
 
 def test_configure_optimizers_without_return_is_named() -> None:
     class NoReturn(Typed):
-        def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        def configure_optimizers(self):
             torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
 
-    text = plain(adamw.evaluate_optimizer(NoReturn, num_epochs=100))
+    text = plain(adamw.check_optimizer.evaluate(NoReturn, num_epochs=100))
     assert "it returned NoneType (is its return line missing?)" in text
 
     class Ex1NoReturn(ClassifierModule):
-        def configure_optimizers(self):  # type: ignore[no-untyped-def]
+        def configure_optimizers(self):
             torch.optim.SGD(self.parameters(), lr=self.learning_rate)
 
-    text = plain(warmup_cosine.evaluate_configure_optimizers(Ex1NoReturn, num_epochs=100))
+    text = plain(warmup_cosine.check_configure_optimizers.evaluate(Ex1NoReturn, num_epochs=100))
     assert "configure_optimizers returned NoneType (is its return line missing?)" in text, text

@@ -301,11 +301,11 @@ def bolts_factory(optimizer: torch.optim.Optimizer, length: int) -> LinearWarmup
                                          warmup_start_lr=0.0)
 
 
-def epoch_counted(optimizer, total_epochs):  # type: ignore[no-untyped-def]
+def epoch_counted(optimizer, total_epochs):
     return bolts_factory(optimizer, total_epochs)
 
 
-def step_counted(optimizer, total_steps):  # type: ignore[no-untyped-def]
+def step_counted(optimizer, total_steps):
     return bolts_factory(optimizer, total_steps)
 
 
@@ -363,7 +363,7 @@ def linear_warmup(epoch: int, warmup_epochs: int = 5) -> float:
     return min((epoch + 1) / warmup_epochs, 1.0)
 
 
-def lambda_compare(optimizer, warmup_epochs):  # type: ignore[no-untyped-def]
+def lambda_compare(optimizer, warmup_epochs):
     """Notebook 00's explorer cell: the learner's linear_warmup at the slider's warmup."""
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: linear_warmup(epoch, warmup_epochs))
 
@@ -399,14 +399,14 @@ def test_a_compare_factory_with_parameters_the_explorer_cannot_fill_is_misuse() 
 
 
 def test_a_factory_without_return_is_named() -> None:
-    def make_warmup_scheduler(optimizer):  # type: ignore[no-untyped-def]
+    def make_warmup_scheduler(optimizer):
         bolts_factory(optimizer, 100)  # the return is missing
 
     explorer = lr_explorer(steps_per_epoch=SPE, compare=make_warmup_scheduler, compare_label="make_warmup_scheduler")
     assert explorer.message == "make_warmup_scheduler returned None instead of a scheduler: is its return line missing?"
     plotted(explorer, "reference")
 
-    def factor(epoch):  # type: ignore[no-untyped-def]
+    def factor(epoch):
         min((epoch + 1) / 5, 1.0)
 
     lam = lr_explorer(steps_per_epoch=SPE,

@@ -10,7 +10,7 @@ import pytest
 from helpers.mistakes import exponential_exponent_over_w, literal_learning_rate, native_factor_mistake, non_whole_warmup
 
 
-def factors(f, n=16):  # type: ignore[no-untyped-def]
+def factors(f, n=16):
     return [f(e) for e in range(n)]
 
 
@@ -36,11 +36,11 @@ def test_exponent_over_w_is_named_in_both_shapes(w: int) -> None:
         lambda e: 1.0 if e >= 4 else S ** (1 - (e + 1) / 5),  # epoch + 1 shift
     ],
 )
-def test_exponent_over_w_is_not_claimed_for_other_answers(f) -> None:  # type: ignore[no-untyped-def]
+def test_exponent_over_w_is_not_claimed_for_other_answers(f) -> None:
     assert exponential_exponent_over_w(factors(f), 5) is None
 
 
-def native(m, ramp, progress, base=0.1):  # type: ignore[no-untyped-def]
+def native(m, ramp, progress, base=0.1):
     w = int(0.25 * m)
     return [base * (ramp(e, w) if e < w else 0.5 * (1 + math.cos(math.pi * progress(e, w, m)))) for e in range(m)]
 

@@ -107,7 +107,7 @@ def test_plot_lr_curves_bad_input() -> None:
 # --- issue 15 item 4: a forgotten return in learner code is one ✗ line, not a traceback -------------------
 
 
-def make_warmup_scheduler(optimizer, num_epochs):  # type: ignore[no-untyped-def]
+def make_warmup_scheduler(optimizer, num_epochs):
     CosineAnnealingLR(optimizer, T_max=num_epochs)  # the return is missing
 
 
@@ -125,10 +125,10 @@ def test_a_factor_function_without_return_is_named(capsys: pytest.CaptureFixture
 
     from helpers.learner_code import MissingReturn
 
-    def linear_warmup(epoch):  # type: ignore[no-untyped-def]
+    def linear_warmup(epoch):
         min((epoch + 1) / 5, 1.0)
 
-    def lambda_schedule(lr_lambda):  # type: ignore[no-untyped-def]
+    def lambda_schedule(lr_lambda):
         return lambda optimizer: LambdaLR(optimizer, lr_lambda)
 
     lr_curve(lambda_schedule(linear_warmup), 5, show=False)
@@ -138,8 +138,8 @@ def test_a_factor_function_without_return_is_named(capsys: pytest.CaptureFixture
         record_lr(lambda_schedule(linear_warmup), 5)
     assert raised.value._render_traceback_() == [raised.value.line()]  # ...shown by IPython as that one line
 
-    def make_native_scheduler(optimizer, num_epochs):  # type: ignore[no-untyped-def]
-        def factor(epoch):  # type: ignore[no-untyped-def]
+    def make_native_scheduler(optimizer, num_epochs):
+        def factor(epoch):
             0.5 * epoch
 
         return LambdaLR(optimizer, factor)
@@ -149,7 +149,7 @@ def test_a_factor_function_without_return_is_named(capsys: pytest.CaptureFixture
 
 
 def test_other_type_errors_in_learner_code_are_not_relabelled() -> None:
-    def broken(optimizer):  # type: ignore[no-untyped-def]
+    def broken(optimizer):
         return CosineAnnealingLR(optimizer, T_max="ten")  # a real TypeError, not a missing return
 
     with pytest.raises(TypeError) as raised:

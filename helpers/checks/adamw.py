@@ -16,7 +16,6 @@ import json
 import math
 import os
 import random
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,7 +23,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from helpers.checks.context import JudgeContext, quick_epochs
+from helpers.checks.check import Check
+from helpers.checks.context import JudgeContext, course_length, quick_epochs
 from helpers.checks.optimizer_config import parse_configure_optimizers
 from helpers.checks.report import CheckReport
 from helpers.checks.sweep_evidence import collect_sweep_weights, judge_sweep_weights
@@ -179,7 +179,7 @@ def collect_optimizer(model_class: type, *, weight_decay: float | None = None, n
 
 def _lr_probe(model_class: type, weight_decay: float) -> dict[str, Any]:
     """The optimizer's starting LR when the model is built with an unusual ``learning_rate``: a
-    number typed into the optimizer does not follow it (issue 15)."""
+    number typed into the optimizer does not follow it."""
     try:
         model = model_class(weight_decay=weight_decay, learning_rate=PROBE_LR)
         optimizer = parse_configure_optimizers(model.configure_optimizers()).optimizer
@@ -398,7 +398,7 @@ def _check_epochs(report: CheckReport, epochs: list[tuple[str, Any]], context: J
     name = f"num_epochs is the course's {COURSE_EPOCHS}"
     quick = context.quick if context is not None else quick_epochs()
     if quick is not None:
-        odd = [(label, v) for label, v in epochs if v != min(COURSE_EPOCHS, quick)]
+        odd = [(label, v) for label, v in epochs if v != course_length(quick)]
         if context is not None and context.grader and odd:
             label, value = odd[0]
             report.add(name, False,
@@ -445,22 +445,10 @@ def judge_optimizer(data: Mapping[str, Any], context: JudgeContext | None = None
     return report
 
 
-def evaluate_optimizer(
-    model_class: type,
-    *,
-    weight_decay: float | None = None,
-    num_epochs: int | None = None,
-) -> CheckReport:
-    """The report behind :func:`check_optimizer`."""
-    return judge_optimizer(collect_optimizer(model_class, weight_decay=weight_decay, num_epochs=num_epochs))
 
-
-def check_optimizer(model_class: type, *, weight_decay: float | None = None, num_epochs: int | None = None) -> None:
-    """Check the learner's ``configure_optimizers`` on a fresh ``model_class(weight_decay=...)``.
-
-    Pass ``weight_decay`` (the chosen value) to check it too, and the notebook's ``num_epochs``.
-    """
-    evaluate_optimizer(model_class, weight_decay=weight_decay, num_epochs=num_epochs).show()
+# The learner's configure_optimizers on a fresh model_class(weight_decay=...): pass weight_decay
+# (the chosen value) to check it too, and the notebook's num_epochs.
+check_optimizer = Check("check_optimizer", collect_optimizer, judge_optimizer)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,6 +573,13 @@ def _check_by_validation(report: CheckReport, choose: Callable[[pd.DataFrame], A
             return
         answers.append(answer)
         expected.append(float(crafted["val_acc"].idxmax()))
+    _judge_selections(report, name, table, tables, answers, expected)
+
+
+def _judge_selections(report: CheckReport, name: str, table: pd.DataFrame, tables: list[pd.DataFrame],
+                      answers: list[Any], expected: list[float]) -> None:
+    """Which column the choices on the altered tables followed: validation (right), test, training,
+    or none (a typed-in number)."""
 
     def follows(column: str) -> bool:
         return column in table.columns and all(a in _best(t, column) for a, t in zip(answers, tables, strict=True))
@@ -780,20 +775,10 @@ def judge_weight_decay_choice(data: Mapping[str, Any], context: JudgeContext | N
     return _judge_choice(replay, replay, table, example, label, seed, context, data.get("weights"))
 
 
-def evaluate_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None,
-                                 namespace: Mapping[str, Any] | None = None) -> CheckReport:
-    """The report behind :func:`check_weight_decay_choice` (``namespace``: where the sweep's runs
-    are found, default the caller's globals)."""
-    if namespace is None:
-        namespace = sys._getframe(1).f_globals
-    return judge_weight_decay_choice(collect_weight_decay_choice(choice, sweep_table, namespace=namespace))
 
-
-def check_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None) -> None:
-    """Check the weight decay chosen from ``sweep_table`` (a function of the table, or a number).
-
-    A function is also run on altered copies of the table, to see that it uses validation
-    accuracy and never the test columns. Without ``sweep_table`` a function is checked on
-    :func:`example_sweep_table`, so the check works before (or without) a real sweep.
-    """
-    evaluate_weight_decay_choice(choice, sweep_table, sys._getframe(1).f_globals).show()
+# The weight decay chosen from sweep_table (a function of the table, or a number). A function is
+# also run on altered copies of the table, to see that it uses validation accuracy and never the
+# test columns; without sweep_table it is checked on example_sweep_table(), so the check works
+# before (or without) a real sweep. The sweep's runs are found in the notebook's globals.
+check_weight_decay_choice = Check("check_weight_decay_choice", collect_weight_decay_choice, judge_weight_decay_choice,
+                                  caller_namespace=True)

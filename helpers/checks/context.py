@@ -14,33 +14,41 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV
+from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS, QUICK_EPOCHS_ENV, WARMUP_FRACTION
 
-# Lengths a hard-coded schedule is often right at: 25 % of them is a common hard-coded warmup
-# (5, 10, 20, 25, 50) or they are a common hard-coded total. Probes avoid them.
-_FRIENDLY_WARMUPS = {5, 10, 20, 25, 50}
-_FRIENDLY_TOTALS = {20, 40, 50, 60, 100, 200}
+# Exercise 1's probes are training lengths. A hard-coded schedule is right by accident at a
+# common total, or where the warmup (WARMUP_FRACTION of it) is a common hard-coded warmup; probes
+# avoid both. (Notebook 00 probes warmup lengths themselves: its own set is in warmup_lambdas.)
+_COMMON_HARDCODED_WARMUPS = {5, 10, 20, 25, 50}
+_COMMON_HARDCODED_TOTALS = {20, 40, 50, 60, 100, 200}
 PROBE_RANGE = (30, 400)
-# The notebook's own probes: one where 25 % is not whole, one where it is, both unusual.
+# The notebook's own probes: one where the warmup is not a whole number of epochs, one where it is.
 LEARNER_PROBES = (37, 152)
 
 
 def unfriendly(length: int, course: int = COURSE_EPOCHS) -> bool:
     """True for a probe length at which no common hard-coded value is right by accident."""
-    return length != course and length not in _FRIENDLY_TOTALS and int(0.25 * length) not in _FRIENDLY_WARMUPS
+    return (length != course and length not in _COMMON_HARDCODED_TOTALS
+            and int(WARMUP_FRACTION * length) not in _COMMON_HARDCODED_WARMUPS)
 
 
 def draw_probes(seed: int, course: int = COURSE_EPOCHS) -> tuple[int, ...]:
-    """Three probe lengths for one grading run: below the course length with 25 % not whole,
-    above it with 25 % not whole, and above it with 25 % whole."""
+    """Three probe lengths for one grading run: below the course length with a warmup that is not
+    a whole number of epochs, above it likewise, and above it with a whole warmup."""
     rng = random.Random(seed)
     low, high = PROBE_RANGE
 
     def pick(lo: int, hi: int, whole_quarter: bool) -> int:
-        options = [n for n in range(lo, hi + 1) if unfriendly(n, course) and (n % 4 == 0) == whole_quarter]
+        options = [n for n in range(lo, hi + 1) if unfriendly(n, course) and (n % QUICK_EPOCHS == 0) == whole_quarter]
         return rng.choice(options)
 
     return pick(low, course - 1, False), pick(course + 1, high, False), pick(course + 1, high, True)
+
+
+def course_length(quick: int | None) -> int:
+    """What ``course_epochs(COURSE_EPOCHS)`` gives in the notebook: the quick-mode length when a
+    grader's quick mode is on. Any other num_epochs was typed in by hand."""
+    return COURSE_EPOCHS if quick is None else min(COURSE_EPOCHS, quick)
 
 
 def quick_epochs() -> int | None:

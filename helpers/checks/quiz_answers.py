@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from helpers.checks.check import Check
 from helpers.checks.context import JudgeContext
 from helpers.checks.report import CheckReport
 
@@ -100,3 +101,8 @@ def key_from(data: Mapping[str, Any]) -> dict[str, Any]:
     if data.get("blank") or not isinstance(answers, Mapping):
         raise ValueError("the solution's quiz evidence holds no answers")
     return {"answers": dict(answers)}
+
+
+# The grader's side of the notebook's check_answers (helpers.quiz prints the learner's own report,
+# with each question's explanation): judged per question against the solution's answers.
+ANSWERS = Check("check_answers", collect_answers, judge_answers, partial=True, needs_key=True)

@@ -4,11 +4,11 @@ Each check drives the learner's scheduler exactly as Lightning would and judges 
 rate it produces, criterion by criterion, so that every typical mistake (including the traps of
 pl_bolts 0.7.0) gets its own hint instead of a traceback or a silently worse accuracy.
 
-Every check is split in two: ``collect_*`` turns the learner's live objects into plain data (the
-LR at every epoch or step for several training lengths, what ``configure_optimizers`` returned,
-the trained weights), ``judge_*`` turns that data into the report. In the notebook
-``check_* = judge(collect(...))``; the grader runs only ``collect_*`` in the learner's kernel and
-``judge_*`` in its own process, on the evidence (see :mod:`helpers.evidence`).
+Every check is a :class:`~helpers.checks.check.Check`: ``collect_*`` turns the learner's live
+objects into plain data (the LR at every epoch or step for several training lengths, what
+``configure_optimizers`` returned, the trained weights), ``judge_*`` turns that data into the
+report. In the notebook ``check_*(...)`` does both; the grader runs only ``collect_*`` in the
+learner's kernel and ``judge_*`` in its own process, on the evidence (see :mod:`helpers.evidence`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ import lightning as L
 import numpy as np
 import torch
 
+from helpers.checks.check import Check
 from helpers.checks.context import (
     LEARNER_PROBES,
     JudgeContext,
+    course_length,
     learner_context,
     lengths_to_record,
 )
@@ -39,8 +41,8 @@ from helpers.checks.report import CheckReport
 from helpers.data import STEPS_PER_EPOCH
 from helpers.mistakes import native_factor_mistake, non_whole_warmup
 from helpers.schedules import step_and_record, warmup_cosine_lr, warmup_cosine_values
-from helpers.settings import BASE_LR, TARGET_ACCURACY, WARMUP_FRACTION
-from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV, RunResult
+from helpers.settings import BASE_LR, COURSE_EPOCHS, QUICK_EPOCHS, QUICK_EPOCHS_ENV, TARGET_ACCURACY, WARMUP_FRACTION
+from helpers.training import RunResult
 from helpers.validate import (
     as_number,
     is_int,
@@ -53,7 +55,7 @@ from helpers.validate import (
 
 ACCURACY_THRESHOLD = TARGET_ACCURACY  # the course's facts live in helpers.settings / helpers.data
 WARMUP_PERCENT = f"{WARMUP_FRACTION * 100:g} %"  # "25 %", as the messages write it
-MIN_EPOCHS = 4  # below this, a quarter of training is less than one epoch of warmup
+MIN_EPOCHS = QUICK_EPOCHS  # below this, the warmup is less than one epoch: no shape to judge
 END_FRACTION = 0.01  # "decayed to about 0": the last LR is at most 1 % of the base LR
 
 _CONFIGURE_HINT = (
@@ -276,7 +278,7 @@ class _Shape:
 
 
 def _never_leaves_zero(s: _Shape) -> str | None:
-    if not s.lr.max() <= s.atol:  # written so that NaN counts as leaving 0, as it always did
+    if not s.lr.max() <= s.atol:  # written so that NaN counts as leaving 0 (other criteria then fail on it)
         return None
     info = s.scheduler
     if s.bolts and info.warmup_epochs == 0 and info.warmup_start_lr == 0:  # type: ignore[union-attr]
@@ -500,7 +502,7 @@ def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None 
     failing, cause = _first_failing_probe(runs, context.probe_lengths(n), base_lr)
     at_probe = _Run.from_data(runs.get(str(failing)), failing).scheduler if failing else None
     named = non_whole_warmup(at_probe.warmup_epochs, failing) if at_probe is not None and failing else None
-    if named is not None:  # issue 15: 0.25 * num_epochs left as a float (not a hard-coded length)
+    if named is not None:  # WARMUP_FRACTION * num_epochs left as a float: not a hard-coded length
         report.add("lengths follow num_epochs", False, named)
         return report
     report.add(
@@ -514,22 +516,10 @@ def judge_warmup_schedule(data: Mapping[str, Any], context: JudgeContext | None 
     return report
 
 
-def evaluate_warmup_schedule(
-    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR
-) -> CheckReport:
-    """Judge ``make_warmup_scheduler(optimizer, num_epochs)`` stepped once per epoch.
 
-    It is also built for other training lengths to catch lengths hard-coded instead of derived
-    from ``num_epochs`` (one of them with a quarter that is not a whole number).
-    """
-    return judge_warmup_schedule(collect_warmup_schedule(make_warmup_scheduler, num_epochs, base_lr))
-
-
-def check_warmup_schedule(
-    make_warmup_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR
-) -> None:
-    """Print one ✓/✗ line per criterion for the LR-plot blank (see :func:`evaluate_warmup_schedule`)."""
-    evaluate_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs, base_lr=base_lr).show()
+# The LR-plot blank: the schedule is also built for other training lengths, to catch lengths
+# hard-coded instead of derived from num_epochs (one of them with a warmup that is not whole).
+check_warmup_schedule = Check("check_warmup_schedule", collect_warmup_schedule, judge_warmup_schedule)
 
 
 # --------------------------------------------------------------------------- blank (b): configure_optimizers
@@ -821,19 +811,11 @@ def judge_configure_optimizers(data: Mapping[str, Any], context: JudgeContext | 
     return report
 
 
-def evaluate_configure_optimizers(model: Any, num_epochs: int | None = None) -> CheckReport:
-    """Judge ``configure_optimizers`` of a ``LightningModule`` class or instance.
 
-    The scheduler is stepped as Lightning would step it (per epoch or per batch, from the
-    dict's interval) on a copy of the module; copies with other ``num_epochs`` show whether
-    ``max_epochs`` follows ``self.num_epochs`` or is hard-coded.
-    """
-    return judge_configure_optimizers(collect_configure_optimizers(model, num_epochs))
-
-
-def check_configure_optimizers(model: Any, num_epochs: int | None = None) -> None:
-    """Print one ✓/✗ line per criterion for the configure_optimizers blank."""
-    evaluate_configure_optimizers(model, num_epochs=num_epochs).show()
+# The configure_optimizers blank: the scheduler is stepped as Lightning would step it (per epoch or
+# per batch, from the dict's interval) on copies of the module built with other num_epochs.
+check_configure_optimizers = Check("check_configure_optimizers", collect_configure_optimizers,
+                                   judge_configure_optimizers)
 
 
 # --------------------------------------------------------------------------- blank (c): torch-native schedule
@@ -911,30 +893,13 @@ def judge_native_schedule(data: Mapping[str, Any], context: JudgeContext | None 
     return report
 
 
-def evaluate_native_schedule(
-    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR,
-    tol: float = 1e-9,
-) -> CheckReport:
-    """Judge a torch-only scheduler against pl_bolts' ``LinearWarmupCosineAnnealingLR`` epoch by epoch."""
-    return judge_native_schedule(collect_native_schedule(make_native_scheduler, num_epochs, base_lr), tol=tol)
 
-
-def check_native_schedule(
-    make_native_scheduler: Callable[..., Any], num_epochs: int = COURSE_EPOCHS, base_lr: float = BASE_LR
-) -> None:
-    """Print one ✓/✗ line per criterion for the torch-native schedule blank."""
-    evaluate_native_schedule(make_native_scheduler, num_epochs=num_epochs, base_lr=base_lr).show()
+# The torch-native blank: compared with pl_bolts' LinearWarmupCosineAnnealingLR epoch by epoch.
+check_native_schedule = Check("check_native_schedule", collect_native_schedule, judge_native_schedule)
 
 
 # --------------------------------------------------------------------------- the training run
 
-
-def _caller_namespace(depth: int = 3) -> dict[str, Any]:
-    """The notebook's namespace when a check is called from a cell (to find the trained model)."""
-    try:
-        return sys._getframe(depth).f_globals
-    except ValueError:
-        return {}
 
 
 def find_trained_model(result: RunResult, namespace: Mapping[str, Any]) -> L.LightningModule | None:
@@ -979,7 +944,7 @@ def collect_training_result(
             data["lr"] = metrics["lr"].to_numpy(dtype=float)
     except (FileNotFoundError, ValueError) as exc:
         data["log_error"] = str(exc)[:300]
-    model = find_trained_model(result, namespace if namespace is not None else _caller_namespace())
+    model = find_trained_model(result, namespace if namespace is not None else sys._getframe(1).f_globals)
     data["weights"] = Tensors(model.state_dict()) if model is not None else None
     return data
 
@@ -987,7 +952,7 @@ def collect_training_result(
 def _judge_length(report: CheckReport, n: int, quick: int | None) -> bool:
     """The run's num_epochs is the course's; True when it was set by hand in quick mode."""
     name = f"num_epochs is the course's {COURSE_EPOCHS}"
-    if quick is not None and n == min(COURSE_EPOCHS, quick):
+    if quick is not None and n == course_length(quick):
         report.skip(name, f"quick mode ({QUICK_EPOCHS_ENV} is set)")
         return False
     by_hand = quick is not None
@@ -1069,21 +1034,8 @@ def judge_training_result(data: Mapping[str, Any], context: JudgeContext | None 
     return report
 
 
-def evaluate_training_result(
-    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = BASE_LR,
-    namespace: Mapping[str, Any] | None = None,
-) -> CheckReport:
-    """Judge a finished run: its length, the LR it actually logged per epoch, and its test accuracy
-    (against ``threshold``; ``None`` for a variant the course gives no target for)."""
-    namespace = namespace if namespace is not None else _caller_namespace(2)
-    return judge_training_result(
-        collect_training_result(result, num_epochs, threshold, base_lr, namespace=namespace)
-    )
 
-
-def check_training_result(
-    result: Any, num_epochs: int, threshold: float | None = ACCURACY_THRESHOLD, base_lr: float = BASE_LR
-) -> None:
-    """Print one ✓/✗ line per criterion for the training run."""
-    evaluate_training_result(result, num_epochs, threshold=threshold, base_lr=base_lr,
-                             namespace=_caller_namespace(2)).show()
+# A finished run: its length, the LR it logged per epoch and the test accuracy of its weights
+# (the trained model is looked up in the notebook's globals).
+check_training_result = Check("check_training_result", collect_training_result, judge_training_result,
+                              caller_namespace=True)

@@ -25,12 +25,14 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any, SupportsFloat
 
+from helpers.checks.check import Check
 from helpers.checks.report import CheckReport
 from helpers.mistakes import exponential_exponent_over_w
+from helpers.settings import DEMO_WARMUP_EPOCHS
 
 LrLambda = Callable[[int], float]
 TOL = 1e-6
-COURSE_WARMUP_EPOCHS = 5  # the warmup notebook's WARMUP_EPOCHS: the grader judges at this length
+COURSE_WARMUP_EPOCHS = DEMO_WARMUP_EPOCHS  # the grader judges at the notebook's own length
 WARMUP_GLOBAL = "WARMUP_EPOCHS"  # the notebook's setting; set to each probe length while probing
 LEARNER_WARMUP_PROBES = (7, 13)
 # Warmup lengths a hard-coded lambda is often right at (the notebook's 5, the demo's 2, round
@@ -156,25 +158,7 @@ def _common(report: CheckReport, f: list[float], w: int) -> None:
         "the base LR",
     )
     if not plateau_below_one:
-        late = abs(end - 1) > TOL and abs(f[w] - 1) <= TOL
-        report.add(
-            f"reaches 1 at the last warmup epoch (epoch {w - 1})",
-            abs(end - 1) <= TOL,
-            (
-                f"factor at epoch {w - 1} is {end:g} and reaches 1 only at epoch {w}: the warmup takes epochs "
-                f"0-{w - 1}, so epoch {w - 1} should already use the full LR (use epoch + 1)"
-            )
-            if late
-            else f"factor at epoch {w - 1} is {end:g}, not 1: the warmup should end at the full base LR",
-        )
-        after = f[w:]
-        worst = max(range(len(after)), key=lambda i: abs(after[i] - 1))
-        report.add(
-            f"holds 1 after the warmup (epochs {w}-{len(f) - 1})",
-            abs(after[worst] - 1) <= TOL,
-            f"factor at epoch {w + worst} is {after[worst]:g}: after the warmup keep returning 1.0 "
-            "(e.g. min(..., 1.0)); the decay comes from a separate scheduler",
-        )
+        _ends_at_one(report, f, w)
     warm = f[:w]
     drops = [e for e in range(1, w) if warm[e] < warm[e - 1] - TOL]
     report.add(
@@ -183,6 +167,30 @@ def _common(report: CheckReport, f: list[float], w: int) -> None:
         f"factor goes from {warm[drops[0] - 1]:g} to {warm[drops[0]]:g} at epoch {drops[0]}: a warmup only goes up"
         if drops
         else "some warmup epochs repeat the previous factor: each warmup epoch should raise the LR",
+    )
+
+
+def _ends_at_one(report: CheckReport, f: list[float], w: int) -> None:
+    """Full LR from the last warmup epoch on (judged only when the factors do reach 1)."""
+    end = f[w - 1]
+    late = abs(end - 1) > TOL and abs(f[w] - 1) <= TOL
+    report.add(
+        f"reaches 1 at the last warmup epoch (epoch {w - 1})",
+        abs(end - 1) <= TOL,
+        (
+            f"factor at epoch {w - 1} is {end:g} and reaches 1 only at epoch {w}: the warmup takes epochs "
+            f"0-{w - 1}, so epoch {w - 1} should already use the full LR (use epoch + 1)"
+        )
+        if late
+        else f"factor at epoch {w - 1} is {end:g}, not 1: the warmup should end at the full base LR",
+    )
+    after = f[w:]
+    worst = max(range(len(after)), key=lambda i: abs(after[i] - 1))
+    report.add(
+        f"holds 1 after the warmup (epochs {w}-{len(f) - 1})",
+        abs(after[worst] - 1) <= TOL,
+        f"factor at epoch {w + worst} is {after[worst]:g}: after the warmup keep returning 1.0 "
+        "(e.g. min(..., 1.0)); the decay comes from a separate scheduler",
     )
 
 
@@ -330,10 +338,6 @@ def judge_linear_warmup(data: Mapping[str, Any], context: object = None) -> Chec
     return _judge(data, context, "linear_warmup", "Linear warmup", _linear_shape)
 
 
-def evaluate_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
-    """The report :func:`check_linear_warmup` prints, for tests and the grader."""
-    return judge_linear_warmup(collect_linear_warmup(lr_lambda, warmup_epochs))
-
 
 def collect_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int, *, seed: int | None = None,
                                namespace: Mapping[str, Any] | None = None, **_: Any) -> dict[str, Any]:
@@ -365,21 +369,12 @@ def _exponential_shape(report: CheckReport, f: list[float], w: int) -> None:
 
 def judge_exponential_warmup(data: Mapping[str, Any], context: object = None) -> CheckReport:
     """The exponential-warmup criteria on recorded factors, at the main length, then at the probes."""
-    # issue 15: the exponent-over-W slip is named instead of given a generic (wrong) fix
+    # the exponent-over-W slip is named: the generic hint ("use epoch + 1") would point at the wrong fix
     return _judge(data, context, "exponential_warmup", "Exponential warmup", _exponential_shape,
                   exponential_exponent_over_w)
 
 
-def evaluate_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> CheckReport:
-    """The report :func:`check_exponential_warmup` prints, for tests and the grader."""
-    return judge_exponential_warmup(collect_exponential_warmup(lr_lambda, warmup_epochs))
 
-
-def check_linear_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> None:
-    """Print whether ``lr_lambda`` is a linear warmup factor over ``warmup_epochs`` epochs."""
-    evaluate_linear_warmup(lr_lambda, warmup_epochs).show()
-
-
-def check_exponential_warmup(lr_lambda: LrLambda, warmup_epochs: int) -> None:
-    """Print whether ``lr_lambda`` is an exponential warmup factor over ``warmup_epochs`` epochs."""
-    evaluate_exponential_warmup(lr_lambda, warmup_epochs).show()
+# Whether lr_lambda is a linear / exponential warmup factor over warmup_epochs epochs.
+check_linear_warmup = Check("check_linear_warmup", collect_linear_warmup, judge_linear_warmup)
+check_exponential_warmup = Check("check_exponential_warmup", collect_exponential_warmup, judge_exponential_warmup)

@@ -138,8 +138,8 @@ def problem_rows(sub: Submission, exercises: dict[str, Exercise]) -> list[R.Row]
 
 
 @dataclass(frozen=True)
-class QuickPlan:
-    """One exercise's plan for a grading run (the name is historical: full mode has one too).
+class GradingPlan:
+    """One exercise's plan for a grading run, in quick or full mode (``quick``).
 
     ``references``: the solution's own quick-mode output of each check graded by printed output
     (quick mode only); ``not_graded``: checks that cannot be graded in this mode, with why;
@@ -165,7 +165,7 @@ def _run(graded: GradedCopy, limits: Limits, quick: bool, max_output: int | None
     return run_graded_copy(graded, limits, quick=quick, max_output=max_output, masks=V.masks())
 
 
-def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = None) -> QuickPlan:
+def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = None) -> GradingPlan:
     """Run the solution itself once (in quick mode: trainings are short) and plan the exercise.
 
     Judged checks (see :mod:`kit.grade.verdicts`) take the instructor's key from the
@@ -177,7 +177,7 @@ def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = 
     needs_run = quick or any(set(names) & V.NEEDS_KEY for names in plan.judged.values())
     not_graded = {c.id: "tagged needs-training" for c in exercise.checks if quick and c.needs_training}
     if not needs_run:
-        return QuickPlan(exercise.name, {}, not_graded, 0.0, plan, quick=False)
+        return GradingPlan(exercise.name, {}, not_graded, 0.0, plan, quick=False)
     graded = build_graded_copy(exercise.notebook, exercise, skip=frozenset(not_graded), evidence=plan.cells(exercise))
     outcome = _run(graded, limits, quick=True, max_output=REFERENCE_OUTPUT)
     plan.keys, missing = V.keys_from_reference(exercise, outcome.evidence)
@@ -207,13 +207,7 @@ def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = 
             not_graded[check.id] = "nothing of it can be checked after shortened training"
         else:
             references[check.id] = result.output
-    plan.not_graded = dict(not_graded)
-    return QuickPlan(exercise.name, references, not_graded, outcome.seconds, plan, quick=quick)
-
-
-def calibrate_quick(exercise: Exercise, limits: Limits) -> QuickPlan:
-    """The quick-mode plan (kept for callers of the old name)."""
-    return prepare(exercise, limits, quick=True)
+    return GradingPlan(exercise.name, references, not_graded, outcome.seconds, plan, quick=quick)
 
 
 def _hand_set_note(epochs: set[int], quick: bool) -> str:
@@ -228,7 +222,7 @@ def _hand_set_note(epochs: set[int], quick: bool) -> str:
     return note + (f", and quick mode capped the trainings at {_quick_length()} epochs" if quick else "")
 
 
-def _judged_row(sub: Submission, exercise: Exercise, check: Check, plan: QuickPlan, outcome: RunOutcome,
+def _judged_row(sub: Submission, exercise: Exercise, check: Check, plan: GradingPlan, outcome: RunOutcome,
                 limits: Limits, trouble: CellResult | None, restored: str) -> tuple[R.Row, V.Verdict | None]:
     assert plan.evidence is not None
     context = plan.evidence.context(check.id, _quick_length() if plan.quick else None)
@@ -255,15 +249,15 @@ def _judged_row(sub: Submission, exercise: Exercise, check: Check, plan: QuickPl
 
 
 def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
-                     quick: QuickPlan | None = None) -> Graded:
+                     plan: GradingPlan | None = None) -> Graded:
     """Re-execute one readable submission and turn its evidence (judged checks) and nbval's
     results (checks graded by output) into rows.
 
-    ``quick`` is the exercise's plan (from :func:`prepare`); a plan made in quick mode switches
+    ``plan`` is the exercise's plan (from :func:`prepare`); a plan made in quick mode switches
     to quick mode. Without a plan, one is made for full mode.
     """
     assert sub.notebook is not None
-    plan = quick if quick is not None else prepare(exercise, limits, quick=False)
+    plan = plan if plan is not None else prepare(exercise, limits, quick=False)
     in_quick = plan.quick
     skip = frozenset(c for c in plan.not_graded if plan.evidence is None or c not in plan.evidence.judged)
     evidence = plan.evidence.cells(exercise) if plan.evidence is not None else {}
@@ -327,7 +321,7 @@ def _map(function: Callable[[_T], _U], items: list[_T], jobs: int) -> list[_U]:
 
 def grade_all(subs: list[Submission], exercises: dict[str, Exercise], limits: Limits, quick: bool = False,
               jobs: int = 1, progress: Callable[[Submission, Graded], None] | None = None,
-              probe_seed: int | None = None) -> tuple[list[Graded], dict[str, QuickPlan]]:
+              probe_seed: int | None = None) -> tuple[list[Graded], dict[str, GradingPlan]]:
     """Grade every submission (``jobs`` child processes at a time); results in input order.
 
     Each exercise that has submissions is planned first (:func:`prepare`: in quick mode, or when

@@ -16,8 +16,15 @@ from kit.course import course
 from kit.grade.errors import GradeUsageError
 
 CHECK_TAG = "check"
-HIDDEN_CHECK_TAG = "hidden-check"
+HIDDEN_CHECK_TAG = "hidden-check"  # instructor-only: dropped from starters, inserted back in grading
 NEEDS_TRAINING_TAG = "needs-training"
+# nbval's cell markers: instructions to the test runner, not part of a check's code.
+NBVAL_MARKERS = frozenset({"NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"})
+
+
+def strip_nbval_markers(source: str) -> str:
+    """``source`` without its nbval marker lines."""
+    return "\n".join(line for line in source.splitlines() if line.strip().lstrip("#").strip() not in NBVAL_MARKERS)
 
 
 def default_solutions_dir() -> Path:

@@ -1,10 +1,10 @@
 """Executing one graded copy: pytest --nbval-lax in a child process, results from junit XML.
 
-By default the child runs in a bubblewrap sandbox of its own (helpers/grade/sandbox.py): it sees
+By default the child runs in a bubblewrap sandbox of its own (kit/grade/sandbox.py): it sees
 the environment and a copy of the learner-facing kit read-only, its work folder, report folder
 and a fresh home read-write, and nothing else; when the sandbox ends every process of the
 submission ends. With ``Limits(sandbox=False)`` (``--no-sandbox``) it runs as a plain child
-process in the temporary folder, as before. Either way: an address-space and a file-size limit,
+process in the temporary folder. Either way: an address-space and a file-size limit,
 per-cell timeouts (nbval) and a wall-clock limit for the whole submission; every process of a
 run carries a token in its environment and all of them are killed by that token as well.
 Report files written by the child (junit XML, the progress file) are read back only as regular
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.settings import QUICK_EPOCHS_ENV
+from helpers.settings import QUICK_EPOCHS, QUICK_EPOCHS_ENV  # QUICK_EPOCHS re-exported for the CLI
 from kit.grade import progress, sandbox
 from kit.grade.assemble import GradedCopy
 from kit.grade.limits.box import Box
@@ -39,7 +39,6 @@ from kit.grade.limits.session import session
 from kit.grade.limits.usage import LimitHit, Usage
 
 TOKEN_VAR = "KIT_GRADE_TOKEN"
-QUICK_EPOCHS = 4  # quick mode keeps each lesson's shape: a quarter-length warmup is still 1 epoch (issue 12)
 NOTEBOOK_NAME = "submission.ipynb"
 EVIDENCE_DIR = "evidence"
 TIMEOUT_MARGIN = 10.0  # a cell may take this many times the solution's measured time

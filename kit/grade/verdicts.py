@@ -1,9 +1,9 @@
 """Verdicts from evidence: the grader's side of a judged check.
 
-A check cell made only of calls to kit check functions (``helpers.checks.registry.JUDGED``) is
+A check cell made only of calls to registered checks (``helpers.checks.registry.CHECKS``) is
 *judged*: in the graded copy it is replaced by an evidence cell that only collects plain data in
 the learner's kernel (:mod:`helpers.evidence`), and its verdict is computed here, in the grader's
-process, by the same ``judge_*`` functions the learner-side checks use. Learner code is never
+process, by the ``judge`` of the same check object the learner calls. Learner code is never
 imported or run here: evidence is JSON, ``.npy`` (no pickles) and ``.pt`` loaded with
 ``weights_only=True``. Whatever the learner's kernel did to the kit's objects, only the values
 it wrote count, judged at lengths and tables drawn for this run.
@@ -18,28 +18,24 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from helpers import hints
 from helpers.checks.context import JudgeContext, draw_probes
-from helpers.checks.registry import JUDGED, judge
+from helpers.checks.registry import JUDGED
 from helpers.checks.report import CheckReport
 from helpers.evidence import EvidenceError, load_record
-from kit.course import helpers_dir
 from kit.grade import rows as R
-from kit.grade.registry import Check, Exercise
+from kit.grade.registry import Check, Exercise, strip_nbval_markers
 
-PARTIAL = {"check_answers"}  # judged per criterion: partial points
-NEEDS_KEY = {"check_answers"}  # judged against the solution's own evidence
+PARTIAL = {name for name, check in JUDGED.items() if check.partial}
+NEEDS_KEY = {name for name, check in JUDGED.items() if check.needs_key}
 MAX_MESSAGE = 600
-_MARKERS = {"NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"}
 
 
 def check_source(check: Check) -> str:
     """The check cell's code without nbval markers."""
-    lines = "".join(check.cell.source).splitlines()
-    return "\n".join(line for line in lines if line.strip().lstrip("#").strip() not in _MARKERS)
+    return strip_nbval_markers("".join(check.cell.source))
 
 
 def judged_calls(check: Check) -> list[str] | None:
@@ -63,14 +59,12 @@ def trusted_arguments(check: Check) -> list[dict[str, Any]]:
     They override what the evidence claims, so forged evidence cannot lower a bar."""
     import inspect
 
-    from helpers.checks.registry import collector
-
     fixed = []
     for statement in ast.parse(check_source(check)).body:
         assert isinstance(statement, ast.Expr)  # judged_calls checked the shape
         call = statement.value
         assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-        signature = inspect.signature(collector(call.func.id))
+        signature = inspect.signature(JUDGED[call.func.id].collect)
         params = [p for p in signature.parameters.values()
                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("probes", "seed",
                       "namespace")]
@@ -165,7 +159,7 @@ def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
         data = {**data, **{k: v for k, v in fixed.items() if k in data}}
         epochs += _epochs_of(data)
         try:
-            reports.append(judge(name)(data, context))
+            reports.append(JUDGED[name].judge(data, context))
         except Exception as exc:  # noqa: BLE001 - garbled or forged evidence fails, never crashes
             return Verdict(R.FAILED, _clip(f"the evidence for this check cannot be judged ({type(exc).__name__}: "
                                            f"{exc})", 300))
@@ -286,12 +280,11 @@ def check_titles(exercise: Exercise) -> dict[str, str]:
 
 @dataclass
 class EvidencePlan:
-    """One exercise's judged checks for a grading run: probe seed, keys, and what cannot be graded."""
+    """One exercise's judged checks for a grading run: the probe seed and the instructor's keys."""
 
     judged: dict[str, list[str]]
     seed: int
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)
-    not_graded: dict[str, str] = field(default_factory=dict)
 
     def context(self, check_id: str, quick: int | None) -> JudgeContext:
         return JudgeContext(probes=draw_probes(self.seed), grader=True, quick=quick,
@@ -300,7 +293,3 @@ class EvidencePlan:
     def cells(self, exercise: Exercise) -> dict[str, str]:
         options = collect_options(self.seed)
         return {c.id: evidence_cell_source(c, options) for c in exercise.checks if c.id in self.judged}
-
-
-def kit_relative(path: Path) -> str:
-    return path.resolve().relative_to(helpers_dir().parent).as_posix()

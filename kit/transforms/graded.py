@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat import NotebookNode
 
-from kit.grade.registry import Exercise, stdout_of
+from kit.grade.registry import Exercise, stdout_of, strip_nbval_markers
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 SKIP_MARKER = "# NBVAL_SKIP"
 META_KEY = "kit_grade"
 _NBVAL_TAGS = {"nbval-check-output", "nbval-ignore-output", "nbval-skip", "nbval-raises-exception",
                "raises-exception"}
-_NBVAL_MARKERS = {"NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"}
 
 
 @dataclass
@@ -56,10 +55,6 @@ GradedTransform = Callable[[list[Slot], GradedContext], list[Slot]]
 # --------------------------------------------------------------------------- cells
 
 
-def _strip_markers(source: str) -> str:
-    return "\n".join(line for line in source.splitlines() if line.strip().lstrip("#").strip() not in _NBVAL_MARKERS)
-
-
 def graded_check_cell(check_cell: NotebookNode, check_id: str, skip: bool,
                       reference: str | None = None) -> NotebookNode:
     """The instructor's check as nbval runs it: output compared on stdout only.
@@ -67,7 +62,7 @@ def graded_check_cell(check_cell: NotebookNode, check_id: str, skip: bool,
     The body runs through IPython's ``%%capture --no-stdout`` so that warnings (stderr) and rich
     displays caused by the learner's code cannot fail a check whose printed ✓ lines are right.
     """
-    body = _strip_markers("".join(check_cell.source))
+    body = strip_nbval_markers("".join(check_cell.source))
     marker = SKIP_MARKER if skip else CHECK_MARKER
     source = f'{marker}\nget_ipython().run_cell_magic("capture", "--no-stdout", {body!r})\n'
     cell = nbformat.v4.new_code_cell(source)

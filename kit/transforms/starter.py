@@ -18,11 +18,11 @@ from nbformat import NotebookNode
 
 from helpers.hints import METADATA_KEY as HINTS_KEY
 from helpers.hints import blank_key
-from kit.launch import BADGE_CELL_ID  # defined once, beside the code that writes that cell
+from kit.course import SOLUTIONS_DIR, STARTERS_DIR
+from kit.grade.registry import HIDDEN_CHECK_TAG
+from kit.launch import BADGE_CELL_ID, badge_markdown  # defined once, beside the code that writes that cell
 
-SOLUTIONS_DIR = "solutions"
-STARTERS_DIR = "notebooks"
-HIDDEN_TAG = "hidden-check"
+HIDDEN_TAG = HIDDEN_CHECK_TAG
 DEFAULT_HINT = "Write this part yourself: the markdown above says what it should do."
 # Notebook metadata that belongs to the executed solution only: the widget state of its outputs
 # and the cell times ``kit execute`` recorded (the grader reads them from the solution).
@@ -191,22 +191,11 @@ def clear_outputs(nb: NotebookNode, ctx: StarterContext) -> None:
             cell.execution_count = None
 
 
-def _badge_source(starter_path: str) -> str | None:
-    """The launch badges for the starter's own path, if ``kit.launch`` provides them."""
-    try:
-        from kit.launch import badge_markdown
-    except ImportError:
-        return None
-    return badge_markdown(starter_path)
-
-
 def set_badges(nb: NotebookNode, ctx: StarterContext) -> None:
     """Point the ``launch-badges`` cell at the starter (``notebooks/NN.ipynb``), not the solution."""
     for cell in nb.cells:
         if cell.cell_type == "markdown" and cell.get("id") == BADGE_CELL_ID:
-            badges = _badge_source(f"{STARTERS_DIR}/{ctx.name}")
-            if badges is not None:
-                cell.source = badges
+            cell.source = badge_markdown(f"{STARTERS_DIR}/{ctx.name}")
 
 
 def set_role(nb: NotebookNode, ctx: StarterContext) -> None:

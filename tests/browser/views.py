@@ -51,7 +51,7 @@ VIEWS = (
 )
 
 
-def show_view(page, view: View) -> None:  # type: ignore[no-untyped-def]
+def show_view(page, view: View) -> None:
     """Resize the window, switch the theme and the file browser by JupyterLab's commands, let it settle."""
     page.set_viewport_size({"width": view.width, "height": HEIGHT})
     theme = THEME_NAMES[view.theme]
@@ -151,17 +151,17 @@ root => Array.from(root.querySelectorAll('img'))
 """
 
 
-def contrasts(root) -> list[dict]:  # type: ignore[no-untyped-def]
+def contrasts(root) -> list[dict]:
     return root.evaluate(_CONTRAST)
 
 
-def clipping(root, *, allow_scroll: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
+def clipping(root, *, allow_scroll: bool = False) -> list[str]:
     """What is cut off or sticks out of ``root``; with ``allow_scroll``, content inside a scroller
     (``overflow-x: auto/scroll``, as JupyterLab puts around a wide table) counts as reachable."""
     return root.evaluate(_CLIPPING, allow_scroll)
 
 
-def plots(root) -> list[dict]:  # type: ignore[no-untyped-def]
+def plots(root) -> list[dict]:
     return root.evaluate(_PLOTS)
 
 
@@ -186,7 +186,7 @@ class PlotColours:
     foreground_contrast: float  # the strongest pixel against the background (text, axes)
 
 
-def plot_colours(image, page_background: tuple[int, int, int]) -> PlotColours:  # type: ignore[no-untyped-def]
+def plot_colours(image, page_background: tuple[int, int, int]) -> PlotColours:
     """The plot as the screen shows it (CSS filter and page background included), from a screenshot."""
     from PIL import Image
 
@@ -203,7 +203,7 @@ def _rgb(pixel: object) -> tuple[int, int, int]:
     return (int(pixel[0]), int(pixel[1]), int(pixel[2]))
 
 
-def page_background(root) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+def page_background(root) -> tuple[int, int, int]:
     """The colour behind ``root`` (its ancestors' backgrounds painted in order over white)."""
     rgb = root.evaluate(
         """root => {
@@ -219,7 +219,7 @@ def page_background(root) -> tuple[int, int, int]:  # type: ignore[no-untyped-de
     return (rgb[0], rgb[1], rgb[2])
 
 
-def screenshot(element, name: str) -> Path:  # type: ignore[no-untyped-def]
+def screenshot(element, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     element.screenshot(path=str(path))
