@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("kit.grade.__main__", "main", "grade one notebook as the instructor would and print its feedback"),
     "merge": ("kit.grade.__main__", "main", "combine the outputs of sharded grading runs"),
     "quiz": ("kit.quiz_keys", "main", "hash a new quiz answer, or validate a quiz file"),
+    "gradescope-autograder": ("kit.lms.autograder", "main", "write the Gradescope autograder zip (docs/GRADING.md)"),
     "release": ("kit.release", "main", "write the learner copy of the course (no solutions, no answer keys)"),
 }
 
