@@ -26,6 +26,7 @@ h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.25rem;margin:2rem 0 .6rem;bo
 h3{font-size:1.05rem;margin:1.2rem 0 .4rem}.muted{color:#57606a}
 table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem}th,td{padding:.3rem .5rem;border-bottom:1px solid #d8dee4;
 text-align:left;vertical-align:top}th{background:#f6f8fa}td.num{text-align:right;white-space:nowrap}
+.rate{display:flex;align-items:center;gap:.5rem}.rate .bar{flex:1}.rate span{min-width:3rem;text-align:right}
 .bar{background:#eaeef2;height:1.05rem;border-radius:3px;min-width:8rem;position:relative}
 .bar>span{display:block;height:100%;border-radius:3px;background:#2f81f7}
 .bar.pass>span{background:#1a7f37}.bar.low>span{background:#cf222e}
@@ -34,7 +35,10 @@ text-align:left;vertical-align:top}th{background:#f6f8fa}td.num{text-align:right
 .hist div b{position:absolute;top:-1.2rem;width:100%;text-align:center;font-size:.8rem;font-weight:600}
 .axis{display:flex;gap:4px;font-size:.75rem;color:#57606a}.axis span{flex:1;text-align:center}
 .cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem}
-.card b{display:block;font-size:1.3rem}code{background:#f6f8fa;padding:0 .2rem;border-radius:3px}
+.card b{display:block;font-size:1.3rem}code{background:#f6f8fa;padding:0 .2rem;border-radius:3px;overflow-wrap:anywhere}
+td{overflow-wrap:anywhere}.axis span{overflow:hidden;white-space:nowrap}
+@media (max-width:700px){body{margin:1rem auto;font-size:13px}.bar{min-width:3rem}.axis{font-size:.6rem}
+table{display:block;overflow-x:auto}}
 @media print{body{margin:0;max-width:none;font-size:11pt}h2{break-after:avoid}table,.hist{break-inside:avoid}
 .bar>span,.hist div{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
@@ -65,6 +69,11 @@ def _bar(fraction: float, label: str) -> str:
             f'<span style="width:{100 * fraction:.1f}%"></span></div>')
 
 
+def _rate(fraction: float) -> str:
+    percent = f"{100 * fraction:.0f} %"
+    return f'<div class="rate">{_bar(fraction, f"{percent} passed")}<span>{percent}</span></div>'
+
+
 def _histogram(fractions: list[float]) -> str:
     counts = [0] * BINS
     for f in fractions:
@@ -90,8 +99,7 @@ def _checks_table(rows: list[R.Row], total_max: float, points: float | None) -> 
         lms = f"<td class='num'>{_fmt(weight * points / total_max) if total_max else '–'}</td>" if points else ""
         body.append(f"<tr><td><code>{_e(check)}</code></td><td class='num'>{_fmt(weight)}</td>{lms}"
                     f"<td class='num'>{passed} / {len(graded)}</td>"
-                    f"<td>{_bar(rate, f'{100 * rate:.0f} % passed') if graded else 'not graded'}"
-                    f"{f' {100 * rate:.0f} %' if graded else ''}</td>"
+                    f"<td>{_rate(rate) if graded else 'not graded'}</td>"
                     f"<td>{_e(', '.join(f'{k} {v}' for k, v in sorted(others.items())))}</td></tr>")
     return f"<table>{head}{''.join(body)}</table>"
 
@@ -160,6 +168,24 @@ def _problems_section(rows: list[R.Row], info: ClassInfo) -> str:
     return "".join(out)
 
 
+def _learners_section(rows: list[R.Row], info: ClassInfo) -> str:
+    """Every learner's total per file, with the LMS name and late flag (names collide: the id tells)."""
+    totals = sorted((r for r in rows if r.is_total), key=lambda r: (info.names.get(r.learner, r.learner), r.learner))
+    if not totals:
+        return ""
+    lms = "<th>LMS points</th>" if info.points else ""
+    body = []
+    for t in totals:
+        share = t.points / t.max_points if t.max_points else 0.0
+        late = "late" if t.learner in info.late else ""
+        scaled = f"<td class='num'>{_fmt(share * info.points)}</td>" if info.points else ""
+        body.append(f"<tr><td>{_e(info.names.get(t.learner, t.learner))}</td><td><code>{_e(t.learner)}</code></td>"
+                    f"<td>{late}</td><td><code>{_e(t.submission)}</code></td>"
+                    f"<td class='num'>{_fmt(t.points)} / {_fmt(t.max_points)}</td>{scaled}</tr>")
+    return ("<h2>Learners</h2><table><tr><th>name</th><th>id</th><th></th><th>file</th><th>points</th>"
+            f"{lms}</tr>{''.join(body)}</table>")
+
+
 def _settings_section(settings: Mapping[str, object], info: ClassInfo) -> str:
     sandbox = settings.get("sandbox")
     shown = {"mode": settings.get("mode", "?"),
@@ -180,7 +206,8 @@ def render(rows: list[R.Row], settings: Mapping[str, object], info: ClassInfo) -
              f"{sum(r.is_total for r in rows)} file(s), mode {_e(settings.get('mode', '?'))}.</p>")
     parts = [intro]
     parts += [_exercise_section(ex, rows, info) for ex in exercises]
-    parts += [_mistakes_section(rows), _problems_section(rows, info), _settings_section(settings, info)]
+    parts += [_mistakes_section(rows), _problems_section(rows, info), _learners_section(rows, info),
+              _settings_section(settings, info)]
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Class report</title>"
             f"<meta name='viewport' content='width=device-width,initial-scale=1'><style>{_CSS}</style></head>"
             f"<body>{''.join(parts)}</body></html>\n")
