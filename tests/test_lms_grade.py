@@ -4,6 +4,7 @@ turned into the grader's submissions (learner = the LMS's id, file = the entry's
 
 from __future__ import annotations
 
+import argparse
 import csv
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,8 @@ from lms_fixtures import canvas_entries, gradescope_entries, moodle_entries, not
 
 from kit.grade import rows as R
 from kit.grade.__main__ import main
-from kit.lms import ingest
+from kit.lms import cli as lms_cli
+from kit.lms import ingest, outputs
 from kit.lms.outputs import LATE_NOTE
 
 
@@ -130,3 +132,34 @@ def test_an_unrecognised_zip_is_refused(tmp_path: Path) -> None:
     download = write_zip(tmp_path / "odd.zip", {"alice/00_toy.ipynb": notebook(TOY)})
     status = main([str(download), "--out", str(tmp_path / "out"), "--no-sandbox"])
     assert status == 2 and not (tmp_path / "out").exists()
+
+
+def test_shared_display_names_and_missing_grades_are_reported(tmp_path: Path) -> None:
+    download = write_zip(tmp_path / "moodle.zip", moodle_entries(notebook(TOY)))
+    staged = ingest.stage(download, "moodle", tmp_path / "out")
+    total = R.Row("123456", TOY, "a.ipynb", R.TOTAL_CHECK, R.TOTAL, 2, 2, 4)
+    bad = R.Row("123457", TOY, "b.ipynb", R.SUBMISSION_CHECK, R.NOT_JSON, 0, 0, 4, message="not a notebook")
+    people = outputs.learners([total, bad, R.total_row([bad], max_points=4)], staged, 10.0)
+    assert people["123456"].points == 5.0 and people["123457"].points is None and people["123458"].points is None
+    assert "no notebook graded" in people["123458"].problem and "not-json" in people["123457"].problem
+    report = outputs.report_text(staged, people, ["NOT IN ROSTER: x"])
+    assert "- Ada Lovelace: 123456, 123460" in report
+    assert "- Zoë Ångström (123457): b.ipynb: not-json" in report and "- NOT IN ROSTER: x" in report
+
+
+def test_a_folder_is_read_as_an_lms_download_only_when_its_names_say_so(tmp_path: Path) -> None:
+    moodle_dir, plain = tmp_path / "unpacked", tmp_path / "plain"
+    for rel, data in moodle_entries(notebook(TOY)).items():
+        (moodle_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (moodle_dir / rel).write_bytes(data)
+    (plain / "alice").mkdir(parents=True)
+    (plain / "alice" / "00_toy.ipynb").write_bytes(notebook(TOY))
+
+    def args(folder: Path) -> argparse.Namespace:
+        return argparse.Namespace(submissions=folder, lms=None, roster=None, out=tmp_path / f"out-{folder.name}",
+                                  lms_out=None)
+
+    staged = lms_cli.stage_download(args(moodle_dir))
+    assert staged is not None and staged.lms == "moodle" and len(staged.entries) == 6
+    assert lms_cli.stage_download(args(plain)) is None
+    assert not (tmp_path / "out-plain").exists()

@@ -11,7 +11,8 @@ from kit.grade.class_report import write as write_class_report
 from kit.grade.discover import Submission
 from kit.grade.errors import GradeUsageError
 from kit.lms import outputs
-from kit.lms.ingest import CHOICES, STAGING, Staged, stage, submissions
+from kit.lms.ingest import CHOICES, STAGING, Staged, detect, stage, submissions
+from kit.lms.safe_unzip import Download
 
 
 def _points(text: str) -> float:
@@ -27,8 +28,8 @@ def _points(text: str) -> float:
 def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("learning-management systems (docs/GRADING.md)")
     group.add_argument("--lms", choices=CHOICES, default=None,
-                       help="SUBMISSIONS is an LMS download (zip or folder); default: auto for a zip, "
-                            "folder (the kit's own layouts) for a folder")
+                       help="SUBMISSIONS is an LMS download (zip or folder); default auto: told by its names, "
+                            "a folder without any LMS's names is read in the kit's own layouts (folder)")
     group.add_argument("--roster", type=Path, default=None,
                        help="the LMS's own export to fill in: Canvas gradebook CSV, Moodle grading worksheet")
     group.add_argument("--points", type=_points, default=None,
@@ -39,14 +40,15 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def lms_of(args: argparse.Namespace) -> str:
-    if args.lms:
-        return str(args.lms)
-    return "auto" if args.submissions.is_file() else "folder"
+    return str(args.lms) if args.lms else "auto"
 
 
 def stage_download(args: argparse.Namespace) -> Staged | None:
-    """The download staged under --out, or None for the kit's own folder layouts."""
+    """The download staged under --out, or None for the kit's own folder layouts (a folder that
+    no LMS's names are recognised in, or ``--lms folder``)."""
     lms = lms_of(args)
+    if lms == "auto" and args.submissions.is_dir():
+        lms = detect(Download(args.submissions))
     if lms == "folder":
         if args.submissions.is_file():
             raise GradeUsageError(f"{args.submissions} is a file: --lms folder needs a folder")
