@@ -54,7 +54,7 @@ def _check_results(data: dict[str, Any], visibility: str) -> None:
         assert isinstance(test["score"], (int, float)) and isinstance(test["max_score"], (int, float))
         assert 0 <= test["score"] <= test["max_score"] and test["visibility"] in VISIBILITIES
         assert test["status"] in ("passed", "failed") and isinstance(test["output"], str)
-    assert abs(data["score"] - sum(t["score"] for t in data["tests"])) < 1e-6
+    assert abs(data["score"] - sum(t["score"] for t in data["tests"])) < 1e-3
 
 
 def test_results_scale_each_check_to_the_points() -> None:
@@ -63,6 +63,10 @@ def test_results_scale_each_check_to_the_points() -> None:
             R.Row("l", "ex", "s", R.TOTAL_CHECK, R.TOTAL, 1, 2.0, 4.0)]
     data = results(rows, {("ex", "c1"): "First check"}, {"visibility": "hidden", "points": 10.0}, 3.2, "note")
     _check_results(data, "hidden")
+    thirds = results([R.Row("l", "ex", "s", f"c{i}", R.PASSED, 1, 1.0, 1.0) for i in range(3)]
+                     + [R.Row("l", "ex", "s", R.TOTAL_CHECK, R.TOTAL, 3, 3.0, 3.0)], {}, {"visibility": "visible",
+                                                                                       "points": 100.0}, 1.0, "")
+    assert thirds["score"] == 100.0 and thirds["tests"][0]["score"] == 33.3333
     assert [(t["name"], t["score"], t["max_score"]) for t in data["tests"]] == [
         ("ex: First check (c1)", 5.0, 5.0), ("ex: c2", 0.0, 5.0)]
     assert data["tests"][1]["output"] == "✗ wrong — hint" and data["score"] == 5.0
@@ -95,7 +99,7 @@ def test_run_autograder_in_a_local_autograder_folder(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout[-3000:]
     assert run.results is not None
     _check_results(run.results, "visible")
-    assert run.results["score"] == pytest.approx(100.0)  # the solution passes every check, scaled to 100
+    assert run.results["score"] == 100.0  # the solution passes every check, scaled to 100
     assert all(t["status"] == "passed" for t in run.results["tests"])
     assert (root / "submission" / f"{REAL}.ipynb").read_bytes() == before
     assert json.loads((root / "results" / "results.json").read_text()) == run.results

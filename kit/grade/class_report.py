@@ -35,7 +35,8 @@ text-align:left;vertical-align:top}th{background:#f6f8fa}td.num{text-align:right
 .hist div b{position:absolute;top:-1.2rem;width:100%;text-align:center;font-size:.8rem;font-weight:600}
 .axis{display:flex;gap:4px;font-size:.75rem;color:#57606a}.axis span{flex:1;text-align:center}
 .cards{display:flex;flex-wrap:wrap;gap:.8rem}.card{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem}
-.card b{display:block;font-size:1.3rem}code{background:#f6f8fa;padding:0 .2rem;border-radius:3px;overflow-wrap:break-word}
+.card b{display:block;font-size:1.3rem}
+code{background:#f6f8fa;padding:0 .2rem;border-radius:3px;overflow-wrap:break-word}
 td{overflow-wrap:break-word}.axis span{overflow:hidden;white-space:nowrap}
 @media (max-width:700px){body{margin:1rem auto;font-size:13px}.bar{min-width:3rem}.axis{font-size:.6rem}
 table{display:block;overflow-x:auto}}

@@ -53,19 +53,22 @@ def results(rows: list[R.Row], titles: dict[tuple[str, str], str], config: dict[
     """results.json: per check a test (score, max_score, output, visibility), the total, the note."""
     total_max = sum(r.max_points for r in rows if r.is_total)
     points = config.get("points")
-    tests = []
+    tests, earned = [], 0.0
     for row in rows:
         if row.is_total:
             continue
         title = titles.get((row.exercise, row.check), "")
         name = f"{row.exercise}: {title} ({row.check})" if title else f"{row.exercise}: {row.check}"
         output = row.message or row.status
-        tests.append({"name": name, "score": round(scaled(row.points, total_max, points), 4),
+        score = scaled(row.points, total_max, points)
+        earned += score
+        tests.append({"name": name, "score": round(score, 4),
                       "max_score": round(scaled(row.max_points, total_max, points), 4),
                       "status": "passed" if row.passed else "failed",
                       "output": output if row.status in (R.PASSED, R.FAILED) else f"{row.status}: {output}",
                       "visibility": config["visibility"]})
-    return {"score": round(sum(t["score"] for t in tests), 4), "execution_time": round(seconds),
+    # The total from the unrounded scores: three checks of 100/3 make 100, not 99.9999.
+    return {"score": round(earned, 4), "execution_time": round(seconds),
             "output": note, "visibility": config["visibility"], "stdout_visibility": "hidden", "tests": tests}
 
 
