@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from lms_fixtures import moodle_entries, notebook, tree_hashes, write_zip
 
+from kit.grade.errors import GradeUsageError
 from kit.lms import ingest, safe_unzip
 from kit.lms.safe_unzip import Download, UnsafeDownload
 
@@ -121,3 +122,13 @@ def test_names_in_any_script_are_staged_inside_the_folder(tmp_path: Path) -> Non
     for rel in staged.entries:
         assert (dest / rel).resolve().is_relative_to(dest.resolve())
         assert (dest / rel).read_bytes() == nb
+
+
+def test_a_download_inside_the_staging_folder_is_refused(tmp_path: Path) -> None:
+    dest = tmp_path / "out" / "lms" / "download"
+    dest.mkdir(parents=True)
+    download = write_zip(dest / "submissions.zip", {GOOD: notebook()})
+    before = tree_hashes(download)
+    with pytest.raises(GradeUsageError, match="move the download out of --out"):
+        ingest.stage(download, "canvas", dest)
+    assert tree_hashes(download) == before

@@ -77,6 +77,8 @@ def _safe(text: str, fallback: str) -> str:
 
 def stage(path: Path, lms: str, dest: Path) -> Staged:
     """Read ``path`` (zip or folder) and copy its notebooks under ``dest``; the rest is skipped."""
+    if dest.resolve() == path.resolve() or dest.resolve() in path.resolve().parents:
+        raise GradeUsageError(f"{path} is inside {dest}, the folder the kit rewrites: move the download out of --out")
     download = Download(path)
     if lms == "auto":
         lms = detect(download)
