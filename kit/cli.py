@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "merge": ("kit.grade.__main__", "main", "combine the outputs of sharded grading runs"),
     "slurm": ("kit.slurm.__main__", "main", "grade a folder on a Slurm cluster: a job array of shards, then a merge"),
     "quiz": ("kit.quiz_keys", "main", "hash a new quiz answer, or validate a quiz file"),
+    "gradescope-autograder": ("kit.lms.autograder", "main", "write the Gradescope autograder zip (docs/GRADING.md)"),
     "release": ("kit.release", "main", "write the learner copy of the course (no solutions, no answer keys)"),
 }
 

@@ -30,6 +30,7 @@ from kit.grade.registry import Exercise, default_solutions_dir, exercise_names, 
 from kit.grade.report import feedback_text, write_reports
 from kit.grade.run import QUICK_EPOCHS, TIMEOUT_MARGIN, Limits, measured_seconds
 from kit.grade.shard import RUN_FILE, merge, parse_shard, select_shard
+from kit.lms import cli as lms_cli
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -146,9 +147,10 @@ def grade_main(argv: list[str]) -> int:
     parser.add_argument("--probe-seed", type=int, default=None,
                         help="seed of the probe lengths (default: drawn per run; run.json's probe_seeds replays a run)")
     _limit_options(parser)
+    lms_cli.add_options(parser)
     args = parser.parse_args(argv)
     root = args.submissions
-    if not root.is_dir():
+    if not root.is_dir() and not (root.is_file() and lms_cli.lms_of(args) != "folder"):
         raise GradeUsageError(f"submissions folder {root} does not exist (or is not a folder)")
     out, inbox = args.out.resolve(), root.resolve()
     if out == inbox or inbox in out.parents:
@@ -158,7 +160,8 @@ def grade_main(argv: list[str]) -> int:
     names = exercise_names(solutions)
     exercises = load_exercises(solutions, args.exercise)
     shard = parse_shard(args.shard) if args.shard else None
-    subs = find_submissions(root, names)
+    staged = lms_cli.stage_download(args)
+    subs = lms_cli.find(staged, names) if staged else find_submissions(root, names)
     if args.exercise:
         subs = [s for s in subs if s.exercise in exercises]
     if shard:
@@ -176,7 +179,7 @@ def grade_main(argv: list[str]) -> int:
     with P.Board(len(subs)):
         results, plans = grade_all(subs, exercises, limits, quick=args.quick, jobs=args.jobs, progress=progress,
                                    probe_seed=args.probe_seed)
-    rows = [row for result in results for row in result.rows]
+    rows = lms_cli.finish(args, staged, [row for result in results for row in result.rows])
     settings = {"mode": mode, "sandbox": limits.sandbox, "shard": args.shard, "jobs": args.jobs,
                 "submissions": len(subs),
                 "seconds": round(time.monotonic() - start, 1), "exercises": sorted(exercises),
@@ -185,6 +188,7 @@ def grade_main(argv: list[str]) -> int:
                 "quick_calibration_seconds": {name: round(plan.seconds, 1) for name, plan in plans.items()},
                 "limits": _limits_record(limits)}
     write_reports(rows, args.out, settings)
+    lms_cli.class_report(args, staged, rows, settings)
     (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
     print(f"Graded {len(subs)} submission(s) in {settings['seconds']} s: {args.out}/grades.csv, "
           f"summary.md, feedback/; {_sandbox_note(limits)}", file=sys.stderr)
