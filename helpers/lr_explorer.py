@@ -32,6 +32,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from helpers.data import BATCH_SIZE
 from helpers.explorer_plot import (
     MIN_FONT_PT,
     NARROW,
@@ -53,6 +54,7 @@ from helpers.schedule_families import (
     closed_form_values,
 )
 from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
+from helpers.settings import BASE_LR, COURSE_EPOCHS
 from helpers.theme import PLOT_FOREGROUND, plot_style, stylesheet, tone_class
 from helpers.validate import require_at_least, require_int, require_number, require_whole
 from helpers.widgets_compat import mimebundle
@@ -91,7 +93,7 @@ _CONFIG_CONTROLS = (
 )
 
 
-def course_steps_per_epoch(batch_size: int = 32) -> int:
+def course_steps_per_epoch(batch_size: int = BATCH_SIZE) -> int:
     """Optimizer steps per epoch of the course data (450 at batch 32), from the data module itself."""
     from helpers.data import CourseDataModule
 
@@ -553,14 +555,14 @@ class LRExplorer:
 def lr_explorer(
     family: str = "linear_warmup_cosine",
     *,
-    base_lr: float = 0.1,
+    base_lr: float = BASE_LR,
     warmup_epochs: int = 10,
     warmup_start_lr: float = 0.0,
     eta_min: float = 0.0,
-    total_epochs: int = 100,
+    total_epochs: int = COURSE_EPOCHS,
     interval: str = "epoch",
     steps_per_epoch: int | None = None,
-    batch_size: int = 32,
+    batch_size: int = BATCH_SIZE,
     step_size: int = 30,
     gamma: float = 0.1,
     compare: SchedulerFactory | LRCurve | None = None,

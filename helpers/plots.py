@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from helpers.learner_code import MissingReturn
 from helpers.metrics import read_metrics
 from helpers.schedules import LRCurve, SchedulerFactory, record_lr
+from helpers.settings import BASE_LR
 
 
 def finish_figure(fig: Figure, *, title: str | None = None, show: bool = True) -> Figure:
@@ -52,7 +53,7 @@ def lr_curve(
     *,
     steps_per_epoch: int = 1,
     interval: str = "epoch",
-    base_lr: float = 0.1,
+    base_lr: float = BASE_LR,
     label: str = "learning rate",
     show: bool = True,
 ) -> LRCurve:

@@ -125,6 +125,43 @@ def _preflight(make: Callable[[], Any], what: str) -> None:
     _fail_early_on_blank(module)
 
 
+_Plan = list[tuple[str, str, Callable[[], L.LightningModule]]]  # (label, run name, factory) per run
+
+
+def _run_plan(
+    make_model: Callable[[float], L.LightningModule],
+    values: list[float],
+    run_name: str,
+    baseline: Callable[[], L.LightningModule] | None,
+    baseline_name: str,
+) -> _Plan:
+    """The sweep's runs in training order: the baseline first (when given), then one per weight decay."""
+    plan: _Plan = []
+    if baseline is not None:
+        plan.append((baseline_name, baseline_name, baseline))
+    for weight_decay in values:
+        plan.append((f"weight_decay={weight_decay:g}", f"{run_name}_{weight_decay:g}",
+                     functools.partial(make_model, weight_decay)))
+    return plan
+
+
+def _ignore_event(index: int, event: Any) -> None:
+    """The worker events' sink when no progress is shown."""
+
+
+def _progress_events(labels: list[str]) -> Callable[[int, Any], None]:
+    """Feed the workers' epoch/done events of run ``index`` to one shared progress display."""
+    tracker = RunsProgress(len(labels))
+
+    def on_event(index: int, event: Any) -> None:
+        if event[0] == "epoch":
+            tracker.update(labels[index], *event[1:])
+        elif event[0] == "done":
+            tracker.finish(labels[index])
+
+    return on_event
+
+
 def sweep_weight_decay(
     make_model: Callable[[float], L.LightningModule],
     weight_decays: Sequence[float],
@@ -154,12 +191,7 @@ def sweep_weight_decay(
     if baseline is not None:
         _preflight(baseline, "baseline()")
 
-    plan: list[tuple[str, str, Callable[[], L.LightningModule]]] = []  # (label, run name, factory)
-    if baseline is not None:
-        plan.append((baseline_name, baseline_name, baseline))
-    for weight_decay in values:
-        plan.append((f"weight_decay={weight_decay:g}", f"{run_name}_{weight_decay:g}",
-                     functools.partial(make_model, weight_decay)))
+    plan = _run_plan(make_model, values, run_name, baseline, baseline_name)
 
     def job(name: str, factory: Callable[[], L.LightningModule]) -> Callable[[Callable[[Any], None]], RunResult]:
         def train(send: Callable[[Any], None]) -> RunResult:
@@ -172,16 +204,7 @@ def sweep_weight_decay(
 
         return train
 
-    tracker = RunsProgress(len(plan)) if progress else None
-
-    def on_event(index: int, event: Any) -> None:
-        if tracker is None:
-            return
-        if event[0] == "epoch":
-            tracker.update(plan[index][0], *event[1:])
-        elif event[0] == "done":
-            tracker.finish(plan[index][0])
-
+    on_event = _progress_events([label for label, _, _ in plan]) if progress else _ignore_event
     workers, reason = worker_plan(len(plan))
     announce_log_dir(fit_kwargs.get("log_dir", "logs"))  # once, here: not from every worker
     start = time.perf_counter()

@@ -28,7 +28,7 @@ from helpers.data import CourseDataModule
 from helpers.models import PyTorchMLP
 from helpers.progress import EpochProgress, _in_notebook
 from helpers.quiet import no_srun_hint, quiet_lightning_logs
-from helpers.settings import COURSE_EPOCHS, COURSE_SEED, QUICK_EPOCHS_ENV  # their one home; re-exported here
+from helpers.settings import BASE_LR, COURSE_EPOCHS, COURSE_SEED, QUICK_EPOCHS_ENV  # their one home; re-exported here
 
 TRAINING_LOG_ENV = "KIT_TRAINING_LOG"  # benchmarks: a JSON-lines file every training appends to
 
@@ -71,7 +71,7 @@ class ClassifierModule(L.LightningModule):
     def __init__(
         self,
         model: nn.Module | None = None,
-        learning_rate: float = 0.1,
+        learning_rate: float = BASE_LR,
         num_epochs: int = COURSE_EPOCHS,
         num_classes: int = 2,
         init_seed: int | None = COURSE_SEED,

@@ -21,7 +21,7 @@ RUNTIME = (
     "torch", "torchvision", "lightning", "torchmetrics", "lightning-bolts", "setuptools", "scikit-learn",
     "pandas", "matplotlib", "ipywidgets", "jupyterlab",
 )
-DEVELOPMENT = ("pytest", "pytest-xdist", "nbval", "nbclient", "PyYAML", "playwright", "ruff", "mypy")
+DEVELOPMENT = ("pytest", "pytest-xdist", "nbval", "nbclient", "PyYAML", "psutil", "playwright", "ruff", "mypy")
 
 
 def specs(lines: list[str], source: str) -> dict[str, str]:
