@@ -116,12 +116,15 @@ def test_systemd_scope_group_reads_the_scope_back_and_stops_it(tmp_path: Path) -
 
 def test_budget_derives_from_the_solutions_peaks_with_a_margin_and_floors() -> None:
     assert B.derived([], jobs=2).source == "defaults" and B.derived([], jobs=2).memory_mb == B.FALLBACK["memory_mb"]
-    budget = B.derived([{"memory_mb": 1500.0, "tasks": 30.0}, {"memory_mb": 2500.0}], jobs=2)
+    budget = B.derived([{"memory_mb": 1500.0, "tasks": 30.0}, {"memory_mb": 2500.0}], jobs=2, memory_total_mb=65536)
     assert budget.memory_mb == B.MARGIN * 2500 + 1 and budget.tasks == B.FLOOR["tasks"]
     assert budget.disk_mb == B.FALLBACK["disk_mb"] and budget.cpus == B.cpu_share(2)
     assert B.cpu_share(4, cores=2) == 0.5 and B.cpu_share(1, cores=2) == 2.0
     assert B.peaks_of({B.PEAKS_KEY: {"memory_mb": 10, "tasks": True, "disk_mb": -1}}) == {"memory_mb": 10.0}
     assert B.overridden(budget, tasks=9, files=None).tasks == 9
+    # Four jobs on an 8 GB machine: the margin would ask 10 GB each; each gets its 2 GB share.
+    assert B.derived([{"memory_mb": 2500.0}], jobs=4, memory_total_mb=8192).memory_mb == 2048
+    assert B.derived([], jobs=8, memory_total_mb=8192).memory_mb == B.FLOOR["memory_mb"]
 
 
 def test_hits_name_the_limit_its_value_and_what_was_reached() -> None:

@@ -55,9 +55,18 @@ def peaks_of(metadata: Mapping[str, object]) -> dict[str, float]:
             if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0}
 
 
-def derived(peaks: Iterable[Mapping[str, float]], jobs: int) -> Budget:
+def memory_share_mb(jobs: int, total_mb: int | None = None) -> int:
+    """Each of ``jobs`` parallel submissions gets an equal share of the machine's memory."""
+    if total_mb is None:
+        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024 ** 2
+    return int(total_mb // max(jobs, 1))
+
+
+def derived(peaks: Iterable[Mapping[str, float]], jobs: int, memory_total_mb: int | None = None) -> Budget:
     """The default budget: MARGIN x the largest measured peak per limit, not below its floor;
-    the fallback constant for a limit no solution measured."""
+    the fallback constant for a limit no solution measured. Memory is also held to the
+    submission's share of the machine (total / ``jobs``), so that ``jobs`` submissions at their
+    limit together still fit: a wide margin that the machine cannot honour is no ceiling."""
     merged: dict[str, float] = {}
     for one in peaks:
         for key, value in one.items():
@@ -65,6 +74,7 @@ def derived(peaks: Iterable[Mapping[str, float]], jobs: int) -> Budget:
     values = {}
     for name, peak in _PEAK_OF.items():
         values[name] = max(FLOOR[name], int(MARGIN * merged[peak]) + 1) if peak in merged else FALLBACK[name]
+    values["memory_mb"] = max(FLOOR["memory_mb"], min(values["memory_mb"], memory_share_mb(jobs, memory_total_mb)))
     source = f"solutions' peaks x{MARGIN}" if any(p in merged for p in _PEAK_OF.values()) else "defaults"
     return Budget(cpus=cpu_share(jobs), source=source, **values)
 
