@@ -31,6 +31,7 @@ from pathlib import Path
 import nbformat
 
 from helpers.settings import QUICK_EPOCHS, QUICK_EPOCHS_ENV  # QUICK_EPOCHS re-exported for the CLI
+from kit.execute import TIMING_KEY
 from kit.grade import progress, sandbox
 from kit.grade.assemble import GradedCopy
 from kit.grade.limits.box import Box
@@ -98,7 +99,7 @@ class RunOutcome:
 def measured_seconds(solution: nbformat.NotebookNode) -> dict[str, float]:
     """The solution's recorded time per cell id (``metadata.kit_timing.cell_seconds``, written by
     kit.execute); cells without a record are left out (they get the default limit)."""
-    timing = solution.metadata.get("kit_timing", {})
+    timing = solution.metadata.get(TIMING_KEY, {})
     found = timing.get("cell_seconds", {}) if isinstance(timing, dict) else {}
     result = {}
     for cell_id, value in (found.items() if isinstance(found, dict) else ()):

@@ -19,6 +19,8 @@ from nbformat import NotebookNode
 from helpers.hints import METADATA_KEY as HINTS_KEY
 from helpers.hints import blank_key
 from kit.course import SOLUTIONS_DIR, STARTERS_DIR
+from kit.execute import TIMING_KEY
+from kit.grade.limits.budget import PEAKS_KEY
 from kit.grade.registry import HIDDEN_CHECK_TAG
 from kit.launch import BADGE_CELL_ID, badge_markdown  # defined once, beside the code that writes that cell
 
@@ -26,7 +28,7 @@ HIDDEN_TAG = HIDDEN_CHECK_TAG
 DEFAULT_HINT = "Write this part yourself: the markdown above says what it should do."
 # Notebook metadata that belongs to the executed solution only: the widget state of its outputs
 # and the cell times ``kit execute`` recorded (the grader reads them from the solution).
-SOLUTION_ONLY_METADATA = ("widgets", "kit_timing")
+SOLUTION_ONLY_METADATA = ("widgets", TIMING_KEY, PEAKS_KEY)
 
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?::[ \t]*(?P<hint>.*?))?[ \t]*$")
 _END = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
