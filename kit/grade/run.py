@@ -34,6 +34,7 @@ from helpers.settings import QUICK_EPOCHS, QUICK_EPOCHS_ENV  # QUICK_EPOCHS re-e
 from kit.execute import TIMING_KEY
 from kit.grade import progress, sandbox
 from kit.grade.assemble import GradedCopy
+from kit.grade.kill import kill_until_gone
 from kit.grade.limits.box import Box
 from kit.grade.limits.budget import Budget
 from kit.grade.limits.session import session
@@ -178,19 +179,7 @@ def processes_with_token(token: str) -> list[int]:
 
 def kill_token(token: str) -> int:
     """Kill every process of one run (repeated: a dying parent may still fork); returns the count."""
-    killed = 0
-    for _ in range(5):
-        pids = processes_with_token(token)
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except ProcessLookupError:
-                pass
-        time.sleep(0.1)
-    return killed
+    return kill_until_gone(lambda: processes_with_token(token), rounds=5, pause=0.1)
 
 
 def pytest_command(notebook: Path | str, junit: Path | str, ini: Path | str, limits: Limits,

@@ -12,10 +12,10 @@ opened beforehand, so everything it starts is inside from the first instruction.
 from __future__ import annotations
 
 import os
-import signal
 import time
 from pathlib import Path
 
+from kit.grade.kill import kill_until_gone
 from kit.grade.limits.budget import Budget
 from kit.grade.limits.usage import Usage
 
@@ -59,22 +59,13 @@ def own_v1_path(controller: str, proc_cgroup: Path = Path("/proc/self/cgroup")) 
     return "/"
 
 
+_KILL_PAUSE = 0.05  # seconds between rounds while a cgroup still lists processes
+
+
 def kill_members(folder: Path, wait: float = 5.0) -> int:
     """SIGKILL every process listed in ``folder/cgroup.procs`` until none is left (a dying parent may fork)."""
-    killed = 0
-    end = time.monotonic() + wait
-    while time.monotonic() < end:
-        pids = [int(p) for p in _read(folder / "cgroup.procs").split() if p.isdigit()]
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except ProcessLookupError:
-                pass
-        time.sleep(0.05)
-    return killed
+    return kill_until_gone(lambda: [int(p) for p in _read(folder / "cgroup.procs").split() if p.isdigit()],
+                           rounds=int(wait / _KILL_PAUSE), pause=_KILL_PAUSE)
 
 
 def remove_folder(folder: Path) -> bool:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import fcntl
 import os
 import pwd
-import signal
 import tempfile
 import uuid
 from pathlib import Path
+
+from kit.grade.kill import kill_until_gone
 
 PREFIX = "kit-grade-"  # cgroups, scopes, tmpfs sources and temporary folders of this grader
 UID_BASE = 64_100  # first uid of the job slots (Debian leaves 60000-64999 to local use)
@@ -88,24 +89,18 @@ def _unused(uid: int) -> bool:
 
 def kill_uid(uid: int) -> int:
     """SIGKILL every process of ``uid`` (leftovers of a killed run in a slot now free)."""
-    killed = 0
-    for _ in range(5):
-        pids = []
-        for entry in Path("/proc").iterdir():
-            try:
-                if entry.name.isdigit() and entry.stat().st_uid == uid:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except ProcessLookupError:
-                pass
-    return killed
+    return kill_until_gone(lambda: _processes_of(uid), rounds=5, pause=0.0)
+
+
+def _processes_of(uid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
 
 
 class UidSlot:
