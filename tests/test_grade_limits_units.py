@@ -127,6 +127,23 @@ def test_budget_derives_from_the_solutions_peaks_with_a_margin_and_floors() -> N
     assert B.derived([], jobs=8, memory_total_mb=8192).memory_mb == B.FLOOR["memory_mb"]
 
 
+def test_inside_a_slurm_job_the_shares_are_of_the_jobs_grant(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SLURM_JOB_ID", "SLURM_MEM_PER_NODE", "SLURM_MEM_PER_CPU", "SLURM_CPUS_PER_TASK",
+                 "SLURM_CPUS_ON_NODE"):
+        monkeypatch.delenv(name, raising=False)
+    assert B.slurm_memory_mb() is None
+    monkeypatch.setenv("SLURM_MEM_PER_NODE", "6000")
+    assert B.slurm_memory_mb() is None  # not inside a job: a stray variable is not a grant
+    monkeypatch.setenv("SLURM_JOB_ID", "42")
+    assert B.slurm_memory_mb() == 6000 and B.memory_share_mb(2) == 3000
+    monkeypatch.delenv("SLURM_MEM_PER_NODE")
+    monkeypatch.setenv("SLURM_MEM_PER_CPU", "1500")
+    monkeypatch.setenv("SLURM_CPUS_PER_TASK", "1")
+    assert B.slurm_memory_mb() == 1500 and B.cpu_share(1) == 1.0 and B.cpu_share(2) == 0.5
+    monkeypatch.setenv("SLURM_MEM_PER_CPU", "garbage")
+    assert B.slurm_memory_mb() is None
+
+
 def test_hits_name_the_limit_its_value_and_what_was_reached() -> None:
     mb = 1024 ** 2
     found = hits(Usage(memory_peak=384 * mb, oom_kills=2, tasks_peak=20, tasks_refused=5, disk_peak=48 * mb,

@@ -57,7 +57,7 @@ set -euo pipefail
 shard=$SLURM_ARRAY_TASK_ID
 part={parts}/shard-$shard-of-{n}
 work=$part.running-$SLURM_JOB_ID
-echo "== shard $shard/{n}: job ${{SLURM_ARRAY_JOB_ID}}_$shard on $(hostname), $(date -u +%FT%TZ)," \
+echo "== shard $shard/{n}: job ${{SLURM_ARRAY_JOB_ID}}_$shard on $(hostname), $(date -u +%FT%TZ)," \\
      "restart ${{SLURM_RESTART_COUNT:-0}}"
 rm -rf "$work"
 {q(plan.python)} -m kit grade {q(plan.submissions)} --out "$work" --shard "$shard/{n}" \\

@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 
+from helpers.parallel import usable_cpus
+
 PEAKS_KEY = "kit_peaks"  # notebook metadata written by kit.execute
 MARGIN = 4  # a default is this many times the largest solution's peak
 # Fallbacks (no solution measured yet) and floors (a measured peak times MARGIN is never below these).
@@ -41,8 +43,9 @@ class Budget:
 
 
 def cpu_share(jobs: int, cores: int | None = None) -> float:
-    """Each of ``jobs`` parallel submissions gets an equal share of the machine's cores."""
-    cores = cores or os.cpu_count() or 1
+    """Each of ``jobs`` parallel submissions gets an equal share of the cores this grader may use
+    (its affinity mask, or a Slurm job's grant: not the whole node's count)."""
+    cores = cores or usable_cpus()
     return round(max(cores / max(jobs, 1), 0.1), 2)
 
 
@@ -58,8 +61,22 @@ def peaks_of(metadata: Mapping[str, object]) -> dict[str, float]:
 def memory_share_mb(jobs: int, total_mb: int | None = None) -> int:
     """Each of ``jobs`` parallel submissions gets an equal share of the machine's memory."""
     if total_mb is None:
-        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024 ** 2
+        total_mb = slurm_memory_mb() or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024 ** 2
     return int(total_mb // max(jobs, 1))
+
+
+def slurm_memory_mb() -> int | None:
+    """The memory a Slurm job granted on this node (``--mem``, or ``--mem-per-cpu`` times its CPUs), in
+    MB; None outside a job or where the job asked for none. The node's memory belongs to other jobs too."""
+    if "SLURM_JOB_ID" not in os.environ:
+        return None
+    per_node = os.environ.get("SLURM_MEM_PER_NODE", "").strip()
+    if per_node.isdigit() and int(per_node) > 0:
+        return int(per_node)
+    per_cpu = os.environ.get("SLURM_MEM_PER_CPU", "").strip()
+    if per_cpu.isdigit() and int(per_cpu) > 0:
+        return int(per_cpu) * usable_cpus()
+    return None
 
 
 def derived(peaks: Iterable[Mapping[str, float]], jobs: int, memory_total_mb: int | None = None) -> Budget:
