@@ -86,5 +86,5 @@ def judge_factors(evidence: FactorEvidence, context: JudgeContext | None = None)
 
 
 # 5. The check: what the notebook imports and calls. A real one is also listed in
-# helpers.checks.registry.CHECKS, which makes the grader judge its cells from evidence.
+# helpers.checks.registry, which makes the grader judge its cells from evidence.
 check_warmup_factor = Check("check_warmup_factor", collect_factors, judge_factors)

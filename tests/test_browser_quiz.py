@@ -146,7 +146,7 @@ def test_quiz_in_every_view(lab: SharedLab) -> None:
     measured: dict[str, dict] = {}
     with rendered_notebook(lab, FIXTURE, rendered=options, what="the quiz",
                            failure_png="browser_quiz_failure.png") as page:
-        page.get_by_text("Check: a made-up report").wait_for()
+        page.locator(".jp-OutputArea-output").get_by_text("Check: a made-up report").wait_for()  # not the source
         _answer(page, page.locator(".jp-OutputArea .kit-quiz").first)
         # Click the third line of a wrapped option: that option, and only it, is selected.
         long_quiz = page.locator(".jp-OutputArea .kit-quiz").nth(1)

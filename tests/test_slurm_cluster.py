@@ -29,6 +29,10 @@ REPO = Path(__file__).resolve().parents[1]
 MIXED = ["alice", "bob", "carol", "dan", "ivan", "ken", "nick", "olga", "pat"]
 KILLED = ["alice", "carol", "ivan", "olga"]
 JOB = ["--sbatch-line=--oversubscribe", "--mem", "1G", "--cpus-per-task", "1"]
+# The memory default is a share of what the grader may use (the machine / --jobs, or a Slurm job's
+# grant), which differs between the local run and the shards: both are given the same value, so
+# that their summaries can be compared line by line.
+SAME_LIMITS = ["--max-memory-mb", "2048"]
 
 
 def _kit(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -46,7 +50,7 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         for learner in learners:
             shutil.copytree(base / "all" / learner, base / name / learner)
     local = _kit("grade", str(base / "mixed"), "--out", str(base / "local"), "--solutions", str(base / "solutions"),
-                 "--quick", "--jobs", "2")
+                 "--quick", "--jobs", "2", *SAME_LIMITS)
     assert local.returncode == 0, local.stderr[-3000:]
     return {"base": base, "solutions": base / "solutions"}
 
@@ -54,7 +58,7 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_four_shards_two_at_a_time_equal_a_local_run(toy: dict[str, Path]) -> None:
     base, out = toy["base"], toy["base"] / "slurm"
     done = _kit("slurm", "submit", str(base / "mixed"), "--out", str(out), "--solutions", str(toy["solutions"]),
-                "--quick", "--shards", "4", "--max-running", "2", *JOB, "--wait", "--poll", "1")
+                "--quick", "--shards", "4", "--max-running", "2", *JOB, *SAME_LIMITS, "--wait", "--poll", "1")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "shards: 4/4 done" in done.stderr and "merge: ended" in done.stderr  # the progress lines
     assert_same_reports(base / "local", out)

@@ -48,6 +48,7 @@ def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
     seen: dict[str, Path] = {}
     modes = set()
     sandboxes: list[object] = []
+    limits: list[object] = []
     untitled: list[str] = []
     for folder in out_dirs:
         if not folder.is_dir():
@@ -65,6 +66,7 @@ def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
             run = json.loads(run_file.read_text())
             modes.add(run.get("mode"))
             sandboxes.append(run.get("sandbox"))
+            limits.append(run.get("limits"))
         part = R.read_csv(folder / "grades.csv")
         for sub in sorted({r.submission for r in part}):
             if sub in seen:
@@ -76,6 +78,11 @@ def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
     sandbox = sandboxes[0] if sandboxes and all(x is sandboxes[0] for x in sandboxes) else "mixed"
     settings: dict[str, object] = {"mode": modes.pop() if modes else "unknown", "sandbox": sandbox,
                                    "merged": [str(p) for p in out_dirs]}
+    if limits and all(x == limits[0] for x in limits):
+        if limits[0] is not None:
+            settings["limits"] = limits[0]
+    elif limits:
+        settings["limits"] = {"mode": "mixed (the parts ran with different limits: see each part's run.json)"}
     if untitled:
         settings["untitled"] = untitled
     return sort_rows(rows), settings

@@ -1,6 +1,6 @@
 """Verdicts from evidence: the grader's side of a judged check.
 
-A check cell made only of calls to registered checks (``helpers.checks.registry.CHECKS``) is
+A check cell made only of calls to registered checks (``helpers.checks.registry``) is
 *judged*: in the graded copy it is replaced by an evidence cell that only collects plain data in
 the learner's kernel (:mod:`helpers.evidence`), and its verdict is computed here, in the grader's
 process, by the ``judge`` of the same check object the learner calls. Learner code is never
