@@ -296,7 +296,9 @@ def grade_submission(sub: Submission, exercise: Exercise, limits: Limits,
     note += f"; {hand_set}" if hand_set else ""
     trouble_note = _learner_trouble(cell_ids, outcome.cells, check_ids)
     note += f"; {trouble_note}" if trouble_note else ""
-    note += "".join(f"; reached the {hit.text}" for hit in outcome.limit_hits)
+    # Only limits that stop code are named: whether the CPU quota throttled a submission depends on
+    # what else the machine ran, and a grade's text must not.
+    note += "".join(f"; reached the {hit.text}" for hit in outcome.limit_hits if hit.limit in STOPPING)
     note += f"; limits not in effect: {', '.join(outcome.not_in_effect)}" if outcome.not_in_effect else ""
     return Graded([*rows, R.total_row(rows, message=note)], outcome.seconds)
 
