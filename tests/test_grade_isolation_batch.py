@@ -31,6 +31,7 @@ from grade_fixtures import (
     build_lambda_solutions,
     build_toy_solutions,
     lambda_submission,
+    processes_with,
     toy_starter,
 )
 
@@ -126,18 +127,6 @@ except OSError:
 
 def _hashes(paths: list[Path]) -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
-
-
-def _processes_with(marker: bytes) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if marker in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def _bwrap_children() -> list[int]:
@@ -275,7 +264,7 @@ def test_no_file_outside_the_work_folders_changed(batch) -> None:
 @needs_sandbox
 def test_nothing_is_left_after_the_batch(batch) -> None:
     assert list(batch["temp"].iterdir()) == []
-    assert _processes_with(batch["marker"].encode()) == []
+    assert processes_with(batch["marker"].encode()) == []
     assert len(batch["tokens"]) >= 20 and all(run_module.processes_with_token(t) == [] for t in batch["tokens"])
     assert _bwrap_children() == []
     settings = json.loads((batch["out"] / "run.json").read_text())

@@ -24,7 +24,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from grade_fixtures import TOY, _insert_after, _solved, build_toy_solutions, toy_starter
+from grade_fixtures import TOY, _insert_after, _solved, build_toy_solutions, processes_with, toy_starter
 
 from kit.grade import rows as R
 from kit.grade import run as run_module
@@ -176,18 +176,6 @@ def _our_cgroups(run_id: str) -> list[Path]:
             for child in parent.glob(f"{slots.PREFIX}{run_id}-*")]
 
 
-def _processes_with(marker: bytes) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if marker in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 def _grade(base: Path, attacks: dict[str, str], extra: list[str]) -> dict[str, Any]:
     marker = f"kit-sleeper-{uuid.uuid4().hex[:8]}"
     inbox = _class(base, attacks, marker)
@@ -256,7 +244,7 @@ def test_the_limits_are_recorded_and_nothing_is_left(cgroup_batch: dict[str, Any
     assert _our_cgroups(run_id) == []
     assert list(disk.mounts_from(f"{slots.PREFIX}{run_id}")) == []
     assert list(cgroup_batch["temp"].iterdir()) == []
-    assert _processes_with(cgroup_batch["marker"].encode()) == []
+    assert processes_with(cgroup_batch["marker"].encode()) == []
     assert len(cgroup_batch["tokens"]) >= 20  # a batch of 20 mixed submissions
     assert all(run_module.processes_with_token(t) == [] for t in cgroup_batch["tokens"])
 
