@@ -25,16 +25,16 @@ from typing import Any
 
 import numpy as np
 
+from helpers.evidence_codec import Evidence, EvidenceError, Tensors, to_plain
+
+__all__ = ["EvidenceError", "Tensors", "load_record", "read_folder", "record_cell"]
+
 EVIDENCE_ENV = "KIT_EVIDENCE_DIR"
 ARRAY_KEY = "__npy__"
 TENSORS_KEY = "__pt__"
 MAX_JSON_BYTES = 8_000_000
 MAX_ARRAY_BYTES = 16_000_000
 MAX_TENSOR_BYTES = 32_000_000
-
-
-class EvidenceError(ValueError):
-    """Evidence that is missing, garbled or too large: the check fails with this message."""
 
 
 def evidence_dir(fallback: str | os.PathLike | None = None) -> Path:
@@ -61,16 +61,11 @@ class _Writer:
         return f"{self.stem}.{self.count}{suffix}"
 
     def plain(self, value: Any) -> Any:
-        if isinstance(value, np.ndarray):
-            name = self._name(".npy")
-            np.save(self.folder / name, np.ascontiguousarray(value), allow_pickle=False)
-            return {ARRAY_KEY: name}
-        if isinstance(value, Tensors):
-            import torch
-
-            name = self._name(".pt")
-            torch.save({k: v.detach().cpu().clone() for k, v in value.tensors.items()}, self.folder / name)
-            return {TENSORS_KEY: name}
+        """A call record as JSON-ready data; untyped collector data (an instructor's own check) kept as best it can."""
+        if isinstance(value, Evidence):
+            return to_plain(value, self.side)
+        if isinstance(value, (np.ndarray, Tensors)):
+            return self.side(value)
         if isinstance(value, Mapping):
             return {str(k): self.plain(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -84,16 +79,18 @@ class _Writer:
             return number if math.isfinite(number) else repr(number)
         return repr(value)[:300]
 
+    def side(self, value: object) -> dict[str, str]:
+        """Write an array (``.npy``, no pickles) or a state dict (``.pt``); the reference to it."""
+        if isinstance(value, np.ndarray):
+            name = self._name(".npy")
+            np.save(self.folder / name, np.ascontiguousarray(value), allow_pickle=False)
+            return {ARRAY_KEY: name}
+        import torch
 
-class Tensors(dict):
-    """A state dict to be written as a ``.pt`` file (loaded back with ``weights_only=True``).
-
-    It is a dict itself, so a judge reads the collector's data the same way whether it comes
-    straight from the kernel (in the notebook) or back from evidence (in the grader)."""
-
-    @property
-    def tensors(self) -> dict[str, Any]:
-        return dict(self)
+        assert isinstance(value, Tensors)
+        name = self._name(".pt")
+        torch.save({k: v.detach().cpu().clone() for k, v in value.items()}, self.folder / name)
+        return {TENSORS_KEY: name}
 
 
 def _describe(exc: BaseException) -> str:
@@ -126,9 +123,11 @@ def collect_call(call: ast.Call, namespace: dict[str, Any], options: Mapping[str
     except Exception as exc:  # noqa: BLE001 - e.g. the learner deleted the function
         return {"function": name, "raised": _describe(exc)}
     try:
-        data = JUDGED[name].collect(*args, namespace=namespace, **options, **kwargs)
+        data = JUDGED[name].collect_graded(args, kwargs, {**options, "namespace": namespace})
     except Exception as exc:  # noqa: BLE001 - misuse (TypeError, ValueError) as the learner-side check raises it
         return {"function": name, "raised": _describe(exc)}
+    if isinstance(data, Evidence):
+        return {"function": name, "kind": data.KIND, "version": data.VERSION, "data": data}
     return {"function": name, "data": data}
 
 
@@ -190,7 +189,7 @@ def _load_array(files: Mapping[str, bytes], name: Any) -> np.ndarray:
     return array.astype(float)
 
 
-def _load_tensors(files: Mapping[str, bytes], name: Any) -> dict[str, Any]:
+def _load_tensors(files: Mapping[str, bytes], name: Any) -> Tensors:
     import torch
 
     blob = _side_file(files, name, MAX_TENSOR_BYTES)
@@ -201,7 +200,7 @@ def _load_tensors(files: Mapping[str, bytes], name: Any) -> dict[str, Any]:
     if not isinstance(tensors, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
                                                 for k, v in tensors.items()):
         raise EvidenceError(f"evidence file {name!r} is not a state dict of tensors")
-    return tensors
+    return Tensors(tensors)
 
 
 def load_record(files: Mapping[str, bytes], check_id: str) -> list[dict[str, Any]]:

@@ -202,7 +202,7 @@ def test_training_is_judged_on_the_saved_weights(tmp_path: Path, monkeypatch: py
     model = Model(num_epochs=1)
     result = fit_and_test(model, log_dir=tmp_path / "logs", progress=False)
     data = collect_training_result(result, 1, threshold=0.6, namespace={"model": model})
-    weights = data["weights"].tensors
+    weights = dict(data["weights"])
     assert course_test_accuracy(weights) == pytest.approx(result.test_acc, abs=1e-6)  # the grader's own measure
     grader = JudgeContext(grader=True)
     passed = {c.name: c.passed for c in judge_training_result({**data, "weights": weights}, grader).criteria}

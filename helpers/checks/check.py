@@ -8,8 +8,9 @@ same code. :mod:`helpers.checks.registry` lists the checks the grader judges fro
 
 from __future__ import annotations
 
+import inspect
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -23,17 +24,27 @@ E = TypeVar("E")  # a check's evidence: what collect returns and judge reads
 class Check(Generic[E]):
     """One self-check.
 
-    ``name`` is what a check cell calls; ``partial``: judged per criterion, for partial points
-    (the quiz); ``needs_key``: judged against the solution's own evidence (the instructor's key);
-    ``caller_namespace``: ``collect`` looks for trained objects in the calling notebook's globals.
+    ``name`` is what a check cell calls; ``evidence``: the :class:`~helpers.evidence_codec.Evidence`
+    class ``collect`` returns (the grader loads and validates the written record as that class);
+    ``partial``: judged per criterion, for partial points (the quiz); ``needs_key``: judged
+    against the solution's own evidence (the instructor's key); ``caller_namespace``: ``collect``
+    looks for trained objects in the calling notebook's globals.
     """
 
     name: str
     collect: Callable[..., E]
     judge: Callable[[E, JudgeContext | None], CheckReport]
+    evidence: type[E] | None = None
     partial: bool = False
     needs_key: bool = False
     caller_namespace: bool = False
+
+    def collect_graded(self, args: Sequence[object], kwargs: Mapping[str, object],
+                       options: Mapping[str, object]) -> E:
+        """``collect`` in a graded kernel: the grader's options (``probes``, ``seed``, ``namespace``)
+        are passed only where the collector takes them, so a learner's unknown keyword still raises."""
+        accepted = inspect.signature(self.collect).parameters
+        return self.collect(*args, **kwargs, **{k: v for k, v in options.items() if k in accepted})
 
     def evaluate(self, *args: Any, **kwargs: Any) -> CheckReport:
         """Collect and judge in the learner's kernel: the report ``check_*`` prints."""

@@ -74,7 +74,7 @@ def _weights_for(recorded: Mapping[str, Any], weight_decay: float) -> Any:
     for key, value in recorded.items():
         try:
             if math.isclose(float(key), weight_decay):
-                return value.tensors if isinstance(value, Tensors) else value
+                return dict(value) if isinstance(value, Tensors) else value
         except ValueError:
             continue
     return None

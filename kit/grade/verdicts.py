@@ -12,6 +12,7 @@ it wrote count, judged at lengths and tables drawn for this run.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import json
 import secrets
@@ -21,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from helpers import hints
+from helpers.checks.check import Check as JudgedCheck
 from helpers.checks.context import JudgeContext, draw_probes
 from helpers.checks.registry import JUDGED
 from helpers.checks.report import CheckReport
 from helpers.evidence import EvidenceError, load_record
+from helpers.evidence_codec import check_field, from_plain
 from kit.grade import rows as R
 from kit.grade.registry import Check, Exercise, strip_nbval_markers
 
@@ -131,9 +134,32 @@ def _failed_lines(reports: list[CheckReport]) -> str:
     return _clip("; ".join(lines), MAX_MESSAGE)
 
 
-def _epochs_of(data: Any) -> list[int]:
-    value = data.get("num_epochs") if isinstance(data, Mapping) else None
+def _epochs_of(data: object) -> list[int]:
+    value = data.get("num_epochs") if isinstance(data, Mapping) else getattr(data, "num_epochs", None)
     return [value] if isinstance(value, int) and not isinstance(value, bool) else []
+
+
+def _loaded(kind: type, value: object) -> object:
+    """A side file the loader already read and checked (arrays, state dicts); anything else is forged."""
+    if isinstance(value, kind):
+        return value
+    raise EvidenceError(f"a {kind.__name__} must come from its own evidence file")
+
+
+def _typed(check: JudgedCheck[Any], call: Mapping[str, Any], fixed: Mapping[str, Any]) -> object:
+    """The call's evidence as the check's own Evidence class (validated field by field), with the
+    instructor's fixed arguments in place of what the evidence claims."""
+    data = call.get("data")
+    if check.evidence is None:  # an untyped collector: its judge reads a dict
+        if not isinstance(data, Mapping):
+            raise EvidenceError("the evidence for this check is not in the grader's format")
+        return {**data, **{k: v for k, v in fixed.items() if k in data}}
+    cls = check.evidence
+    if call.get("kind") != cls.KIND or call.get("version") != cls.VERSION:
+        raise EvidenceError(f"it was not written as {cls.KIND!r} version {cls.VERSION}")
+    evidence = from_plain(cls, data, _loaded)
+    names = {f.name for f in dataclasses.fields(cls)}
+    return dataclasses.replace(evidence, **{k: check_field(cls, k, v) for k, v in fixed.items() if k in names})
 
 
 def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
@@ -153,10 +179,10 @@ def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
     for name, call, fixed in zip(names, calls, trusted_arguments(check), strict=True):
         if "raised" in call:
             return Verdict(R.ERROR, _clip(f"the check raised {call['raised']}", 300))
-        data = call.get("data")
-        if not isinstance(data, Mapping):
-            return Verdict(R.FAILED, "the evidence for this check is not in the grader's format")
-        data = {**data, **{k: v for k, v in fixed.items() if k in data}}
+        try:
+            data = _typed(JUDGED[name], call, fixed)
+        except EvidenceError as exc:
+            return Verdict(R.FAILED, _clip(f"the evidence for this check is unusable: {exc}", 300))
         epochs += _epochs_of(data)
         try:
             reports.append(JUDGED[name].judge(data, context))
@@ -192,7 +218,7 @@ def keys_from_reference(exercise: Exercise, files: Mapping[str, bytes]) -> tuple
             continue
         try:
             calls = load_record(files, check_id)
-            keys[check_id] = key_from(calls[0]["data"])
+            keys[check_id] = key_from(_typed(JUDGED[names[0]], calls[0], {}))  # type: ignore[arg-type]
         except (EvidenceError, KeyError, IndexError, TypeError, ValueError) as exc:
             missing[check_id] = f"the solution's run gave no key ({exc})"
     return keys, missing
