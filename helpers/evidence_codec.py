@@ -28,7 +28,7 @@ class EvidenceError(ValueError):
     """Evidence that is missing, garbled, too large or of the wrong shape: the check fails with this message."""
 
 
-class Tensors(dict):  # type: ignore[type-arg]  # str -> torch.Tensor (torch imported only where weights are)
+class Tensors(dict):  # str -> torch.Tensor (torch is imported only where weights are)
     """A state dict, written as a ``.pt`` file and loaded back with ``weights_only=True``."""
 
 
