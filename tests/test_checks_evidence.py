@@ -162,15 +162,15 @@ def test_hint_masks_keep_only_the_first_level() -> None:
 
 
 def test_quiz_judged_per_question_with_tolerance() -> None:
-    from helpers.checks.quiz_answers import collect_answers, judge_answers
+    from helpers.checks.quiz_answers import ANSWERS
 
     key = {"answers": {"q1": "B", "q12": 0.10022, "q5": 0.03}}
-    data = collect_answers({"q1": " b ", "q12": "0,10030", "q5": np.float32(0.03)})
-    report = judge_answers(data, JudgeContext(grader=True, key=key))
+    data = ANSWERS.collect({"q1": " b ", "q12": "0,10030", "q5": np.float32(0.03)})
+    report = ANSWERS.judge(data, JudgeContext(grader=True, key=key))
     lines = {c.name.split()[0]: c.passed for c in report.criteria}
     assert lines["q1"] and lines["q12"] and lines["q5"]  # case, decimal comma, numpy float
     assert lines["q2"] is False  # not answered
-    wrong = judge_answers(collect_answers({"q12": 0.1004}), JudgeContext(grader=True, key=key))
+    wrong = ANSWERS.judge(ANSWERS.collect({"q12": 0.1004}), JudgeContext(grader=True, key=key))
     assert next(c for c in wrong.criteria if c.name.startswith("q12")).passed is False
 
 

@@ -11,49 +11,72 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import SupportsFloat, SupportsIndex
 
 from helpers.checks.check import Check
 from helpers.checks.context import JudgeContext
 from helpers.checks.report import CheckReport
+from helpers.evidence_codec import Evidence
 
 MAX_ANSWERS = 200
 
 
-def _plain(value: Any) -> Any:
+@dataclass(frozen=True)
+class Unmarkable:
+    """An answer that is neither text nor a finite number (a bool, a list, nan), as the learner wrote it."""
+
+    repr: str
+
+
+Answer = str | float | Unmarkable | None  # str first: a text answer "nan" stays text
+
+
+@dataclass(frozen=True)
+class QuizEvidence(Evidence):
+    """The learner's answers by question id; ``blank``: why there are none (the blank still raises)."""
+
+    KIND = "quiz-answers"
+    VERSION = 1
+    answers: dict[str, Answer]
+    blank: str = ""
+
+
+def _plain(value: object) -> Answer:
     if value is None or isinstance(value, str):
         return value[:100] if isinstance(value, str) else None
     if isinstance(value, bool):
-        return {"repr": repr(value)}
+        return Unmarkable(repr(value))
+    if not isinstance(value, (SupportsFloat, SupportsIndex, bytes, bytearray)):
+        return Unmarkable(repr(value)[:100])
     try:
         number = float(value)  # int, float, numpy scalar, 0-d tensor
     except (TypeError, ValueError):
-        return {"repr": repr(value)[:100]}
-    return number if math.isfinite(number) else {"repr": repr(value)[:100]}
+        return Unmarkable(repr(value)[:100])
+    return number if math.isfinite(number) else Unmarkable(repr(value)[:100])
 
 
-def collect_answers(answers: Mapping[str, object] | Callable[[], Mapping[str, object]], quiz: Any = None,
-                    **_: Any) -> dict[str, Any]:
-    """The learner's answers as plain data (a blank still raising NotImplementedError noted)."""
+def _collect(answers: Mapping[str, object] | Callable[[], Mapping[str, object]], quiz: object = None) -> QuizEvidence:
+    """The learner's answers (``quiz`` is accepted as the notebook's check_answers takes it; the
+    grader judges against its own quiz file)."""
     if callable(answers) and not isinstance(answers, Mapping):
         try:
             answers = answers()
         except NotImplementedError as exc:
-            return {"blank": str(exc)[:300] or "fill in the answers", "answers": {}}
+            return QuizEvidence({}, str(exc)[:300] or "fill in the answers")
     if not isinstance(answers, Mapping):
         raise TypeError(
             f"answers must be a dict like {{'q1': '<letter>', 'q5': <number>}} (or a function returning one), "
             f"got {type(answers).__name__}"
         )
-    items = list(answers.items())[:MAX_ANSWERS]
-    return {"answers": {str(k)[:40]: _plain(v) for k, v in items}, "quiz": getattr(quiz, "title", None)}
+    return QuizEvidence({str(k)[:40]: _plain(v) for k, v in list(answers.items())[:MAX_ANSWERS]})
 
 
-def _matches(question: Any, given: Any, expected: Any) -> bool:
+def _matches(kind: str, tolerance: float, given: Answer, expected: object) -> bool:
     """One answer against the key, with the question's tolerance for numbers."""
-    if question.kind == "choice":
-        both_text = isinstance(given, str) and isinstance(expected, str)
-        return both_text and given.strip().upper() == expected.strip().upper()
+    if kind == "choice":
+        return (isinstance(given, str) and isinstance(expected, str)
+                and given.strip().upper() == expected.strip().upper())
     if isinstance(given, str):
         try:
             given = float(given.strip().replace(",", "."))
@@ -62,47 +85,42 @@ def _matches(question: Any, given: Any, expected: Any) -> bool:
     if not isinstance(given, (int, float)) or isinstance(given, bool) or not isinstance(expected, (int, float)):
         return False
     slack = 1e-9 * max(1.0, abs(float(expected)))
-    return math.isfinite(given) and abs(float(given) - float(expected)) <= question.tolerance + slack
+    return math.isfinite(given) and abs(given - float(expected)) <= tolerance + slack
 
 
-def judge_answers(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
+def _judge(evidence: QuizEvidence, context: JudgeContext | None = None) -> CheckReport:
     """One criterion per question: against the instructor's key (``context.key['answers']``) in
     grading, against the quiz file's hashes otherwise."""
     from helpers.quiz import load_quiz, mark_answer
 
     quiz = load_quiz()
-    key = (context.key or {}).get("answers") if context is not None else None
-    given_answers = data.get("answers")
-    answers: Mapping[str, Any] = given_answers if isinstance(given_answers, Mapping) else {}
+    key = context.key.get("answers") if context is not None else None
     report = CheckReport(f"{quiz.title}: {len(quiz.questions)} questions, judged one by one")
     for q in quiz.questions:
         name = f"{q.id} ({q.difficulty})"
-        given = answers.get(q.id)
-        if data.get("blank"):
-            report.add(name, False, f"blank not filled yet: {data['blank']}")
+        given = evidence.answers.get(q.id)
+        shown = given.repr if isinstance(given, Unmarkable) else given
+        if evidence.blank:
+            report.add(name, False, f"blank not filled yet: {evidence.blank}")
         elif given is None or (isinstance(given, str) and not given.strip()):
             report.add(name, False, "not answered")
-        elif isinstance(key, Mapping):
-            expected = key.get(q.id)
-            if expected is None:
-                report.skip(name, "the instructor's key has no answer for it")
-            else:
-                shown = given if not isinstance(given, Mapping) else given.get("repr")
-                report.add(name, _matches(q, given, expected), f"{shown!r} is not right")
-        else:
-            marking = mark_answer(quiz, q.id, given if not isinstance(given, Mapping) else given.get("repr"))
+        elif not isinstance(key, Mapping):
+            marking = mark_answer(quiz, q.id, shown)
             report.add(name, marking.correct, marking.message)
+        elif key.get(q.id) is None:
+            report.skip(name, "the instructor's key has no answer for it")
+        else:
+            report.add(name, _matches(q.kind, q.tolerance, given, key[q.id]), f"{shown!r} is not right")
     return report
 
 
-def key_from(data: Mapping[str, Any]) -> dict[str, Any]:
+def key_from(evidence: object) -> dict[str, dict[str, Answer]]:
     """The instructor's key: the answers in the solution's own evidence."""
-    answers = data.get("answers")
-    if data.get("blank") or not isinstance(answers, Mapping):
+    if not isinstance(evidence, QuizEvidence) or evidence.blank:
         raise ValueError("the solution's quiz evidence holds no answers")
-    return {"answers": dict(answers)}
+    return {"answers": dict(evidence.answers)}
 
 
 # The grader's side of the notebook's check_answers (helpers.quiz prints the learner's own report,
 # with each question's explanation): judged per question against the solution's answers.
-ANSWERS = Check("check_answers", collect_answers, judge_answers, partial=True, needs_key=True)
+ANSWERS = Check("check_answers", _collect, _judge, evidence=QuizEvidence, partial=True, needs_key=True)

@@ -27,7 +27,7 @@ from helpers.checks.context import JudgeContext, draw_probes
 from helpers.checks.registry import JUDGED
 from helpers.checks.report import CheckReport
 from helpers.evidence import EvidenceError, load_record
-from helpers.evidence_codec import check_field, from_plain
+from helpers.evidence_codec import check_field, from_record
 from kit.grade import rows as R
 from kit.grade.registry import Check, Exercise, strip_nbval_markers
 
@@ -155,9 +155,7 @@ def _typed(check: JudgedCheck[Any], call: Mapping[str, Any], fixed: Mapping[str,
             raise EvidenceError("the evidence for this check is not in the grader's format")
         return {**data, **{k: v for k, v in fixed.items() if k in data}}
     cls = check.evidence
-    if call.get("kind") != cls.KIND or call.get("version") != cls.VERSION:
-        raise EvidenceError(f"it was not written as {cls.KIND!r} version {cls.VERSION}")
-    evidence = from_plain(cls, data, _loaded)
+    evidence = from_record(cls, call, _loaded)
     names = {f.name for f in dataclasses.fields(cls)}
     return dataclasses.replace(evidence, **{k: check_field(cls, k, v) for k, v in fixed.items() if k in names})
 
@@ -218,7 +216,7 @@ def keys_from_reference(exercise: Exercise, files: Mapping[str, bytes]) -> tuple
             continue
         try:
             calls = load_record(files, check_id)
-            keys[check_id] = key_from(_typed(JUDGED[names[0]], calls[0], {}))  # type: ignore[arg-type]
+            keys[check_id] = key_from(_typed(JUDGED[names[0]], calls[0], {}))
         except (EvidenceError, KeyError, IndexError, TypeError, ValueError) as exc:
             missing[check_id] = f"the solution's run gave no key ({exc})"
     return keys, missing
