@@ -40,6 +40,10 @@ class Evidence:
     KIND: ClassVar[str] = ""
     VERSION: ClassVar[int] = 1
 
+    def validate(self) -> None:
+        """Invariants beyond the fields' types (lengths that must agree, ranges), checked when
+        evidence is loaded: raise :class:`EvidenceError` saying which does not hold."""
+
 
 E = TypeVar("E", bound=Evidence)
 Side = Callable[[object], object]  # writes an array or Tensors as a side file, returns its reference
@@ -66,8 +70,18 @@ Load = Callable[[type, object], object]  # (np.ndarray or Tensors, the side-file
 
 
 def from_plain(cls: type[E], data: object, load: Load) -> E:
-    """``cls`` rebuilt from plain data, every field checked against its annotation."""
-    return typing.cast(E, _decode(cls, data, load, cls.__name__))
+    """``cls`` rebuilt from plain data, every field checked against its annotation, then validated."""
+    evidence = typing.cast(E, _decode(cls, data, load, cls.__name__))
+    evidence.validate()
+    return evidence
+
+
+def from_record(cls: type[E], call: Mapping[str, object], load: Load) -> E:
+    """The evidence of one recorded call (``kind``, ``version``, ``data``), refused unless it was
+    written as this very class and version."""
+    if call.get("kind") != cls.KIND or call.get("version") != cls.VERSION:
+        raise EvidenceError(f"it was not written as {cls.KIND!r} version {cls.VERSION}")
+    return from_plain(cls, call.get("data"), load)
 
 
 def check_field(cls: type, name: str, value: object) -> object:

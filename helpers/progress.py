@@ -14,10 +14,8 @@ import lightning as L
 
 
 def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython ships with the kit
-        return False
+    from IPython import get_ipython  # a dependency of the kit (jupyterlab, ipywidgets)
+
     shell = get_ipython()
     # Colab's shell is a subclass (google.colab._shell.Shell), so look along the class hierarchy.
     return shell is not None and any(cls.__name__ == "ZMQInteractiveShell" for cls in type(shell).__mro__)

@@ -7,12 +7,14 @@ validated on load), the rules as a table with one named mistake, and the check o
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from helpers.checks.check import Check, Rule, run_rules
 from helpers.checks.context import JudgeContext
 from helpers.checks.report import CheckReport
+from helpers.evidence_codec import Evidence, EvidenceError
 
 # 1. The solution cell. `kit assign` keeps the hint and replaces the marked lines by a blank.
 SOLUTION_CELL = '''\
@@ -25,33 +27,25 @@ def warmup_factor(epoch, warmup_epochs):
 CHECK_CELL = "check_warmup_factor(warmup_factor, warmup_epochs=4)"
 
 
-# 3. The evidence: plain data only, so the grader never runs learner code to judge it.
+# 3. The evidence: plain, typed data, so the grader never runs learner code to judge it. The codec of
+# helpers.evidence_codec writes it and validates every field against its type when it is loaded.
 @dataclass(frozen=True)
-class FactorEvidence:
+class FactorEvidence(Evidence):
     """The factors for epochs 0 .. 2W-1, or the blank's text while it is not filled in."""
 
-    VERSION = 1
+    KIND: ClassVar[str] = "warmup-factor"
     warmup_epochs: int
     factors: tuple[float, ...] = ()
     blank: str = ""
 
-    def to_json(self) -> dict[str, object]:
-        return {"version": self.VERSION, "warmup_epochs": self.warmup_epochs, "factors": list(self.factors),
-                "blank": self.blank}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> FactorEvidence:
-        """Validated on load: forged or garbled evidence is an error here, never a crash in a rule."""
-        w, factors, blank = data.get("warmup_epochs"), data.get("factors"), data.get("blank")
-        if data.get("version") != cls.VERSION or not isinstance(w, int) or isinstance(w, bool) or not 1 <= w <= 1000:
-            raise ValueError("not version-1 factor evidence")
-        if not isinstance(blank, str) or not isinstance(factors, list) or len(factors) not in (0, 2 * w) \
-                or not all(isinstance(f, float) and math.isfinite(f) for f in factors):
-            raise ValueError("malformed factor evidence")
-        return cls(w, tuple(factors), blank[:300])
+    def validate(self) -> None:
+        if not 1 <= self.warmup_epochs <= 1000 or len(self.factors) not in (0, 2 * self.warmup_epochs):
+            raise EvidenceError(f"{len(self.factors)} factors for a warmup of {self.warmup_epochs} epochs")
+        if not all(math.isfinite(f) for f in self.factors):
+            raise EvidenceError("a factor is not a finite number")
 
 
-def collect_factors(factor: Callable[[int, int], float], warmup_epochs: int, **_: object) -> FactorEvidence:
+def collect_factors(factor: Callable[[int, int], float], warmup_epochs: int) -> FactorEvidence:
     """Runs in the learner's kernel: misuse raises, a wrong answer is recorded."""
     if not callable(factor):
         raise TypeError(f"pass your function itself, e.g. {CHECK_CELL}")
@@ -64,6 +58,7 @@ def collect_factors(factor: Callable[[int, int], float], warmup_epochs: int, **_
 
 # 4. The rules, in report order; a named mistake replaces the generic hint when it matches.
 def _epoch_over_w(ev: FactorEvidence) -> str | None:
+    """A named mistake: the ramp starts one epoch late."""
     if ev.factors[: ev.warmup_epochs] == tuple(e / ev.warmup_epochs for e in range(ev.warmup_epochs)):
         return "epoch / W is 0 at epoch 0, so the first epoch learns nothing: use (epoch + 1) / W"
     return None
@@ -87,4 +82,4 @@ def judge_factors(evidence: FactorEvidence, context: JudgeContext | None = None)
 
 # 5. The check: what the notebook imports and calls. A real one is also listed in
 # helpers.checks.registry, which makes the grader judge its cells from evidence.
-check_warmup_factor = Check("check_warmup_factor", collect_factors, judge_factors)
+check_warmup_factor = Check("check_warmup_factor", collect_factors, judge_factors, evidence=FactorEvidence)
