@@ -111,7 +111,6 @@ def test_unfilled_blank_is_reported_not_raised(capsys) -> None:
 
     check_linear_warmup(linear_warmup, W)
     out = capsys.readouterr().out
-    # issue 15 wording
     assert "✗ the blank in linear_warmup is filled in — not yet: return the factor min((epoch + 1)" in out
     assert "0/1 passed" in out
 
@@ -176,18 +175,10 @@ def test_report_names_the_function_checked() -> None:
     assert check_linear_warmup.evaluate(lambda e: linear(e), W).criteria[0].name.startswith("linear_warmup returns")
 
 
-# --------------------------------------------------------------------------- probe warmup lengths (issue 11)
+# --------------------------------------------------------------------------- probe warmup lengths
 
 from helpers.checks.context import JudgeContext  # noqa: E402
-from helpers.checks.warmup_lambdas import (  # noqa: E402
-    COURSE_WARMUP_EPOCHS,
-    LEARNER_WARMUP_PROBES,
-    collect_exponential_warmup,
-    collect_linear_warmup,
-    draw_warmup_probes,
-    judge_exponential_warmup,
-    judge_linear_warmup,
-)
+from helpers.checks.warmup_lambdas import LEARNER_WARMUP_PROBES, draw_warmup_probes  # noqa: E402
 
 START_FACTOR = 0.01
 PROBE_CRITERION = "follows the warmup length"
@@ -195,10 +186,9 @@ PROBE_CRITERION = "follows the warmup length"
 
 def _grade(kind: str, fn, seed: int, namespace: dict | None = None, w: int = W):
     """Collect as the grader's evidence cell does (its seed), judge as the grader does."""
-    collect, judge = ((collect_linear_warmup, judge_linear_warmup) if kind == "linear"
-                      else (collect_exponential_warmup, judge_exponential_warmup))
-    data = collect(fn, w, seed=seed, namespace=namespace if namespace is not None else globals())
-    return judge(data, JudgeContext(grader=True, seed=seed))
+    check = check_linear_warmup if kind == "linear" else check_exponential_warmup
+    data = check.collect(fn, w, seed=seed, namespace=namespace if namespace is not None else globals())
+    return check.judge(data, JudgeContext(grader=True, seed=seed))
 
 
 def _probe_hint(report) -> str:
@@ -221,7 +211,7 @@ def test_solutions_pass_at_the_grader_probes(seed: int) -> None:
     for kind, fn in (("linear", linear), ("exponential", exponential)):
         report = _grade(kind, fn, seed)
         assert report.passed, report.criteria
-        assert report.title.endswith(f"over {COURSE_WARMUP_EPOCHS} epochs")
+        assert report.title.endswith(f"over {DEMO_WARMUP_EPOCHS} epochs")
         assert any(c.name.startswith(PROBE_CRITERION) and c.passed for c in report.criteria)
     assert WARMUP_EPOCHS == W  # the global was restored
 
@@ -300,10 +290,10 @@ def test_the_notebook_check_probes_too() -> None:
 
 
 def test_forged_or_missing_probe_evidence_fails() -> None:
-    data = collect_linear_warmup(linear, W, seed=5)
-    probe = str(draw_warmup_probes(5)[1])
-    del data["runs"][probe]
-    report = judge_linear_warmup(data, JudgeContext(grader=True, seed=5))
+    data = check_linear_warmup.collect(linear, W, seed=5)
+    probe = draw_warmup_probes(5)[1]
+    del data.runs[probe]
+    report = check_linear_warmup.judge(data, JudgeContext(grader=True, seed=5))
     assert not report.passed and "no factor was recorded" in _probe_hint(report)
-    other_seed = collect_linear_warmup(linear, W, seed=6)  # evidence for other probes than the run's
-    assert not judge_linear_warmup(other_seed, JudgeContext(grader=True, seed=5)).passed
+    other_seed = check_linear_warmup.collect(linear, W, seed=6)  # evidence for other probes than the run's
+    assert not check_linear_warmup.judge(other_seed, JudgeContext(grader=True, seed=5)).passed
