@@ -17,10 +17,11 @@ import pandas as pd
 import pytest
 import torch
 
-from helpers.checks.adamw import judge_weight_decay_choice
+from helpers.checks.adamw import ChoiceEvidence, check_weight_decay_choice
 from helpers.checks.context import JudgeContext
 from helpers.checks.sweep_evidence import ACCURACY_TOLERANCE, ORDER_NAME, WEIGHTS_NAME, course_accuracy
 from helpers.evidence import load_record, read_folder, record_cell
+from helpers.evidence_codec import from_record
 from helpers.sweep import WeightDecaySweep, sweep_weight_decay
 from helpers.training import WEIGHTS_FILE, ClassifierModule, RunResult
 
@@ -55,12 +56,17 @@ def _graded(namespace: dict[str, Any], folder: Path) -> Any:
     record_cell("ex2-hidden", SOURCE, namespace, {"seed": SEED}, fallback_dir=str(folder))
     [call] = load_record(read_folder(folder), "ex2-hidden")
     assert "raised" not in call, call
-    return judge_weight_decay_choice(call["data"], JudgeContext(grader=True, quick=4, seed=SEED))
+    evidence = from_record(ChoiceEvidence, call, _side_file)
+    return check_weight_decay_choice.judge(evidence, JudgeContext(grader=True, quick=4, seed=SEED))
+
+
+def _side_file(kind: type, value: object) -> object:
+    """Weights the loader already read (``weights_only=True``) from their own ``.pt`` file."""
+    assert isinstance(value, kind), value
+    return value
 
 
 def _namespace(sweep: WeightDecaySweep, table: pd.DataFrame) -> dict[str, Any]:
-    from helpers.checks.adamw import check_weight_decay_choice
-
     return {"sweep": sweep, "sweep_table": table, "choose_weight_decay": choose_weight_decay,
             "check_weight_decay_choice": check_weight_decay_choice}
 

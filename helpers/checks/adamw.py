@@ -1,615 +1,443 @@
 """Self-checks for Exercise 2: replacing Adam by AdamW and choosing its weight decay honestly.
 
-``check_optimizer`` builds a fresh instance of the learner's model class and inspects what its
-``configure_optimizers`` returns; nothing is trained. ``check_weight_decay_choice`` calls the
-learner's selection function on the sweep table (the real one, or a made-up example before the
-sweep exists) *and on altered copies of it*: a choice made by validation accuracy must still
-work without the test columns and must follow the validation column when test and train
-accuracy point elsewhere. Behaviour is checked rather
-than source text, so a comment mentioning "test" is no crime and a renamed column no escape.
+``check_optimizer`` builds fresh instances of the learner's model class and records what the
+optimizer its ``configure_optimizers`` returns does: its parameters after a few steps on fixed
+gradients (which update rule and weight decay it really applies) and the scheduler's LR per
+epoch; nothing is trained. ``check_weight_decay_choice`` records the learner's selection's answer
+on the sweep table (or a made-up example before the sweep exists) *and on altered copies of it*,
+each in its own field: a choice made by validation accuracy still works without the test columns
+and follows the validation column when test and train accuracy point elsewhere. Behaviour is
+judged rather than source text, so a comment mentioning "test" is no crime and a renamed column no escape.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
 import random
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import torch
 
-from helpers.checks.check import Check
-from helpers.checks.context import JudgeContext, course_length, quick_epochs
-from helpers.checks.optimizer_config import parse_configure_optimizers
+from helpers.checks.check import Check, Rule, run_rules
+from helpers.checks.context import JudgeContext, course_length, learner_context
+from helpers.checks.optimizer_config import OptimizerConfig, parse_configure_optimizers
 from helpers.checks.report import CheckReport
-from helpers.checks.sweep_evidence import collect_sweep_weights, judge_sweep_weights
+from helpers.checks.sweep_evidence import SweepTable, SweepWeights, as_float, judge_weights, record_weights
+from helpers.evidence_codec import Evidence
 from helpers.mistakes import literal_learning_rate
 from helpers.schedules import step_and_record
-from helpers.settings import TEMPLATE_LR  # its one home (the notebook classes' default LR)
-from helpers.training import COURSE_EPOCHS, QUICK_EPOCHS_ENV
+from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS_ENV, TEMPLATE_LR
 
 ADAMW_DEFAULT_WEIGHT_DECAY = 0.01
 ABSURD_WEIGHT_DECAY = 10.0
-# An unusual value: if the optimizer shows it, it really takes self.weight_decay.
-PROBE_WEIGHT_DECAY = 0.37
+PROBE_WEIGHT_DECAY = 0.37  # an unusual value: if the optimizer shows it, it really takes self.weight_decay
 PROBE_LR = 0.0123  # likewise for self.learning_rate
 MIN_SWEEP_VALUES = 4
 SWEEP_SPAN = (0.01, 1.0)
-
-ChoiceLike = Callable[[pd.DataFrame], Any] | float
-
-
-# ---------------------------------------------------------------------------------------------
-# configure_optimizers
-# ---------------------------------------------------------------------------------------------
-
 BEHAVIOUR_STEPS = 3
 BEHAVIOUR_ELEMENTS = 8  # recorded per parameter tensor: the update rules act element by element
+UPDATE_RULES = ("adamw", "adam", "sgd")
 
 
-def _quick_mode(context: JudgeContext | None = None) -> bool:
-    if context is not None:
-        return context.quick is not None
-    return os.environ.get(QUICK_EPOCHS_ENV) is not None
+def _raised(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
-def _configured(model_class: type, weight_decay: float) -> tuple[dict[str, Any], Any]:
-    """Build ``model_class(weight_decay=...)`` and call ``configure_optimizers``: (facts, returned)."""
+# ------------------------------------------------------------------------------------------ configure_optimizers
+
+
+@dataclass(frozen=True)
+class Group:
+    """One parameter group's hyperparameters, and per parameter (numbered across groups) its first
+    elements after the steps."""
+
+    lr: float | None
+    weight_decay: float
+    betas: tuple[float, float] | None
+    eps: float | None
+    momentum: float
+    decoupled: bool
+    amsgrad: bool
+    after: dict[int, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Configured:
+    """A fresh ``model_class(weight_decay=...)`` and its ``configure_optimizers``: why it failed
+    (``detail``: the error, or the type returned instead of an optimizer), or what its optimizer does."""
+
+    failure: Literal["", "blank", "build", "configure", "returned"] = ""
+    detail: str = ""
+    num_epochs: int | str = ""  # the model's; the repr of anything but an int
+    learning_rate: float | None = None
+    optimizer: str = ""
+    groups: tuple[Group, ...] = ()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The returned scheduler; ``lr``: its LR per epoch, stepped as Lightning does, when it steps per epoch."""
+
+    interval: str
+    name: str
+    t_max: float | None
+    lr: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class OptimizerEvidence(Evidence):
+    """``main`` at the weight decay passed (the probe's without one), ``probe`` at PROBE_WEIGHT_DECAY;
+    ``schedule`` None when none is returned; ``lr_seen``: the starting LR for ``learning_rate=PROBE_LR``."""
+
+    KIND = "adamw-optimizer"
+    VERSION = 1
+    name: str
+    weight_decay: float | None
+    num_epochs: int | None
+    main: Configured
+    probe: Configured
+    schedule: Schedule | None
+    lr_seen: float | None
+
+
+def _configured(model_class: type, weight_decay: float) -> tuple[Configured, OptimizerConfig | None]:
+    """Build ``model_class(weight_decay=...)`` and call ``configure_optimizers``; a failure is data."""
     try:
         model = model_class(weight_decay=weight_decay)
     except NotImplementedError as exc:
-        return {"blank": str(exc)[:300]}, None
+        return Configured("blank", str(exc)[:300]), None
     except Exception as exc:  # noqa: BLE001 - any failure is the learner's to fix, reported not raised
-        return {"build_error": f"{type(exc).__name__}: {str(exc)[:300]}"}, None
-    facts: dict[str, Any] = {"num_epochs": getattr(model, "num_epochs", None),
-                             "learning_rate": _as_float(getattr(model, "learning_rate", None))}
-    if not isinstance(facts["num_epochs"], int) or isinstance(facts["num_epochs"], bool):
-        facts["num_epochs"] = repr(facts["num_epochs"])[:50]
+        return Configured("build", _raised(exc)), None
+    epochs = getattr(model, "num_epochs", None)
+    epochs = epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else repr(epochs)[:50]
+    lr = as_float(getattr(model, "learning_rate", None))
     try:
-        returned = model.configure_optimizers()
+        config = parse_configure_optimizers(model.configure_optimizers())
     except NotImplementedError as exc:
-        return {"blank": str(exc)[:300]}, None
+        return Configured("blank", str(exc)[:300]), None
     except Exception as exc:  # noqa: BLE001
-        return {**facts, "configure_error": f"{type(exc).__name__}: {str(exc)[:300]}"}, None
-    config = parse_configure_optimizers(returned)  # the one parser every check shares
-    optimizer, scheduler, interval = config.optimizer, config.scheduler, config.interval
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        return {**facts, "not_optimizer": type(returned).__name__}, None
-    return facts, (optimizer, scheduler, interval)
+        return Configured("configure", _raised(exc), epochs, lr), None
+    if not isinstance(config.optimizer, torch.optim.Optimizer):
+        return Configured("returned", config.returned_type, epochs, lr), None
+    return Configured("", "", epochs, lr, type(config.optimizer).__name__), config
 
 
 def _start_and_grads(seed: int, param: int) -> tuple[np.ndarray, list[np.ndarray]]:
     """The fixed start values and gradients of one parameter's recorded elements."""
     rng = np.random.default_rng([seed, param])
-    start = rng.standard_normal(BEHAVIOUR_ELEMENTS)
-    grads = [rng.standard_normal(BEHAVIOUR_ELEMENTS) for _ in range(BEHAVIOUR_STEPS)]
-    return start, grads
+    return rng.standard_normal(BEHAVIOUR_ELEMENTS), [rng.standard_normal(BEHAVIOUR_ELEMENTS)
+                                                     for _ in range(BEHAVIOUR_STEPS)]
 
 
-def _hyper(group: Mapping[str, Any]) -> dict[str, Any]:
-    betas = group.get("betas")
-    return {
-        "lr": _as_float(group.get("initial_lr", group.get("lr"))),
-        "weight_decay": _as_float(group.get("weight_decay", 0.0)),
-        "betas": [_as_float(b) for b in betas] if isinstance(betas, (tuple, list)) and len(betas) == 2 else None,
-        "eps": _as_float(group.get("eps")),
-        "momentum": _as_float(group.get("momentum")),
-        "decoupled": bool(group.get("decoupled_weight_decay", False)),
-        "amsgrad": bool(group.get("amsgrad", False)),
-    }
+def _group(group: Mapping[str, object], after: dict[int, np.ndarray]) -> Group:
+    given = group.get("betas")
+    betas = tuple(map(as_float, given)) if isinstance(given, (tuple, list)) and len(given) == 2 else ()
+    return Group(as_float(group.get("initial_lr", group.get("lr"))), as_float(group.get("weight_decay")) or 0.0,
+                 (betas[0], betas[1]) if len(betas) == 2 and betas[0] is not None and betas[1] is not None else None,
+                 as_float(group.get("eps")), as_float(group.get("momentum")) or 0.0,
+                 bool(group.get("decoupled_weight_decay", False)), bool(group.get("amsgrad", False)), after)
 
 
-def _behaviour(optimizer: torch.optim.Optimizer, seed: int) -> dict[str, Any]:
-    """Parameters after a few steps on fixed gradients from fixed start values, per group: the
-    evidence of which update rule (and which weight decay) the optimizer really applies."""
-    groups = []
-    index = 0
+def _behaviour(optimizer: torch.optim.Optimizer, seed: int) -> tuple[Group, ...]:
+    """Each group after a few steps on fixed gradients from fixed start values: the evidence of
+    which update rule (and which weight decay) the optimizer really applies."""
+    params = [(id(g), p, min(BEHAVIOUR_ELEMENTS, p.numel())) for g in optimizer.param_groups for p in g["params"]]
     with torch.no_grad():
-        for group in optimizer.param_groups:
-            params = []
-            for p in group["params"]:
-                k = min(BEHAVIOUR_ELEMENTS, p.numel())
-                start, grads = _start_and_grads(seed, index)
-                p.view(-1).zero_()
-                p.view(-1)[:k] = torch.as_tensor(start[:k], dtype=p.dtype)
-                params.append((p, k, index, grads))
-                index += 1
-            groups.append((group, params))
+        for index, (_, p, k) in enumerate(params):
+            p.view(-1).zero_()
+            p.view(-1)[:k] = torch.as_tensor(_start_and_grads(seed, index)[0][:k], dtype=p.dtype)
     for step in range(BEHAVIOUR_STEPS):
-        for _, params in groups:
-            for p, k, _, grads in params:
-                grad = torch.zeros_like(p)
-                grad.view(-1)[:k] = torch.as_tensor(grads[step][:k], dtype=p.dtype)
-                p.grad = grad
+        for index, (_, p, k) in enumerate(params):
+            grad = torch.zeros_like(p)
+            grad.view(-1)[:k] = torch.as_tensor(_start_and_grads(seed, index)[1][step][:k], dtype=p.dtype)
+            p.grad = grad
         optimizer.step()
-    return {"name": type(optimizer).__name__, "groups": [
-        {"hyper": _hyper(group), "params": [{"index": i, "after": p.detach().view(-1)[:k].double().numpy().copy()}
-                                            for p, k, i, _ in params]}
-        for group, params in groups
-    ]}
+    return tuple(_group(g, {i: p.detach().view(-1)[:k].double().numpy().copy()
+                            for i, (owner, p, k) in enumerate(params) if owner == id(g)})
+                 for g in optimizer.param_groups)
 
 
-def _schedule(model_class: type, weight_decay: float) -> dict[str, Any]:
+def _schedule(model_class: type, weight_decay: float) -> Schedule | None:
     """The returned scheduler's LR per epoch (as Lightning steps it), on a fresh model."""
-    facts, configured = _configured(model_class, weight_decay)
-    if configured is None:
-        return {}
-    optimizer, scheduler, interval = configured
-    out: dict[str, Any] = {"present": scheduler is not None, "interval": str(interval)[:20],
-                           "name": type(scheduler).__name__, "t_max": _as_float(getattr(scheduler, "T_max", None))}
-    epochs = facts.get("num_epochs")
-    if scheduler is not None and interval == "epoch" and isinstance(epochs, int) and 0 < epochs <= 10_000:
+    run, config = _configured(model_class, weight_decay)
+    if config is None or config.scheduler is None:
+        return None
+    lr = None
+    if config.interval == "epoch" and isinstance(run.num_epochs, int) and 0 < run.num_epochs <= 10_000:
         try:
-            out["lr"] = step_and_record(scheduler, optimizer, epochs)
-        except Exception as exc:  # noqa: BLE001
-            out["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
-    return out
+            lr = step_and_record(config.scheduler, config.optimizer, run.num_epochs)
+        except Exception:  # noqa: BLE001 - judged as not the template's cosine
+            lr = None
+    return Schedule(str(config.interval)[:20], type(config.scheduler).__name__,
+                    as_float(getattr(config.scheduler, "T_max", None)), lr)
 
 
-def collect_optimizer(model_class: type, *, weight_decay: float | None = None, num_epochs: int | None = None,
-                      seed: int = 0, **_: Any) -> dict[str, Any]:
-    """What ``configure_optimizers`` of fresh ``model_class(weight_decay=...)`` instances does, as data:
-    for the chosen (or a probe) weight decay and for the probe value, the optimizer's behaviour on
-    fixed gradients, and the scheduler's LR per epoch."""
-    if not isinstance(model_class, type):
-        raise TypeError(
-            f"pass the class itself, e.g. check_optimizer(LightningModel), not a {type(model_class).__name__}"
-        )
-    if weight_decay is not None and (not isinstance(weight_decay, (int, float)) or isinstance(weight_decay, bool)):
-        raise TypeError(f"weight_decay must be a number, got {type(weight_decay).__name__}")
-    if num_epochs is not None and (not isinstance(num_epochs, int) or isinstance(num_epochs, bool)):
-        raise TypeError(f"num_epochs must be an int (the notebook's num_epochs), got {type(num_epochs).__name__}")
-    main_wd = PROBE_WEIGHT_DECAY if weight_decay is None else float(weight_decay)
-    runs = {}
-    for wd in dict.fromkeys([main_wd, PROBE_WEIGHT_DECAY]):
-        facts, configured = _configured(model_class, wd)
-        if configured is not None:
-            with torch.random.fork_rng():
-                facts["behaviour"] = _behaviour(configured[0], seed)
-        runs[repr(wd)] = {"weight_decay": wd, **facts}
-    return {"name": model_class.__name__, "weight_decay": weight_decay, "num_epochs": num_epochs,
-            "main": repr(main_wd), "probe": repr(PROBE_WEIGHT_DECAY), "runs": runs,
-            "schedule": _schedule(model_class, main_wd), "lr_probe": _lr_probe(model_class, main_wd)}
-
-
-def _lr_probe(model_class: type, weight_decay: float) -> dict[str, Any]:
+def _lr_seen(model_class: type, weight_decay: float) -> float | None:
     """The optimizer's starting LR when the model is built with an unusual ``learning_rate``: a
     number typed into the optimizer does not follow it."""
     try:
         model = model_class(weight_decay=weight_decay, learning_rate=PROBE_LR)
-        optimizer = parse_configure_optimizers(model.configure_optimizers()).optimizer
-        group = optimizer.param_groups[0]
-        return {"given": PROBE_LR, "seen": float(group.get("initial_lr", group["lr"]))}
+        group = parse_configure_optimizers(model.configure_optimizers()).optimizer.param_groups[0]
+        return float(group.get("initial_lr", group["lr"]))
     except Exception:  # noqa: BLE001 - a model without a learning_rate argument: not probed
-        return {}
-
-
-def _simulate(rule: str, hyper: Mapping[str, Any], start: np.ndarray, grads: list[np.ndarray]) -> np.ndarray | None:
-    """The elements after the steps under one update rule with the recorded hyperparameters."""
-    lr, wd = hyper.get("lr"), hyper.get("weight_decay") or 0.0
-    if not isinstance(lr, float):
         return None
-    theta = start.astype(float).copy()
-    if rule in ("adamw", "adam"):
-        betas, eps = hyper.get("betas"), hyper.get("eps")
-        if not betas or None in betas or not isinstance(eps, float) or hyper.get("amsgrad"):
-            return None
-        b1, b2 = betas
-        m = np.zeros_like(theta)
-        v = np.zeros_like(theta)
-        for t, g in enumerate(grads, start=1):
-            g = g.copy()
-            if rule == "adamw":
-                theta = theta * (1 - lr * wd)
-            else:
-                g = g + wd * theta
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
-            theta = theta - (lr / (1 - b1**t)) * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + eps)
-        return theta
+
+
+def _collect_optimizer(model_class: type, *, weight_decay: float | None = None, num_epochs: int | None = None,
+                       seed: int = 0) -> OptimizerEvidence:
+    """What ``configure_optimizers`` of fresh ``model_class(weight_decay=...)`` instances does, as data."""
+    if not isinstance(model_class, type):
+        raise TypeError(
+            f"pass the class itself, e.g. check_optimizer(LightningModel), not a {type(model_class).__name__}")
+    if weight_decay is not None and (not isinstance(weight_decay, (int, float)) or isinstance(weight_decay, bool)):
+        raise TypeError(f"weight_decay must be a number, got {type(weight_decay).__name__}")
+    if num_epochs is not None and (not isinstance(num_epochs, int) or isinstance(num_epochs, bool)):
+        raise TypeError(f"num_epochs must be an int (the notebook's num_epochs), got {type(num_epochs).__name__}")
+    runs = {}
+    for wd in dict.fromkeys([PROBE_WEIGHT_DECAY if weight_decay is None else float(weight_decay), PROBE_WEIGHT_DECAY]):
+        run, config = _configured(model_class, wd)
+        if config is not None:
+            with torch.random.fork_rng():
+                run = replace(run, groups=_behaviour(config.optimizer, seed))
+        runs[wd] = run
+    main = next(iter(runs))
+    return OptimizerEvidence(model_class.__name__, None if weight_decay is None else float(weight_decay), num_epochs,
+                             runs[main], runs[PROBE_WEIGHT_DECAY], _schedule(model_class, main),
+                             _lr_seen(model_class, main))
+
+
+def _simulate(rule: str, group: Group, start: np.ndarray, grads: list[np.ndarray]) -> np.ndarray | None:
+    """The elements after the steps under one update rule with the recorded hyperparameters."""
+    lr, wd, theta = group.lr, group.weight_decay, start.astype(float).copy()
+    if lr is None:
+        return None
     if rule == "sgd":
-        momentum = hyper.get("momentum") or 0.0
         buffer = None
         for g in grads:
             g = g + wd * theta
-            buffer = g if buffer is None else momentum * buffer + g
-            theta = theta - lr * (buffer if momentum else g)
+            buffer = g if buffer is None else group.momentum * buffer + g
+            theta = theta - lr * (buffer if group.momentum else g)
         return theta
+    if group.betas is None or group.eps is None or group.amsgrad:
+        return None
+    (b1, b2), m, v = group.betas, np.zeros_like(theta), np.zeros_like(theta)
+    for t, g in enumerate(grads, start=1):
+        if rule == "adamw":
+            theta = theta * (1 - lr * wd)
+        else:
+            g = g + wd * theta
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        theta = theta - (lr / (1 - b1**t)) * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + group.eps)
+    return theta
+
+
+def _reproduces(rule: str, group: Group, index: int, after: np.ndarray, seed: int) -> bool:
+    start, grads = _start_and_grads(seed, index)
+    expected = _simulate(rule, group, start[: len(after)], [g[: len(after)] for g in grads])
+    return expected is not None and bool(np.allclose(after, expected, rtol=1e-4, atol=1e-6))
+
+
+def _update_rule(run: Configured, seed: int) -> str | None:
+    """Which update rule, with the recorded hyperparameters, reproduces every recorded element:
+    AdamW's decoupled decay, Adam's (L2 in the gradient) or SGD's; None if none does."""
+    recorded = [(g, i, a) for g in run.groups for i, a in g.after.items()]
+    if not run.groups or not all(g.after for g in run.groups) or not all(
+            0 < len(a) <= BEHAVIOUR_ELEMENTS for _, _, a in recorded):
+        return None
+    return next((r for r in UPDATE_RULES if all(_reproduces(r, g, i, a, seed) for g, i, a in recorded)), None)
+
+
+_NO_GROUP = Group(None, 0.0, None, None, 0.0, False, False, {})
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """The optimizer evidence as the rules read it, with each run's update rule found once."""
+
+    ev: OptimizerEvidence
+    rule: str | None
+    probe_rule: str | None
+
+    @property
+    def group(self) -> Group:
+        return self.ev.main.groups[0] if self.ev.main.groups else _NO_GROUP
+
+    @property
+    def name(self) -> str:
+        return self.ev.main.optimizer[:40]
+
+    @property
+    def built(self) -> str:
+        return f"{self.ev.name[:60]}(weight_decay={PROBE_WEIGHT_DECAY})"
+
+    @property
+    def probe_decays(self) -> list[float]:
+        return [g.weight_decay for g in self.ev.probe.groups]
+
+
+def _value_hint(value: float) -> str | None:
+    if value <= 0:
+        return f"weight decay is {value:g}: nothing decays; pass weight_decay=self.weight_decay > 0"
+    if value > ABSURD_WEIGHT_DECAY:
+        return (f"weight decay {value:g} is absurd (> {ABSURD_WEIGHT_DECAY:g}): torch multiplies it by the learning "
+                "rate each step, and useful values lie between about 0.01 and 1")
     return None
 
 
-def _rule(behaviour: Any, seed: int) -> tuple[str | None, dict[str, Any]]:
-    """Which update rule, with the recorded hyperparameters, reproduces every recorded element:
-    'adamw', 'adam' (L2 in the gradient) or 'sgd'; None if none does."""
-    if not isinstance(behaviour, Mapping) or not isinstance(behaviour.get("groups"), list) or not behaviour["groups"]:
-        return None, {}
-    for rule in ("adamw", "adam", "sgd"):
-        ok = True
-        for group in behaviour["groups"]:
-            hyper = group.get("hyper") if isinstance(group, Mapping) else None
-            params = group.get("params") if isinstance(group, Mapping) else None
-            if not isinstance(hyper, Mapping) or not isinstance(params, list) or not params:
-                return None, {}
-            for param in params:
-                after = param.get("after") if isinstance(param, Mapping) else None
-                index = param.get("index") if isinstance(param, Mapping) else None
-                if (not isinstance(after, np.ndarray) or not isinstance(index, int)
-                        or not 0 < len(after) <= BEHAVIOUR_ELEMENTS):
-                    return None, {}
-                start, grads = _start_and_grads(seed, index)
-                k = len(after)
-                expected = _simulate(rule, hyper, start[:k], [g[:k] for g in grads])
-                if expected is None or not np.allclose(after, expected, rtol=1e-4, atol=1e-6):
-                    ok = False
-                    break
-            if not ok:
-                break
-        if ok:
-            return rule, dict(behaviour["groups"][0]["hyper"])
-    return None, dict(behaviour["groups"][0].get("hyper") or {}) if isinstance(behaviour["groups"][0], Mapping) else {}
+def _lr_hint(s: _Seen) -> str | None:
+    lr, own = s.group.lr, s.ev.main.learning_rate
+    if s.rule is None or lr is None:
+        return "the optimizer's updates do not show its learning rate: use torch.optim.AdamW with lr=self.learning_rate"
+    if own is not None and not math.isclose(lr, own):
+        return (f"the optimizer starts at lr={lr:g} but self.learning_rate is {own:g}: a hard-coded lr=... in the "
+                "optimizer overrides the template; pass lr=self.learning_rate")
+    if not math.isclose(lr, TEMPLATE_LR):
+        return (f"the learning rate is {lr:g}; keep the template's {TEMPLATE_LR} so that Adam and AdamW differ only "
+                "in how they decay weights")
+    return None if s.ev.lr_seen is None else literal_learning_rate(s.ev.lr_seen, PROBE_LR, TEMPLATE_LR)
 
 
-def _config_failure(report: CheckReport, run: Mapping[str, Any], name: str) -> bool:
-    """The ✗ line of a model that cannot be built or configured; True if there was one."""
-    if "blank" in run:
-        report.add(f"the blank in {name}.configure_optimizers is filled in", False, f"not yet: {run['blank']}")
-    elif "build_error" in run:
-        report.add(f"{name}(weight_decay=...) can be built", False,
-                   f"{run['build_error']} — keep the template's __init__, which takes weight_decay")
-    elif "configure_error" in run:
-        report.add("configure_optimizers runs", False, f"it raised {run['configure_error']}")
-    elif "not_optimizer" in run:
-        report.add("configure_optimizers returns an optimizer", False,
-                   f"it returned {run['not_optimizer']}"
-                   + (" (is its return line missing?)" if run["not_optimizer"] == "NoneType" else "")
-                   + "; return {'optimizer': ..., 'lr_scheduler': ...} as the template does")
-    else:
-        return False
-    return True
+def _schedule_hint(s: _Seen) -> str | None:
+    schedule, epochs, lr0 = s.ev.schedule, s.ev.main.num_epochs, s.group.lr
+    if schedule is None:
+        return "no scheduler is returned; keep the template's CosineAnnealingLR and its lr_scheduler dict"
+    if schedule.interval != "epoch":
+        return f"the scheduler steps every {schedule.interval!r}; T_max counts epochs, so keep \"interval\": \"epoch\""
+    if isinstance(epochs, int) and lr0 is not None and schedule.lr is not None and len(schedule.lr) == epochs:
+        cosine = np.array([lr0 * (1 + math.cos(math.pi * e / epochs)) / 2 for e in range(epochs)])
+        if np.allclose(schedule.lr, cosine, rtol=1e-6, atol=1e-9 * lr0):
+            return None
+    if schedule.name != "CosineAnnealingLR":
+        return f"found {schedule.name}; keep the template's CosineAnnealingLR"
+    if schedule.t_max is not None and schedule.t_max != epochs:
+        return f"T_max is {schedule.t_max:g} but num_epochs is {epochs}; keep T_max=self.num_epochs"
+    return "the LR per epoch is not the template's cosine from the base LR to 0 over num_epochs"
 
 
-def _check_type(report: CheckReport, rule: str | None, hyper: Mapping[str, Any], name: str) -> None:
-    label = "optimizer is AdamW (decoupled weight decay)"
-    wd = hyper.get("weight_decay") or 0.0
-    if rule == "adamw" and (wd > 0 or name == "AdamW" or hyper.get("decoupled")):
-        report.add(label, True)
-    elif rule == "adam" and wd > 0:
-        report.add(
-            label,
-            False,
-            "this is Adam with weight_decay, the common mistake: Adam adds weight_decay·θ to the gradient "
-            "(L2), which its adaptive denominator then rescales; use torch.optim.AdamW",
-        )
-    elif rule in ("adamw", "adam"):
-        report.add(label, False, "still the template's torch.optim.Adam; replace it with torch.optim.AdamW")
-    elif rule == "sgd" or name not in ("Adam", "AdamW"):
-        report.add(label, False, f"found torch.optim.{name}; this exercise uses torch.optim.AdamW")
-    else:
-        report.add(label, False, f"the optimizer's updates follow neither AdamW's rule nor Adam's (found {name}); "
-                                 "use torch.optim.AdamW(self.parameters(), ...) with its defaults")
+_ADAM_L2 = ("this is Adam with weight_decay, the common mistake: Adam adds weight_decay·θ to the gradient (L2), "
+            "which its adaptive denominator then rescales; use torch.optim.AdamW")
+_OPTIMIZER_TYPE: Rule[_Seen] = Rule(
+    "optimizer is AdamW (decoupled weight decay)",
+    lambda s, _: s.rule == "adamw" and (s.group.weight_decay > 0 or s.name == "AdamW" or s.group.decoupled),
+    lambda s: (f"the optimizer's updates follow neither AdamW's rule nor Adam's (found {s.name}); use "
+               "torch.optim.AdamW(self.parameters(), ...) with its defaults"),
+    mistakes=(lambda s: _ADAM_L2 if s.rule == "adam" and s.group.weight_decay > 0 else None,
+              lambda s: ("still the template's torch.optim.Adam; replace it with torch.optim.AdamW"
+                         if s.rule in ("adamw", "adam") else None),
+              lambda s: (f"found torch.optim.{s.name}; this exercise uses torch.optim.AdamW"
+                         if s.rule == "sgd" or s.name not in ("Adam", "AdamW") else None)))
+_RULES: tuple[Rule[_Seen], ...] = (
+    Rule("weight_decay is the one you pass, not AdamW's default 0.01",
+         lambda s, _: s.probe_rule is not None and all(math.isclose(w, PROBE_WEIGHT_DECAY) for w in s.probe_decays),
+         lambda s: (f"{s.built} gave an optimizer with weight_decay {', '.join(f'{w:g}' for w in s.probe_decays)}: "
+                    "pass weight_decay=self.weight_decay"),
+         mistakes=(lambda s: f"{s.built} failed to configure" if s.ev.probe.failure else None,
+                   lambda s: (f"{s.built} still decays with 0.01, AdamW's default: pass weight_decay=self.weight_decay "
+                              "to the optimizer") if s.probe_rule is not None and all(
+                       math.isclose(w, ADAMW_DEFAULT_WEIGHT_DECAY) for w in s.probe_decays) else None,
+                   lambda s: (f"{s.built}'s optimizer does not update its parameters by a known rule: pass "
+                              "weight_decay=self.weight_decay to torch.optim.AdamW")
+                   if s.probe_rule is None else None)),
+    Rule(f"learning rate left at the template's {TEMPLATE_LR} (self.learning_rate)",
+         lambda s, _: _lr_hint(s) is None, lambda s: _lr_hint(s) or ""),
+    Rule("scheduler left as the template's CosineAnnealingLR(T_max=num_epochs), per epoch",
+         lambda s, _: _schedule_hint(s) is None, lambda s: _schedule_hint(s) or ""),
+)
+_FAILURES = {  # a model that cannot be built or configured: one line, named after where it failed
+    "blank": ("the blank in {model}.configure_optimizers is filled in", "not yet: {detail}"),
+    "build": ("{model}(weight_decay=...) can be built",
+              "{detail} — keep the template's __init__, which takes weight_decay"),
+    "configure": ("configure_optimizers runs", "it raised {detail}"),
+    "returned": ("configure_optimizers returns an optimizer",
+                 "it returned {detail}{missing}; return {{'optimizer': ..., 'lr_scheduler': ...}} as the template does"),
+}
 
 
-def _check_value(report: CheckReport, name: str, value: float) -> None:
-    if value <= 0:
-        report.add(name, False, f"weight decay is {value:g}: nothing decays; pass weight_decay=self.weight_decay > 0")
-    elif value > ABSURD_WEIGHT_DECAY:
-        report.add(
-            name,
-            False,
-            f"weight decay {value:g} is absurd (> {ABSURD_WEIGHT_DECAY:g}): torch multiplies it by the learning "
-            "rate each step, and useful values lie between about 0.01 and 1",
-        )
-    else:
-        report.add(name, True)
-
-
-def _check_follows_argument(report: CheckReport, probe: Mapping[str, Any] | None, model_name: str, seed: int) -> None:
-    name = "weight_decay is the one you pass, not AdamW's default 0.01"
-    if not isinstance(probe, Mapping) or "behaviour" not in probe:
-        report.add(name, False, f"{model_name}(weight_decay={PROBE_WEIGHT_DECAY}) failed to configure")
-        return
-    rule, _hyper = _rule(probe["behaviour"], seed)
-    found = [g["hyper"].get("weight_decay") or 0.0 for g in probe["behaviour"]["groups"]]
-    if rule is not None and all(math.isclose(wd, PROBE_WEIGHT_DECAY) for wd in found):
-        report.add(name, True)
-    elif rule is not None and all(math.isclose(wd, ADAMW_DEFAULT_WEIGHT_DECAY) for wd in found):
-        report.add(
-            name,
-            False,
-            f"{model_name}(weight_decay={PROBE_WEIGHT_DECAY}) still decays with 0.01, AdamW's default: "
-            "pass weight_decay=self.weight_decay to the optimizer",
-        )
-    elif rule is None:
-        report.add(name, False, f"{model_name}(weight_decay={PROBE_WEIGHT_DECAY})'s optimizer does not update its "
-                                "parameters by a known rule: pass weight_decay=self.weight_decay to torch.optim.AdamW")
-    else:
-        report.add(
-            name,
-            False,
-            f"{model_name}(weight_decay={PROBE_WEIGHT_DECAY}) gave an optimizer with weight_decay "
-            f"{', '.join(f'{wd:g}' for wd in found)}: pass weight_decay=self.weight_decay",
-        )
-
-
-def _check_learning_rate(report: CheckReport, run: Mapping[str, Any], hyper: Mapping[str, Any], verified: bool,
-                         probe: Any = None) -> None:
-    name = f"learning rate left at the template's {TEMPLATE_LR} (self.learning_rate)"
-    lr = hyper.get("lr")
-    own = run.get("learning_rate")
-    typed = None
-    if isinstance(probe, Mapping) and isinstance(probe.get("seen"), float) and isinstance(probe.get("given"), float):
-        typed = literal_learning_rate(probe["seen"], probe["given"], TEMPLATE_LR)
-    if not verified or not isinstance(lr, float):
-        report.add(name, False, "the optimizer's updates do not show its learning rate: use torch.optim.AdamW with "
-                                "lr=self.learning_rate")
-    elif own is not None and not math.isclose(lr, own):
-        report.add(
-            name,
-            False,
-            f"the optimizer starts at lr={lr:g} but self.learning_rate is {own:g}: a hard-coded lr=... in the "
-            "optimizer overrides the template; pass lr=self.learning_rate",
-        )
-    elif not math.isclose(lr, TEMPLATE_LR):
-        report.add(
-            name,
-            False,
-            f"the learning rate is {lr:g}; keep the template's {TEMPLATE_LR} so that Adam and AdamW differ only "
-            "in how they decay weights",
-        )
-    elif typed is not None:
-        report.add(name, False, typed)
-    else:
-        report.add(name, True)
-
-
-def _check_scheduler(report: CheckReport, schedule: Mapping[str, Any], epochs: Any, lr0: Any) -> None:
-    name = "scheduler left as the template's CosineAnnealingLR(T_max=num_epochs), per epoch"
-    if not schedule or not schedule.get("present"):
-        report.add(name, False,
-                   "no scheduler is returned; keep the template's CosineAnnealingLR and its lr_scheduler dict")
-        return
-    if schedule.get("interval") != "epoch":
-        report.add(name, False,
-                   f"the scheduler steps every {schedule.get('interval')!r}; T_max counts epochs, so keep "
-                       f"\"interval\": \"epoch\"")
-        return
-    lr = schedule.get("lr")
-    right = False
-    if isinstance(epochs, int) and isinstance(lr0, float) and isinstance(lr, np.ndarray) and len(lr) == epochs:
-        expected = np.array([lr0 * (1 + math.cos(math.pi * e / epochs)) / 2 for e in range(epochs)])
-        right = bool(np.allclose(lr, expected, rtol=1e-6, atol=1e-9 * lr0))
-    if right:
-        report.add(name, True)
-    elif schedule.get("name") != "CosineAnnealingLR":
-        report.add(name, False, f"found {schedule.get('name')}; keep the template's CosineAnnealingLR")
-    elif schedule.get("t_max") is not None and schedule.get("t_max") != epochs:
-        report.add(name, False,
-                   f"T_max is {schedule['t_max']:g} but num_epochs is {epochs}; keep T_max=self.num_epochs")
-    else:
-        report.add(name, False, "the LR per epoch is not the template's cosine from the base LR to 0 over num_epochs")
-
-
-def _check_epochs(report: CheckReport, epochs: list[tuple[str, Any]], context: JudgeContext | None = None) -> None:
+def _judge_epochs(report: CheckReport, ev: OptimizerEvidence, context: JudgeContext) -> None:
     name = f"num_epochs is the course's {COURSE_EPOCHS}"
-    quick = context.quick if context is not None else quick_epochs()
-    if quick is not None:
-        odd = [(label, v) for label, v in epochs if v != course_length(quick)]
-        if context is not None and context.grader and odd:
-            label, value = odd[0]
-            report.add(name, False,
-                       f"{label} is {value}, set by hand: write num_epochs = course_epochs({COURSE_EPOCHS}) "
-                                    "(quick mode shortens it; a number typed in is never shortened)")
+    epochs = [*([("num_epochs", ev.num_epochs)] if ev.num_epochs is not None else []),
+              ("the model's num_epochs", ev.main.num_epochs)]
+    if context.quick is not None:
+        odd = [(label, v) for label, v in epochs if v != course_length(context.quick)]
+        if context.grader and odd:
+            report.add(name, False, f"{odd[0][0]} is {odd[0][1]}, set by hand: write num_epochs = course_epochs("
+                                    f"{COURSE_EPOCHS}) (quick mode shortens it; a number typed in is never shortened)")
         else:
             report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set")
         return
-    for label, value in epochs:
-        if value != COURSE_EPOCHS:
-            report.add(
-                name,
-                False,
-                f"{label} is {value}: train the full {COURSE_EPOCHS} epochs; overfitting, and what weight decay "
-                "does about it, shows only late in training",
-            )
-            return
-    report.add(name, True)
+    wrong = [(label, v) for label, v in epochs if v != COURSE_EPOCHS]
+    report.add(name, not wrong, f"{wrong[0][0]} is {wrong[0][1]}: train the full {COURSE_EPOCHS} epochs; overfitting, "
+                                "and what weight decay does about it, shows only late in training" if wrong else "")
 
 
-def judge_optimizer(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
-    """The criteria of :func:`check_optimizer` on recorded behaviour: which update rule the
-    optimizer follows (AdamW's decoupled decay, Adam's L2, SGD), with which learning rate and
-    weight decay, and the scheduler's LR per epoch."""
-    seed = context.seed if context is not None else 0
-    model_name = str(data.get("name", "LightningModel"))[:60]
-    report = CheckReport(f"Checking {model_name}.configure_optimizers")
-    runs = data["runs"]
-    main = runs[data["main"]]
-    if _config_failure(report, main, model_name):
+def _judge_optimizer(ev: OptimizerEvidence, context: JudgeContext | None = None) -> CheckReport:
+    """Which update rule the optimizer follows (AdamW's decoupled decay, Adam's L2, SGD), with which
+    learning rate and weight decay, and the scheduler's LR per epoch."""
+    context = context or learner_context()
+    title = f"Checking {ev.name[:60]}.configure_optimizers"
+    if ev.main.failure:
+        name, hint = _FAILURES[ev.main.failure]
+        report = CheckReport(title)
+        report.add(name.format(model=ev.name[:60]), False, hint.format(
+            detail=ev.main.detail, missing=" (is its return line missing?)" if ev.main.detail == "NoneType" else ""))
         return report
-    rule, hyper = _rule(main.get("behaviour"), seed)
-    _check_type(report, rule, hyper, str(main["behaviour"].get("name", "?"))[:40])
-    weight_decay = data.get("weight_decay")
-    if weight_decay is not None:
-        _check_value(report, f"weight decay {weight_decay:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}", float(weight_decay))
-    _check_follows_argument(report, runs.get(data["probe"]), model_name, seed)
-    _check_learning_rate(report, main, hyper, rule is not None, data.get("lr_probe"))
-    _check_scheduler(report, data.get("schedule") or {}, main.get("num_epochs"), hyper.get("lr"))
-    epochs = [("the model's num_epochs", main.get("num_epochs"))]
-    if data.get("num_epochs") is not None:
-        epochs.insert(0, ("num_epochs", data["num_epochs"]))
-    _check_epochs(report, epochs, context)
+    rules = [_OPTIMIZER_TYPE, *_RULES]
+    if (wd := ev.weight_decay) is not None:
+        rules.insert(1, Rule(f"weight decay {wd:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}",
+                             lambda s, _: _value_hint(wd) is None, lambda s: _value_hint(wd) or ""))
+    seen = _Seen(ev, _update_rule(ev.main, context.seed), _update_rule(ev.probe, context.seed))
+    report = run_rules(title, rules, seen, context)
+    _judge_epochs(report, ev, context)
     return report
-
 
 
 # The learner's configure_optimizers on a fresh model_class(weight_decay=...): pass weight_decay
 # (the chosen value) to check it too, and the notebook's num_epochs.
-check_optimizer = Check("check_optimizer", collect_optimizer, judge_optimizer)
+check_optimizer = Check("check_optimizer", _collect_optimizer, _judge_optimizer, evidence=OptimizerEvidence)
 
 
-# ---------------------------------------------------------------------------------------------
-# choosing the weight decay
-# ---------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------ choosing the weight decay
 
 
-def _validate_table(table: Any) -> pd.DataFrame:
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"sweep_table must be a pandas DataFrame (sweep.table), got {type(table).__name__}")
-    if "val_acc" not in table.columns:
-        raise ValueError(f"sweep_table needs a 'val_acc' column; it has {list(table.columns)}")
-    if len(table) < 2:
-        raise ValueError("sweep_table needs at least two weight decays to choose from")
-    return table
+@dataclass(frozen=True)
+class Answer:
+    """What the selection returned on one table (a finite number or None), or what it raised
+    (``error``: "KeyError: 'x'", or the unfilled blank's message)."""
+
+    value: float | None = None
+    error: str = ""
+    blank: bool = False
 
 
-def _as_float(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+_NO_ANSWER = Answer(error="LookupError: no answer was recorded for this table")
 
 
-def _call(
-    choose: Callable[[pd.DataFrame], Any], table: pd.DataFrame, *, reraise_blank: bool = True
-) -> tuple[float | None, Exception | None]:
-    """Run the learner's selection on a copy (their table is never modified); an error is
-    returned, not raised, except an unfilled blank on the first call."""
-    try:
-        return _as_float(choose(table.copy())), None
-    except NotImplementedError:
-        if reraise_blank:
-            raise
-        return None, NotImplementedError("blank not filled")
-    except Exception as exc:  # noqa: BLE001 - reported as the learner's to fix
-        return None, exc
+@dataclass(frozen=True)
+class Answers:
+    """The selection's answer on each table the judge shows it: the table, the table without its
+    test columns (None if it has none), and the altered copies of ``_layouts`` (none below 3 rows)."""
+
+    label: str
+    on_table: Answer
+    without_test: Answer | None
+    on_altered: tuple[Answer, ...]
 
 
-def _best(table: pd.DataFrame, column: str) -> set[float]:
-    values = table[column]
-    return {float(wd) for wd in values.index[values == values.max()]}
+@dataclass(frozen=True)
+class ChoiceEvidence(Evidence):
+    """``sweep_table`` None: judged on the example table (the grader fixes None when the check cell
+    passes none); ``choice``: a number chosen by hand, or the selection's answers."""
 
-
-def _crafted(table: pd.DataFrame, val_at: int, test_at: int, train_at: int) -> pd.DataFrame:
-    """A copy of the table where validation, test and training accuracy each favour the weight
-    decay at a different position, so the answer shows which column a selection follows."""
-    crafted = table.copy()
-    positions = range(len(crafted))
-    crafted["val_acc"] = [0.90 if i == val_at else 0.85 for i in positions]
-    for column in (c for c in crafted.columns if str(c).startswith("test")):
-        crafted[column] = [0.95 if i == test_at else 0.80 for i in positions]
-    if "train_acc" in crafted.columns:
-        crafted["train_acc"] = [0.99 if i == train_at else 0.95 for i in positions]
-        if "gap" in crafted.columns:
-            crafted["gap"] = crafted["train_acc"] - crafted["val_acc"]
-    return crafted
-
-
-def _check_sweep(report: CheckReport, table: pd.DataFrame, context: JudgeContext | None = None) -> None:
-    values = sorted(float(v) for v in table.index)
-    low, high = SWEEP_SPAN
-    name = f"sweep tried ≥ {MIN_SWEEP_VALUES} weight decays spanning {low}–{high}"
-    if len(values) < MIN_SWEEP_VALUES:
-        report.add(name, False, f"only {len(values)} values ({values}); try at least {MIN_SWEEP_VALUES}")
-    elif values[0] > low or values[-1] < high:
-        report.add(name, False,
-                   f"the values run {values[0]:g}–{values[-1]:g}; include {low:g} and {high:g} (or beyond)")
-    else:
-        report.add(name, True)
-    name = f"every sweep run trained the course's {COURSE_EPOCHS} epochs"
-    if _quick_mode(context):
-        report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set")
-    elif "epochs" not in table.columns:
-        report.skip(name, "the table has no 'epochs' column")
-    elif (table["epochs"] != COURSE_EPOCHS).any():
-        short = {float(wd): int(e) for wd, e in table["epochs"].items() if e != COURSE_EPOCHS}
-        report.add(name, False, f"epochs per weight decay {short}: run each for num_epochs = {COURSE_EPOCHS}")
-    else:
-        report.add(name, True)
-
-
-def _layouts(n: int, seed: int) -> list[tuple[int, int, int]]:
-    """Rows where the altered tables put the best validation, test and training accuracy: two
-    fixed layouts and two drawn from ``seed`` (the grader draws a new seed per run)."""
-    layouts = [(0, n - 1, n // 2), (n - 1, 0, 1 if n >= 4 else n // 2)]
-    rng = random.Random(seed)
-    for _ in range(2):
-        layouts.append(tuple(rng.sample(range(n), 3)))  # type: ignore[arg-type]
-    return layouts
-
-
-def _check_by_validation(report: CheckReport, choose: Callable[[pd.DataFrame], Any], table: pd.DataFrame,
-                         seed: int = 0) -> None:
-    name = "chosen by validation accuracy, not test accuracy"
-    test_columns = [c for c in table.columns if str(c).startswith("test")]
-    if test_columns:
-        _, error = _call(choose, table.drop(columns=test_columns), reraise_blank=False)
-        if error is not None:
-            report.add(
-                name,
-                False,
-                f"without the test columns your selection fails ({type(error).__name__}: {error}): it reads test "
-                "metrics; choose with sweep_table['val_acc'] only",
-            )
-            return
-    n = len(table)
-    if n < 3:
-        report.skip(name, "needs a sweep of 3 or more values to tell the columns apart")
-        return
-    # Altered tables, with validation, test and training accuracy best at different rows.
-    tables = [_crafted(table, *layout) for layout in _layouts(n, seed)]
-    answers, expected = [], []
-    for crafted in tables:
-        answer, error = _call(choose, crafted, reraise_blank=False)
-        if error is not None or answer is None:
-            report.add(
-                name, False,
-                    f"your selection failed on an altered copy of the table ({error!r}); use sweep_table['val_acc']"
-            )
-            return
-        answers.append(answer)
-        expected.append(float(crafted["val_acc"].idxmax()))
-    _judge_selections(report, name, table, tables, answers, expected)
-
-
-def _judge_selections(report: CheckReport, name: str, table: pd.DataFrame, tables: list[pd.DataFrame],
-                      answers: list[Any], expected: list[float]) -> None:
-    """Which column the choices on the altered tables followed: validation (right), test, training,
-    or none (a typed-in number)."""
-
-    def follows(column: str) -> bool:
-        return column in table.columns and all(a in _best(t, column) for a, t in zip(answers, tables, strict=True))
-
-    test_columns = [c for c in table.columns if str(c).startswith("test")]
-    if all(math.isclose(a, e) for a, e in zip(answers, expected, strict=True)):
-        report.add(name, True)
-    elif math.isclose(answers[0], answers[1]):
-        report.add(
-            name,
-            False,
-            f"your selection returns {answers[0]:g} whatever the table says: compute the choice from "
-            "sweep_table['val_acc'] instead of typing a number",
-        )
-    elif test_columns and follows(test_columns[0]):
-        report.add(
-            name,
-            False,
-            "your selection follows test accuracy: the test set must stay unseen until the end; "
-            "pick the weight decay with the highest sweep_table['val_acc']",
-        )
-    elif follows("train_acc"):
-        report.add(name, False, "your selection follows training accuracy, which rewards overfitting; use 'val_acc'")
-    else:
-        report.add(
-            name,
-            False,
-            f"on a table whose best validation accuracy is at {expected[0]:g} your selection returned "
-            f"{answers[0]:g}: pick the weight decay with the highest sweep_table['val_acc']",
-        )
+    KIND = "adamw-weight-decay-choice"
+    VERSION = 1
+    sweep_table: SweepTable | None
+    choice: float | Answers
+    weights: SweepWeights | None = None
 
 
 def example_sweep_table() -> pd.DataFrame:
@@ -628,157 +456,192 @@ def example_sweep_table() -> pd.DataFrame:
     )
 
 
-def _judge_choice(choice: Any, choose: Callable[[pd.DataFrame], Any] | None, table: pd.DataFrame, example: bool,
-                  label: str, seed: int, context: JudgeContext | None = None, weights: Any = None) -> CheckReport:
-    report = CheckReport(f"Checking {label}" + (" on an example sweep table" if example else ""))
-    if choose is None:
-        value: float | None = float(choice)
-    else:
-        try:
-            value, error = _call(choose, table)
-        except NotImplementedError as exc:
-            report.add(f"the blank in {label} is filled in", False, f"not yet: {exc}")
-            return report
-        if error is not None:
-            report.add(f"{label} runs on the sweep table", False, f"it raised {type(error).__name__}: {error}")
-            return report
-    if not example:
-        # A real sweep table is trusted only as far as the runs' own weights confirm it.
-        if not judge_sweep_weights(report, table, weights, context is not None and context.grader):
-            return report
-        _check_sweep(report, table, context)
-    swept = {float(v) for v in table.index}
-    if value is None or not any(math.isclose(value, v) for v in swept):
-        report.add(
-            "choice is one of the swept weight decays",
-            False,
-            f"got {value!r}; return one of {sorted(swept)} (the table's index)",
-        )
-        return report
-    report.add("choice is one of the swept weight decays", True)
-    _check_value(report,
-                 (f"on the example table your function picks {value:g}, which is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"
-                          if example else f"your choice {value:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"), value)
-    best = _best(table, "val_acc")
-    if any(math.isclose(value, v) for v in best):
-        report.add("choice has the sweep's best validation accuracy", True)
-    else:
-        hint = f"{value:g} has val_acc {table.loc[value, 'val_acc']:.4f}; the best is at {sorted(best)}"
-        if math.isclose(value, ADAMW_DEFAULT_WEIGHT_DECAY):
-            hint += " — 0.01 is AdamW's default, not a choice"
-        report.add("choice has the sweep's best validation accuracy", False, hint)
-    if choose is not None:
-        _check_by_validation(report, choose, table, seed)
-    else:
-        name = "chosen by validation accuracy, not test accuracy"
-        test_best = _best(table, "test_acc") if "test_acc" in table.columns else set()
-        if any(math.isclose(value, v) for v in best):
-            report.add(name, True)
-        elif any(math.isclose(value, v) for v in test_best):
-            report.add(name, False, "this is the best test accuracy, not the best validation accuracy")
-        else:
-            report.add(name, False, "pick the weight decay with the highest sweep_table['val_acc']")
-    return report
+def _layouts(rows: int, seed: int) -> list[tuple[int, int, int]]:
+    """Rows where the altered tables put the best validation, test and training accuracy: two
+    fixed layouts and two drawn from ``seed`` (the grader draws a new seed per run)."""
+    rng = random.Random(seed)
+    drawn = [rng.sample(range(rows), 3) for _ in range(2)]
+    return [(0, rows - 1, rows // 2), (rows - 1, 0, 1 if rows >= 4 else rows // 2), *((a, b, c) for a, b, c in drawn)]
 
 
-def _fingerprint(table: pd.DataFrame) -> str:
-    """The table's content as data (so the judge's rebuilt copy has the same fingerprint)."""
-    return hashlib.sha256(json.dumps(_table_data(table), sort_keys=True).encode()).hexdigest()[:32]
+def _altered(table: pd.DataFrame, val_at: int, test_at: int, train_at: int) -> pd.DataFrame:
+    """A copy of the table where validation, test and training accuracy each favour the weight
+    decay at a different position, so the answer shows which column a selection follows."""
+    altered, rows = table.copy(), range(len(table))
+    altered["val_acc"] = [0.90 if i == val_at else 0.85 for i in rows]
+    for column in (c for c in altered.columns if str(c).startswith("test")):
+        altered[column] = [0.95 if i == test_at else 0.80 for i in rows]
+    if "train_acc" in altered.columns:
+        altered["train_acc"] = [0.99 if i == train_at else 0.95 for i in rows]
+        if "gap" in altered.columns:
+            altered["gap"] = altered["train_acc"] - altered["val_acc"]
+    return altered
 
 
-def _presented(table: pd.DataFrame, seed: int) -> list[pd.DataFrame]:
-    """Every table the judge shows the selection: the table, without its test columns, altered."""
-    tables = [table]
-    test_columns = [c for c in table.columns if str(c).startswith("test")]
-    if test_columns:
-        tables.append(table.drop(columns=test_columns))
-    if len(table) >= 3:
-        tables += [_crafted(table, *layout) for layout in _layouts(len(table), seed)]
-    return tables
+def _answer(choose: Callable[[pd.DataFrame], object], table: pd.DataFrame) -> Answer:
+    """The selection run on a copy (the learner's table is never modified)."""
+    try:
+        return Answer(as_float(choose(table.copy())))
+    except NotImplementedError as exc:
+        return Answer(error=str(exc)[:300], blank=True)
+    except Exception as exc:  # noqa: BLE001 - reported as the learner's to fix
+        return Answer(error=_raised(exc))
 
 
-def _table_data(table: pd.DataFrame) -> dict[str, Any]:
-    return {"index": [float(v) for v in table.index], "index_name": table.index.name,
-            "columns": {str(c): [(_as_float(v) if _as_float(v) is not None else None) for v in table[c]]
-                        for c in table.columns}}
+def _answers(choose: Callable[[pd.DataFrame], object], table: pd.DataFrame, seed: int) -> Answers:
+    tests = [c for c in table.columns if str(c).startswith("test")]
+    return Answers(str(getattr(choose, "__name__", "your selection"))[:60], _answer(choose, table),
+                   _answer(choose, table.drop(columns=tests)) if tests else None,
+                   tuple(_answer(choose, _altered(table, *layout)) for layout in _layouts(len(table), seed))
+                   if len(table) >= 3 else ())
 
 
-def _table_from(data: Mapping[str, Any]) -> pd.DataFrame:
-    return _validate_table(pd.DataFrame(dict(data["columns"]), index=pd.Index(
-        [float(v) for v in data["index"]], name=data.get("index_name"))))
+def _validate_table(table: object) -> pd.DataFrame:
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"sweep_table must be a pandas DataFrame (sweep.table), got {type(table).__name__}")
+    if "val_acc" not in table.columns:
+        raise ValueError(f"sweep_table needs a 'val_acc' column; it has {list(table.columns)}")
+    if len(table) < 2:
+        raise ValueError("sweep_table needs at least two weight decays to choose from")
+    return table
 
 
-class _Replay:
-    """A stand-in for the learner's selection that answers from the recorded answers."""
-
-    def __init__(self, answers: Mapping[str, Any], name: str) -> None:
-        self.answers, self.__name__ = answers, name
-
-    def __call__(self, table: pd.DataFrame) -> Any:
-        entry = self.answers.get(_fingerprint(table))
-        if not isinstance(entry, Mapping):
-            raise LookupError("no answer was recorded for this table")
-        if entry.get("blank"):
-            raise NotImplementedError(str(entry.get("error", "")))
-        if entry.get("error"):
-            kind, _, text = str(entry["error"]).partition(": ")
-            raise type(kind if kind.isidentifier() else "Error", (Exception,), {})(text)
-        return entry.get("value")
-
-
-def collect_weight_decay_choice(choice: ChoiceLike, sweep_table: pd.DataFrame | None = None, *, seed: int = 0,
-                                namespace: Mapping[str, Any] | None = None, **_: Any) -> dict[str, Any]:
-    """The selection's answer on every table the judge will show it (or the chosen number),
-    the sweep table as data and, for a real table, each sweep run's trained weights (found in
+def _collect_choice(choice: Callable[[pd.DataFrame], object] | float, sweep_table: pd.DataFrame | None = None, *,
+                    seed: int = 0, namespace: Mapping[str, object] | None = None) -> ChoiceEvidence:
+    """The selection's answer on every table the judge will show it (or the chosen number), the
+    sweep table as data and, for a real table, each sweep run's trained weights (found in
     ``namespace``, the notebook's)."""
-    example = sweep_table is None
-    if example and not callable(choice):
+    if sweep_table is None and not callable(choice):
         raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, "
                         "sweep_table)")
-    table = example_sweep_table() if example else _validate_table(sweep_table)
-    data: dict[str, Any] = {"example": example, "sweep_table": None if example else "given",
-                            "table": None if example else _table_data(table)}
-    if not example:
-        data["weights"] = collect_sweep_weights(table, namespace)
+    table = example_sweep_table() if sweep_table is None else _validate_table(sweep_table)
     if callable(choice):
-        data["label"] = str(getattr(choice, "__name__", "your selection"))[:60]
-        answers: dict[str, dict[str, Any]] = {}
-        for shown in _presented(table, seed):
-            try:
-                answers[_fingerprint(shown)] = {"value": _as_float(choice(shown.copy()))}
-            except NotImplementedError as exc:
-                answers[_fingerprint(shown)] = {"blank": True, "error": str(exc)[:300]}
-            except Exception as exc:  # noqa: BLE001 - reported as the learner's to fix
-                answers[_fingerprint(shown)] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-        data["answers"] = answers
+        recorded: float | Answers = _answers(choice, table, seed)
     elif isinstance(choice, (int, float)) and not isinstance(choice, bool):
-        data["number"] = float(choice)
+        recorded = float(choice)
     else:
-        raise TypeError(
-            "choice must be your selection function (e.g. choose_weight_decay) or the chosen number, "
-            f"got {type(choice).__name__}"
-        )
-    return data
+        raise TypeError("choice must be your selection function (e.g. choose_weight_decay) or the chosen number, "
+                        f"got {type(choice).__name__}")
+    if sweep_table is None:
+        return ChoiceEvidence(None, recorded)
+    return ChoiceEvidence(SweepTable.of(table), recorded, record_weights(table, namespace))
 
 
-def judge_weight_decay_choice(data: Mapping[str, Any], context: JudgeContext | None = None) -> CheckReport:
-    """The criteria of :func:`check_weight_decay_choice` on recorded answers (the example table is
-    the judge's own; tables are altered with the context's seed)."""
-    seed = context.seed if context is not None else 0
-    example = data.get("example") is True or data.get("sweep_table") is None  # the grader fixes sweep_table=None
-    table = example_sweep_table() if example else _table_from(data["table"])
-    if "number" in data:
-        return _judge_choice(float(data["number"]), None, table, example, "weight decay", seed, context,
-                             data.get("weights"))
-    label = str(data.get("label", "your selection"))
-    replay = _Replay(data.get("answers") or {}, label)
-    return _judge_choice(replay, replay, table, example, label, seed, context, data.get("weights"))
+def _judge_sweep(report: CheckReport, table: SweepTable, context: JudgeContext) -> None:
+    values = sorted(table.index)
+    low, high = SWEEP_SPAN
+    name = f"sweep tried ≥ {MIN_SWEEP_VALUES} weight decays spanning {low}–{high}"
+    if len(values) < MIN_SWEEP_VALUES:
+        report.add(name, False, f"only {len(values)} values ({values}); try at least {MIN_SWEEP_VALUES}")
+    else:
+        report.add(name, values[0] <= low and values[-1] >= high,
+                   f"the values run {values[0]:g}–{values[-1]:g}; include {low:g} and {high:g} (or beyond)")
+    name = f"every sweep run trained the course's {COURSE_EPOCHS} epochs"
+    short = {wd: int(e) if math.isfinite(e) else e
+             for wd, e in zip(table.index, table.columns.get("epochs", ()), strict=False) if e != COURSE_EPOCHS}
+    if context.quick is not None:
+        report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set")
+    elif "epochs" not in table.columns:
+        report.skip(name, "the table has no 'epochs' column")
+    else:
+        report.add(name, not short, f"epochs per weight decay {short}: run each for num_epochs = {COURSE_EPOCHS}")
 
+
+def _column_followed(table: SweepTable, values: list[float], seed: int) -> str | None:
+    """Which column the answers on the altered tables follow: None for validation (right), else
+    the hint naming test accuracy, training accuracy, a typed-in number, or none of them."""
+    rows = [tuple(table.index[i] for i in layout) for layout in _layouts(len(table.index), seed)]
+    if all(math.isclose(v, r[0]) for v, r in zip(values, rows, strict=True)):
+        return None
+    if math.isclose(values[0], values[1]):
+        return (f"your selection returns {values[0]:g} whatever the table says: compute the choice from "
+                "sweep_table['val_acc'] instead of typing a number")
+    if table.tests and all(v == r[1] for v, r in zip(values, rows, strict=True)):
+        return ("your selection follows test accuracy: the test set must stay unseen until the end; pick the weight "
+                "decay with the highest sweep_table['val_acc']")
+    if "train_acc" in table.columns and all(v == r[2] for v, r in zip(values, rows, strict=True)):
+        return "your selection follows training accuracy, which rewards overfitting; use 'val_acc'"
+    return (f"on a table whose best validation accuracy is at {rows[0][0]:g} your selection returned "
+            f"{values[0]:g}: pick the weight decay with the highest sweep_table['val_acc']")
+
+
+BY_VALIDATION = "chosen by validation accuracy, not test accuracy"
+
+
+def _judge_by_validation(report: CheckReport, table: SweepTable, answers: Answers, seed: int) -> None:
+    without_test = answers.without_test or _NO_ANSWER
+    if table.tests and (without_test.blank or without_test.error):
+        failure = "NotImplementedError: blank not filled" if without_test.blank else without_test.error
+        report.add(BY_VALIDATION, False, f"without the test columns your selection fails ({failure}): it reads test "
+                                         "metrics; choose with sweep_table['val_acc'] only")
+        return
+    if len(table.index) < 3:
+        report.skip(BY_VALIDATION, "needs a sweep of 3 or more values to tell the columns apart")
+        return
+    given = answers.on_altered if len(answers.on_altered) == len(_layouts(3, 0)) else (_NO_ANSWER,)
+    for answer in given:
+        if answer.blank or answer.error or answer.value is None:
+            kind, _, text = answer.error.partition(": ")
+            shown = "NotImplementedError('blank not filled')" if answer.blank else f"{kind}({text!r})" if kind else None
+            report.add(BY_VALIDATION, False, f"your selection failed on an altered copy of the table ({shown}); use "
+                                             "sweep_table['val_acc']")
+            return
+    hint = _column_followed(table, [a.value for a in given if a.value is not None], seed)
+    report.add(BY_VALIDATION, hint is None, hint or "")
+
+
+def _judge_number(report: CheckReport, table: SweepTable, value: float) -> None:
+    if any(math.isclose(value, v) for v in table.best("val_acc")):
+        report.add(BY_VALIDATION, True)
+    elif "test_acc" in table.columns and any(math.isclose(value, v) for v in table.best("test_acc")):
+        report.add(BY_VALIDATION, False, "this is the best test accuracy, not the best validation accuracy")
+    else:
+        report.add(BY_VALIDATION, False, "pick the weight decay with the highest sweep_table['val_acc']")
+
+
+def _judge_choice(ev: ChoiceEvidence, context: JudgeContext | None = None) -> CheckReport:
+    """The criteria on the recorded answers (the example table is the judge's own; the altered
+    tables' layouts come from the context's seed)."""
+    context = context or learner_context()
+    table = ev.sweep_table or SweepTable.of(example_sweep_table())
+    answers = ev.choice if isinstance(ev.choice, Answers) else None
+    label = answers.label if answers else "weight decay"
+    report = CheckReport(f"Checking {label}" + (" on an example sweep table" if ev.sweep_table is None else ""))
+    if answers and answers.on_table.blank:
+        report.add(f"the blank in {label} is filled in", False, f"not yet: {answers.on_table.error}")
+        return report
+    if answers and answers.on_table.error:
+        report.add(f"{label} runs on the sweep table", False, f"it raised {answers.on_table.error}")
+        return report
+    if ev.sweep_table is not None:
+        if not judge_weights(report, table, ev.weights, context.grader):
+            return report
+        _judge_sweep(report, table, context)
+    value = ev.choice if isinstance(ev.choice, float) else ev.choice.on_table.value
+    if value is None or not any(math.isclose(value, v) for v in table.index):
+        report.add("choice is one of the swept weight decays", False,
+                   f"got {value!r}; return one of {sorted(set(table.index))} (the table's index)")
+        return report
+    report.add("choice is one of the swept weight decays", True)
+    hint = _value_hint(value)
+    report.add(f"on the example table your function picks {value:g}, which is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"
+               if ev.sweep_table is None else f"your choice {value:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}",
+               hint is None, hint or "")
+    best = table.best("val_acc")
+    report.add("choice has the sweep's best validation accuracy", any(math.isclose(value, v) for v in best),
+               f"{value:g} has val_acc {table.at(value, 'val_acc'):.4f}; the best is at {sorted(best)}"
+               + (" — 0.01 is AdamW's default, not a choice"
+                  if math.isclose(value, ADAMW_DEFAULT_WEIGHT_DECAY) else ""))
+    if answers:
+        _judge_by_validation(report, table, answers, context.seed)
+    else:
+        _judge_number(report, table, value)
+    return report
 
 
 # The weight decay chosen from sweep_table (a function of the table, or a number). A function is
 # also run on altered copies of the table, to see that it uses validation accuracy and never the
 # test columns; without sweep_table it is checked on example_sweep_table(), so the check works
 # before (or without) a real sweep. The sweep's runs are found in the notebook's globals.
-check_weight_decay_choice = Check("check_weight_decay_choice", collect_weight_decay_choice, judge_weight_decay_choice,
+check_weight_decay_choice = Check("check_weight_decay_choice", _collect_choice, _judge_choice, evidence=ChoiceEvidence,
                                   caller_namespace=True)

@@ -14,111 +14,141 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import SupportsFloat
 
 import pandas as pd
 import torch
 
 from helpers.checks.course_weights import course_accuracy
+from helpers.checks.report import CheckReport
+from helpers.evidence_codec import Tensors
+from helpers.sweep import WeightDecaySweep
+from helpers.training import WEIGHTS_FILE
 
 ACCURACY_TOLERANCE = 0.002  # 3-4 validation examples: the same weights evaluated by another process
 WEIGHTS_NAME = "the sweep table's accuracies are those of the runs' trained weights"
 ORDER_NAME = "each row's weights come from a run with its own weight decay"
 
 
-def weight_norm(weights: Mapping[str, torch.Tensor]) -> float:
+def as_float(value: object) -> float | None:
+    """A finite number from what learner code gave (a numpy scalar, a 0-d tensor, "0.1"), else None."""
+    try:
+        number = float(value) if isinstance(value, (SupportsFloat, str)) else math.nan
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class SweepTable:
+    """A sweep table as data: its weight decays (the index) and its columns, nan where a cell is no number."""
+
+    index: tuple[float, ...]
+    columns: dict[str, tuple[float, ...]]
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> SweepTable:
+        cell = lambda v: math.nan if (x := as_float(v)) is None else x  # noqa: E731
+        return cls(tuple(float(v) for v in table.index), {str(c): tuple(map(cell, table[c])) for c in table.columns})
+
+    @property
+    def tests(self) -> list[str]:
+        """The test-set columns (any name starting with "test")."""
+        return [c for c in self.columns if c.startswith("test")]
+
+    def at(self, weight_decay: float, column: str) -> float:
+        return next(v for i, v in zip(self.index, self.columns[column], strict=True) if math.isclose(i, weight_decay))
+
+    def best(self, column: str) -> set[float]:
+        """The weight decays with the column's highest value."""
+        top = max((v for v in self.columns[column] if not math.isnan(v)), default=math.nan)
+        return {i for i, v in zip(self.index, self.columns[column], strict=True) if v == top}
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    weight_decay: float
+    weights: Tensors | None  # None: its weights file is missing or unreadable
+
+
+@dataclass(frozen=True)
+class SweepWeights:
+    """The notebook's sweep runs with the table's weight decays, or why none were found."""
+
+    runs: tuple[SweepRun, ...] = ()
+    problem: str = ""
+
+
+def _load(path: Path) -> Tensors | None:
+    try:
+        tensors = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception:  # noqa: BLE001 - missing or unreadable: judged as missing
+        return None
+    ok = isinstance(tensors, dict) and all(isinstance(v, torch.Tensor) for v in tensors.values())
+    return Tensors(tensors) if ok else None
+
+
+def record_weights(table: pd.DataFrame, namespace: Mapping[str, object] | None) -> SweepWeights:
+    """The trained weights of each run of the sweep in ``namespace`` (the notebook's) that has the
+    table's weight decays."""
+    index = sorted(float(v) for v in table.index)
+    for sweep in list((namespace or {}).values()):
+        if isinstance(sweep, WeightDecaySweep):
+            keys = sorted(float(k) for k in sweep.runs)
+            if len(keys) == len(index) and all(math.isclose(a, b) for a, b in zip(keys, index, strict=True)):
+                return SweepWeights(tuple(SweepRun(float(wd), _load(Path(getattr(run, "log_dir", "")) / WEIGHTS_FILE))
+                                          for wd, run in sweep.runs.items()))
+    return SweepWeights(problem="no sweep_weight_decay(...) result with these weight decays was found in the notebook")
+
+
+def _norm(weights: Mapping[str, torch.Tensor]) -> float:
     """L2 norm of the weight matrices (biases left out): what weight decay shrinks."""
     return math.sqrt(sum(float((v.double() ** 2).sum()) for k, v in weights.items()
                          if k.endswith("weight") and v.ndim == 2))
 
 
-def _find_sweep(index: list[float], namespace: Mapping[str, Any]) -> Any:
-    from helpers.sweep import WeightDecaySweep
-
-    for value in list(namespace.values()):
-        if isinstance(value, WeightDecaySweep):
-            keys = sorted(float(k) for k in value.runs)
-            if len(keys) == len(index) and all(math.isclose(a, b) for a, b in zip(keys, sorted(index), strict=True)):
-                return value
+def _row_problem(table: SweepTable, weight_decay: float, weights: Tensors | None) -> str | None:
+    """Why one row's accuracies are not its run's weights', or None."""
+    if weights is None:
+        return f"no trained weights were found for weight decay {weight_decay:g}: run the sweep cell again"
+    for split, column in (("val", "val_acc"), ("test", "test_acc")):
+        if column not in table.columns:
+            continue
+        try:
+            measured = course_accuracy(weights, split)
+        except ValueError as exc:
+            return f"weight decay {weight_decay:g}: {exc}"
+        claimed = table.at(weight_decay, column)
+        if not math.isfinite(claimed) or abs(measured - claimed) > ACCURACY_TOLERANCE:
+            return (f"the table gives {column} {claimed:.4f} for weight decay {weight_decay:g}, but that run's "
+                    f"weights give {measured:.4f}: pass the table of your sweep (sweep.table), unedited")
     return None
 
 
-def collect_sweep_weights(table: pd.DataFrame, namespace: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Per row of ``table`` (by weight decay), the trained weights of the sweep run in
-    ``namespace`` with that weight decay, as evidence (``Tensors``); or why there are none."""
-    from helpers.evidence import Tensors
-    from helpers.training import WEIGHTS_FILE
-
-    index = [float(v) for v in table.index]
-    sweep = _find_sweep(index, namespace or {})
-    if sweep is None:
-        return {"problem": "no sweep_weight_decay(...) result with these weight decays was found in the notebook"}
-    runs: dict[str, Any] = {}
-    for weight_decay, run in sweep.runs.items():
-        path = Path(getattr(run, "log_dir", "")) / WEIGHTS_FILE
-        try:
-            tensors = torch.load(path, weights_only=True, map_location="cpu")
-        except Exception:  # noqa: BLE001 - missing or unreadable: judged as missing
-            runs[repr(float(weight_decay))] = None
-            continue
-        runs[repr(float(weight_decay))] = Tensors(tensors) if isinstance(tensors, dict) else None
-    return {"runs": runs}
-
-
-def _weights_for(recorded: Mapping[str, Any], weight_decay: float) -> Any:
-    """The recorded weights of one weight decay (a state dict; unwritten ``Tensors`` in the notebook)."""
-    from helpers.evidence import Tensors
-
-    for key, value in recorded.items():
-        try:
-            if math.isclose(float(key), weight_decay):
-                return dict(value) if isinstance(value, Tensors) else value
-        except ValueError:
-            continue
-    return None
-
-
-def judge_sweep_weights(report: Any, table: pd.DataFrame, evidence: Any, grader: bool) -> bool:
+def judge_weights(report: CheckReport, table: SweepTable, weights: SweepWeights | None, grader: bool) -> bool:
     """Add the two weight criteria to ``report``; False when the table cannot be trusted (the
     choice is then not judged on it). Without weights the learner-side check skips them; the
     grader fails them."""
-    runs = evidence.get("runs") if isinstance(evidence, Mapping) else None
-    if not isinstance(runs, Mapping):
-        why = evidence.get("problem") if isinstance(evidence, Mapping) else None
-        why = str(why or "no weights were recorded for the sweep runs")
+    if weights is None or weights.problem:
+        why = weights.problem if weights is not None else "no weights were recorded for the sweep runs"
         if grader:
             report.add(WEIGHTS_NAME, False, f"{why}: pass the table of your sweep_weight_decay(...) run (sweep.table)")
             return False
         report.skip(WEIGHTS_NAME, why)
         return True
     norms: list[tuple[float, float]] = []
-    for weight_decay in sorted(float(v) for v in table.index):
-        weights = _weights_for(runs, weight_decay)
-        if not isinstance(weights, Mapping) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
-            report.add(WEIGHTS_NAME, False, f"no trained weights were found for weight decay {weight_decay:g}: "
-                                            "run the sweep cell again")
-            return False
-        for split, column in (("val", "val_acc"), ("test", "test_acc")):
-            if column not in table.columns:
-                continue
-            try:
-                measured = course_accuracy(weights, split)
-            except ValueError as exc:
-                report.add(WEIGHTS_NAME, False, f"weight decay {weight_decay:g}: {exc}")
-                return False
-            claimed = float(table.loc[weight_decay, column])
-            if not math.isfinite(claimed) or abs(measured - claimed) > ACCURACY_TOLERANCE:
-                report.add(WEIGHTS_NAME, False,
-                           f"the table gives {column} {claimed:.4f} for weight decay {weight_decay:g}, but that "
-                           f"run's weights give {measured:.4f}: pass the table of your sweep (sweep.table), unedited")
-                return False
-        norms.append((weight_decay, weight_norm(weights)))
+    for weight_decay in sorted(table.index):
+        found = next((r.weights for r in weights.runs if math.isclose(r.weight_decay, weight_decay)), None)
+        problem = _row_problem(table, weight_decay, found)
+        if problem is not None or found is None:
+            return report.add(WEIGHTS_NAME, False, problem or "")
+        norms.append((weight_decay, _norm(found)))
     report.add(WEIGHTS_NAME, True)
     rising = [(a, b) for (a, na), (b, nb) in pairwise(norms) if not nb < na]
-    report.add(ORDER_NAME, not rising,
-               (f"the weights for weight decay {rising[0][1]:g} are not smaller than those for {rising[0][0]:g}: "
-                "each row must hold the run trained with its own weight decay (same seed, the sweep's own runs)")
-               if rising else "")
-    return not rising
+    return report.add(ORDER_NAME, not rising,
+                      (f"the weights for weight decay {rising[0][1]:g} are not smaller than those for "
+                       f"{rising[0][0]:g}: each row must hold the run trained with its own weight decay (same "
+                       "seed, the sweep's own runs)") if rising else "")
