@@ -212,7 +212,8 @@ class Marking:
         return self.message
 
 
-def _as_number(value: object) -> float | None:
+def answer_number(value: object) -> float | None:
+    """A numeric answer as a float (text with a decimal comma too); None if it is no number."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -260,7 +261,7 @@ def mark_answer(quiz: Quiz, question_id: str, value: object) -> Marking:
         if answer_hash(quiz.salt, q.id, letter) == q.answer_hash:
             return Marking(q, "correct", f"{letter} is correct.", value)
         return Marking(q, "wrong", f"{letter} is not right.", value)
-    number = _as_number(value)
+    number = answer_number(value)
     if number is None or not math.isfinite(number):
         return Marking(q, "invalid", f"{q.id} asks for a number (e.g. 0.05), got {value!r}", value)
     shown = f"{number:g}"

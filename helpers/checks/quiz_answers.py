@@ -1,10 +1,8 @@
-"""The quiz as a judged check: answers collected in the notebook, judged per question.
+"""The quiz as a judged check: one criterion per question, so the grader can give partial points.
 
-In the notebook :func:`helpers.quiz.check_answers` marks answers against the stored hashes
-(instant feedback; the hashes are no secret). In grading the quiz file's hashes are masked, and
-the grader judges each question against the instructor's key: the answers the solution itself
-gives, taken from the solution's own evidence. Each question is one criterion, so the grader can
-give partial points.
+In the notebook :func:`helpers.quiz.check_answers` marks answers against the quiz file's hashes
+(instant feedback; they are no secret). In grading those hashes are masked, and each answer is
+judged against the instructor's key: the answers in the solution's own evidence.
 """
 
 from __future__ import annotations
@@ -12,29 +10,29 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import SupportsFloat, SupportsIndex
 
 from helpers.checks.check import Check
 from helpers.checks.context import JudgeContext
 from helpers.checks.report import CheckReport
 from helpers.evidence_codec import Evidence
+from helpers.quiz import Question, answer_number, load_quiz, mark_answer, normalise_choice
 
 MAX_ANSWERS = 200
 
 
 @dataclass(frozen=True)
 class Unmarkable:
-    """An answer that is neither text nor a finite number (a bool, a list, nan), as the learner wrote it."""
+    """An answer that is neither text nor a finite number (a bool, a list, nan), as its repr."""
 
     repr: str
 
 
-Answer = str | float | Unmarkable | None  # str first: a text answer "nan" stays text
+Answer = str | float | Unmarkable | None  # str first: the text "nan" stays text
 
 
 @dataclass(frozen=True)
 class QuizEvidence(Evidence):
-    """The learner's answers by question id; ``blank``: why there are none (the blank still raises)."""
+    """The answers by question id; ``blank``: why there are none (the answers function still raises)."""
 
     KIND = "quiz-answers"
     VERSION = 1
@@ -45,60 +43,42 @@ class QuizEvidence(Evidence):
 def _plain(value: object) -> Answer:
     if value is None or isinstance(value, str):
         return value[:100] if isinstance(value, str) else None
-    if isinstance(value, bool):
-        return Unmarkable(repr(value))
-    if not isinstance(value, (SupportsFloat, SupportsIndex, bytes, bytearray)):
-        return Unmarkable(repr(value)[:100])
-    try:
-        number = float(value)  # int, float, numpy scalar, 0-d tensor
-    except (TypeError, ValueError):
-        return Unmarkable(repr(value)[:100])
-    return number if math.isfinite(number) else Unmarkable(repr(value)[:100])
+    number = answer_number(value)
+    return number if number is not None and math.isfinite(number) else Unmarkable(repr(value)[:100])
 
 
 def _collect(answers: Mapping[str, object] | Callable[[], Mapping[str, object]], quiz: object = None) -> QuizEvidence:
-    """The learner's answers (``quiz`` is accepted as the notebook's check_answers takes it; the
-    grader judges against its own quiz file)."""
+    """The learner's answers (``quiz``, which the notebook's check_answers takes, is not recorded:
+    the grader judges against its own quiz file)."""
     if callable(answers) and not isinstance(answers, Mapping):
         try:
             answers = answers()
         except NotImplementedError as exc:
             return QuizEvidence({}, str(exc)[:300] or "fill in the answers")
     if not isinstance(answers, Mapping):
-        raise TypeError(
-            f"answers must be a dict like {{'q1': '<letter>', 'q5': <number>}} (or a function returning one), "
-            f"got {type(answers).__name__}"
-        )
+        raise TypeError(f"answers must be a dict like {{'q1': '<letter>', 'q5': <number>}} (or a function returning "
+                        f"one), got {type(answers).__name__}")
     return QuizEvidence({str(k)[:40]: _plain(v) for k, v in list(answers.items())[:MAX_ANSWERS]})
 
 
-def _matches(kind: str, tolerance: float, given: Answer, expected: object) -> bool:
+def _matches(q: Question, given: Answer, expected: object) -> bool:
     """One answer against the key, with the question's tolerance for numbers."""
-    if kind == "choice":
+    if q.kind == "choice":
         return (isinstance(given, str) and isinstance(expected, str)
-                and given.strip().upper() == expected.strip().upper())
-    if isinstance(given, str):
-        try:
-            given = float(given.strip().replace(",", "."))
-        except ValueError:
-            return False
-    if not isinstance(given, (int, float)) or isinstance(given, bool) or not isinstance(expected, (int, float)):
+                and normalise_choice(given) == normalise_choice(expected))
+    number = answer_number(given)
+    if number is None or not isinstance(expected, (int, float)):
         return False
-    slack = 1e-9 * max(1.0, abs(float(expected)))
-    return math.isfinite(given) and abs(given - float(expected)) <= tolerance + slack
+    return math.isfinite(number) and abs(number - expected) <= q.tolerance + 1e-9 * max(1.0, abs(expected))
 
 
 def _judge(evidence: QuizEvidence, context: JudgeContext | None = None) -> CheckReport:
-    """One criterion per question: against the instructor's key (``context.key['answers']``) in
-    grading, against the quiz file's hashes otherwise."""
-    from helpers.quiz import load_quiz, mark_answer
-
+    """Against the instructor's key (``context.key['answers']``) in grading, else the quiz file's hashes."""
     quiz = load_quiz()
     key = context.key.get("answers") if context is not None else None
     report = CheckReport(f"{quiz.title}: {len(quiz.questions)} questions, judged one by one")
     for q in quiz.questions:
-        name = f"{q.id} ({q.difficulty})"
-        given = evidence.answers.get(q.id)
+        name, given = f"{q.id} ({q.difficulty})", evidence.answers.get(q.id)
         shown = given.repr if isinstance(given, Unmarkable) else given
         if evidence.blank:
             report.add(name, False, f"blank not filled yet: {evidence.blank}")
@@ -110,7 +90,7 @@ def _judge(evidence: QuizEvidence, context: JudgeContext | None = None) -> Check
         elif key.get(q.id) is None:
             report.skip(name, "the instructor's key has no answer for it")
         else:
-            report.add(name, _matches(q.kind, q.tolerance, given, key[q.id]), f"{shown!r} is not right")
+            report.add(name, _matches(q, given, key[q.id]), f"{shown!r} is not right")
     return report
 
 

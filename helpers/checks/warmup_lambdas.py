@@ -1,14 +1,9 @@
 """Checks for the ``lr_lambda`` blanks of the warmup-strategies notebook (00).
 
-A ``LambdaLR`` multiplies the base LR by ``lr_lambda(epoch)``, so each check records the learner's
-factors for epochs 0 .. 3W and judges them: not 0 at epoch 0 (the ``epoch / W`` pitfall), a factor
-rather than an LR, rising during the warmup, exactly 1 from epoch W-1 on, never above 1, and per
-strategy equal steps (linear) or a constant ratio (exponential).
-
-A hard-coded warmup length would pass at the notebook's own length, so every function is also
-called at other warmup lengths (*probes*): through its ``warmup_epochs`` parameter when it has one,
-and with the notebook's ``WARMUP_EPOCHS`` global set to the probe length while it runs. The
-notebook probes fixed lengths; the grader judges at the notebook's length plus three drawn per run.
+``LambdaLR`` multiplies the base LR by ``lr_lambda(epoch)``, so each check records the factors for
+epochs 0 .. 3W and judges them. A hard-coded warmup length would pass at the notebook's own length,
+so each function is also called at other lengths (probes: fixed in the notebook, drawn per run by
+the grader), given as its ``warmup_epochs`` argument and as the notebook's ``WARMUP_EPOCHS``.
 """
 
 from __future__ import annotations
@@ -50,8 +45,8 @@ def draw_warmup_probes(seed: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Factors:
-    """The factors at one warmup length, or the first problem calling the function (its epoch, the
-    blank's or exception's text, or the returned value's repr and type name)."""
+    """The factors at one warmup length, or the first problem calling the function: its epoch, the
+    blank's or exception's text, or the value's repr and type name."""
 
     factors: tuple[float, ...] = ()
     problem: Literal["", "blank", "raised", "not-a-number"] = ""
@@ -62,8 +57,8 @@ class Factors:
 
 @dataclass(frozen=True)
 class WarmupEvidence(Evidence):
-    """The function's name, the learner's warmup length, how the function learns the length, and
-    its factors for epochs 0 .. 3n per length n recorded."""
+    """The function's name, the learner's warmup length, where the function takes the length from,
+    and per length n its factors for epochs 0 .. 3n."""
 
     KIND = "warmup-lambda"
     VERSION = 1
@@ -72,9 +67,14 @@ class WarmupEvidence(Evidence):
     length_from: Literal["argument", "global"]
     runs: dict[int, Factors]
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         if self.warmup_epochs < 2:
             raise EvidenceError(f"warmup_epochs must be a whole number >= 2, got {self.warmup_epochs!r}")
+        bad = [n for n, run in self.runs.items()
+               if len(run.factors) not in (0, 3 * n + 1) or not all(map(math.isfinite, run.factors))]
+        if bad:
+            raise EvidenceError(f"the factors at warmup length {bad[0]} are not one finite number per epoch "
+                                f"0-{3 * bad[0]}")
 
 
 def _as_float(value: object) -> float | None:
@@ -195,7 +195,6 @@ EXPONENTIAL: Rule[_Ramp] = Rule("grows by a constant ratio (exponential)", lambd
 
 def _factors(name: str, run: Factors | None, w: int) -> _Ramp | Criterion:
     """The run's factors for epochs 0 .. 3w, or the ✗ line for why there are none."""
-    n = 3 * w + 1
     if run is not None and run.problem == "blank":
         return Criterion(f"the blank in {name} is filled in", False, f"not yet: {run.text}" if run.text else "not yet")
     if run is not None and run.problem == "raised":
@@ -204,8 +203,8 @@ def _factors(name: str, run: Factors | None, w: int) -> _Ramp | Criterion:
         return Criterion(f"{name} returns a number", False, f"{name}({run.epoch}) returned None: is its return line "
                          "missing? It must return the factor (a float)" if run.type == "NoneType" else
                          f"{name}({run.epoch}) returned {run.text} ({run.type}); return a float factor such as 0.2")
-    if run is None or len(run.factors) != n or not all(math.isfinite(v) for v in run.factors):
-        return Criterion(f"{name} returns a number", False, f"no factor was recorded for epochs 0-{n - 1}")
+    if run is None or not run.factors:
+        return Criterion(f"{name} returns a number", False, f"no factor was recorded for epochs 0-{3 * w}")
     return _Ramp(run.factors, w)
 
 
