@@ -119,7 +119,7 @@ def test_colab_with_setuptools_81_gets_the_pin(kit):
 
 
 def test_lightning_studio_installs_only_bolts(kit):
-    run, path = Recorder(), []
+    run, path = Recorder(), list[str]()
     env = {cloud.STUDIO_ENV_VAR: "01abc"}
     cloud.prepare_runtime(kit, run=run, env=env, importable=runtime(STUDIO_HAS), path=path, python="py")
     assert run.commands == [["py", "-m", "pip", "install", "--quiet", "lightning-bolts==0.7.0"]]

@@ -23,6 +23,7 @@ from helpers.cloud import KIT_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("colab_lane", REPO / "tools" / "colab_lane.py")
+assert _spec is not None and _spec.loader is not None  # a .py file path always has both
 lane = importlib.util.module_from_spec(_spec)
 sys.modules["colab_lane"] = lane  # dataclasses resolve their module by name
 _spec.loader.exec_module(lane)

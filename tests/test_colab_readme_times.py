@@ -12,6 +12,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("readme_times", REPO / "tools" / "readme_times.py")
+assert _spec is not None and _spec.loader is not None  # a .py file path always has both
 times = importlib.util.module_from_spec(_spec)
 sys.modules["readme_times"] = times
 _spec.loader.exec_module(times)

@@ -31,6 +31,7 @@ def shell() -> InteractiveShell:
 
 def shown(shell: InteractiveShell, obj: object) -> list[dict]:
     """The display_data bundles that ``display(obj)`` publishes (errors in a repr propagate)."""
+    assert shell.display_formatter is not None
     shell.display_formatter.mimebundle_formatter  # noqa: B018  (the shell's formatters exist)
     with capture_output() as captured:
         display(obj)

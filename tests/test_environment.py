@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, distribution, packages_dist
 from pathlib import Path
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no type stubs; types-PyYAML is not installed
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version

@@ -42,7 +42,7 @@ def _run(*sources: str, **kwargs) -> run_module.RunOutcome:
     return run_graded_copy(_notebook(*sources), kwargs.pop("limits", LIMITS), **kwargs)
 
 
-def _observed(outcome: run_module.RunOutcome) -> dict:  # type: ignore[type-arg]
+def _observed(outcome: run_module.RunOutcome) -> dict:
     assert "obs.json" in outcome.evidence, outcome.stderr_tail
     return json.loads(outcome.evidence["obs.json"])
 

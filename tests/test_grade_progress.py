@@ -52,7 +52,7 @@ def test_one_rewritten_line_on_a_terminal() -> None:
     assert progress._board is None
 
 
-def test_runs_report_their_cell_and_labels_stay_apart() -> None:
+def test_runs_report_their_cell_and_labels_stay_apart(monkeypatch: pytest.MonkeyPatch) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(1.5)") for _ in range(3)]
     for i, cell in enumerate(nb.cells):
@@ -61,7 +61,12 @@ def test_runs_report_their_cell_and_labels_stay_apart() -> None:
     seen: list[tuple[str, int, int]] = []
     with progress.Board(1, stream=stream, every=3600) as board:
         original = board.cell
-        board.cell = lambda label, index, cells: (seen.append((label, index, cells)), original(label, index, cells))
+
+        def recording(label: str, index: int, cells: int) -> None:
+            seen.append((label, index, cells))
+            original(label, index, cells)
+
+        monkeypatch.setattr(board, "cell", recording)
         with progress.submission("carol/00.ipynb"):
             outcome = run_graded_copy(GradedCopy(nb), Limits(cell_timeout=60, submission_timeout=120, memory_mb=4096))
         assert board.running == {}

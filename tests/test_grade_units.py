@@ -122,9 +122,10 @@ def test_duplicates_are_flagged_both(tmp_path: Path, starter) -> None:
     (tmp_path / "sam").mkdir()
     for name in ("00_toy.ipynb", "00_toy (1).ipynb"):
         (tmp_path / "sam" / name).write_text(nbformat.writes(starter))
-    subs = find_submissions(tmp_path, [TOY])
-    assert [s.problem[0] for s in subs] == [R.DUPLICATE, R.DUPLICATE]
-    assert "sam/00_toy (1).ipynb, sam/00_toy.ipynb" in subs[0].problem[1]
+    first, second = (s.problem for s in find_submissions(tmp_path, [TOY]))
+    assert first is not None and second is not None
+    assert [first[0], second[0]] == [R.DUPLICATE, R.DUPLICATE]
+    assert "sam/00_toy (1).ipynb, sam/00_toy.ipynb" in first[1]
 
 
 # --- graded copy ----------------------------------------------------------------------------
@@ -214,7 +215,8 @@ def test_huge_file_is_not_read(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(discover, "MAX_BYTES", 10)
     path = tmp_path / "x.ipynb"
     path.write_bytes(b"{" + b" " * 20 + b"}")
-    assert read_notebook(path)[1][0] == R.TOO_LARGE
+    problem = read_notebook(path)[1]
+    assert problem is not None and problem[0] == R.TOO_LARGE
 
 
 def test_check_missing_with_its_anchor_goes_after_the_nearest_earlier_cell(exercise,

@@ -209,7 +209,7 @@ def test_no_built_hint_keeps_a_placeholder_or_types_a_setting(repo: Path) -> Non
 
 
 def test_fill_facts_formats_known_names_and_rejects_unknown_ones() -> None:
-    facts = {"WARMUP_FRACTION": 0.25, "STEPS_PER_EPOCH": 450}
+    facts: dict[str, object] = {"WARMUP_FRACTION": 0.25, "STEPS_PER_EPOCH": 450}
     text = 'warmup {WARMUP_FRACTION:.0%} of {STEPS_PER_EPOCH} steps; return {"optimizer": opt}'
     assert fill_facts(text, facts) == 'warmup 25% of 450 steps; return {"optimizer": opt}'
     with pytest.raises(ValueError, match=r"ex9 cell c: \{WARMUP_FRACTON\} is not a course setting"):

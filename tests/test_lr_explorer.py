@@ -25,12 +25,14 @@ from helpers.schedules import LRCurve, record_lr
 from helpers.theme import PLOT_FOREGROUND, WIDE_PLOT_MIN_PX
 
 SPE = 6  # a small steps-per-epoch keeps per-step recordings fast
+# lr_explorer annotates ``compare`` as a one-parameter factory, yet takes factories with slider parameters after the
+# optimizer (helpers.lr_explorer.compare_parameters): the calls passing one carry an ignore saying "slider parameters".
 
 
 def plotted(explorer: LRExplorer, label_prefix: str) -> tuple[np.ndarray, np.ndarray]:
     """x and y data of the line whose legend label starts with ``label_prefix``."""
     assert explorer.figure is not None, f"nothing plotted; message: {explorer.message!r}"
-    lines = [line for line in explorer.figure.axes[0].lines if line.get_label().startswith(label_prefix)]
+    lines = [line for line in explorer.figure.axes[0].lines if str(line.get_label()).startswith(label_prefix)]
     assert len(lines) == 1, [line.get_label() for line in explorer.figure.axes[0].lines]
     return np.asarray(lines[0].get_xdata(), dtype=float), np.asarray(lines[0].get_ydata(), dtype=float)
 
@@ -100,7 +102,8 @@ def test_cosine_only_plots_cosine_annealing_lr(explorer: LRExplorer) -> None:
     _, y = plotted(explorer, "reference")
     cosine = record_lr(lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=30, eta_min=0.01), 30)
     np.testing.assert_allclose(y, cosine.per_step, rtol=0, atol=1e-12)
-    assert not [line for line in explorer.figure.axes[0].lines if line.get_label().startswith("warmup ends")]
+    assert explorer.figure is not None
+    assert not [line for line in explorer.figure.axes[0].lines if str(line.get_label()).startswith("warmup ends")]
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
@@ -235,6 +238,7 @@ def test_overlays_a_learner_factory_recorded_like_the_reference() -> None:
     _, reference = plotted(explorer, "reference")  # still there, underneath
     assert len(reference) == 100
     mine = expected.per_step[5]
+    assert explorer.last_curve is not None
     assert explorer.readout_text == f"LR at epoch 5: {explorer.last_curve.per_step[5]:.6g} · mine: {mine:.6g}"
     explorer.controls["base_lr"].value = 0.2  # the learner's schedule scales with the base LR
     _, mine = plotted(explorer, "mine")
@@ -268,11 +272,11 @@ def test_misuse_raises_a_specific_error() -> None:
     with pytest.raises(ValueError, match="interval must be 'epoch' or 'step'"):
         lr_explorer(interval="batch", steps_per_epoch=SPE)
     with pytest.raises(TypeError, match=r"compare must be a scheduler factory .* got int"):
-        lr_explorer(compare=3, steps_per_epoch=SPE)
+        lr_explorer(compare=3, steps_per_epoch=SPE)  # type: ignore[arg-type]  # the wrong type is the point
     with pytest.raises(ValueError, match="steps_per_epoch must be a whole number of at least 1"):
         lr_explorer(steps_per_epoch=0)
     with pytest.raises(TypeError, match="warmup_epochs must be a whole number"):
-        lr_explorer(warmup_epochs=2.5, steps_per_epoch=SPE)
+        lr_explorer(warmup_epochs=2.5, steps_per_epoch=SPE)  # type: ignore[arg-type]  # the wrong type is the point
     with pytest.raises(ValueError, match="warmup_epochs must be 0 or more, got -1"):
         lr_explorer(warmup_epochs=-1, steps_per_epoch=SPE)
     with pytest.raises(ValueError, match=r"epoch \(for the LR readout\) must be a whole number in 0..99, got 100"):
@@ -310,7 +314,7 @@ def step_counted(optimizer, total_steps):
 
 
 def test_per_step_with_lengths_in_epochs_is_explained_and_drawn_readably() -> None:
-    explorer = lr_explorer(warmup_epochs=25, total_epochs=40, steps_per_epoch=SPE, compare=epoch_counted,
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=40, steps_per_epoch=SPE, compare=epoch_counted,  # type: ignore[arg-type]  # slider parameters
                            compare_label="make_warmup_scheduler")
     assert not explorer.mismatch and explorer.message == ""  # per epoch the lengths fit
     explorer.controls["interval"].value = "step"
@@ -335,16 +339,17 @@ def test_per_step_with_lengths_in_epochs_is_explained_and_drawn_readably() -> No
 
 def test_the_course_case_at_450_steps_per_epoch() -> None:
     """The issue's picture: Exercise 1's scheduler over 100 epochs stepped per batch (45,000 steps)."""
-    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, interval="step", compare=epoch_counted,
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, interval="step", compare=epoch_counted,  # type: ignore[arg-type]  # slider parameters
                            compare_label="make_warmup_scheduler")
     assert explorer.mismatch and "the first 100 of 45,000 steps" in explorer.message
 
 
 def test_per_step_with_lengths_in_steps_is_not_flagged() -> None:
     explorer = lr_explorer(warmup_epochs=10, total_epochs=40, interval="step", steps_per_epoch=SPE,
-                           compare=step_counted)
+                           compare=step_counted)  # type: ignore[arg-type]  # slider parameters
     assert not explorer.mismatch and explorer.message == ""
     _, mine = plotted(explorer, "your schedule")
+    assert explorer.last_curve is not None and explorer.figure is not None
     np.testing.assert_allclose(mine, explorer.last_curve.per_step, atol=1e-12)  # it matches the reference
     assert len(explorer.figure.axes) == 1
     # hard-coded step lengths that fit the run are not "counted in epochs" either
@@ -369,7 +374,7 @@ def lambda_compare(optimizer, warmup_epochs):
 
 
 def test_the_learner_curve_follows_the_warmup_slider_in_notebook_00() -> None:
-    explorer = lr_explorer("constant", warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=lambda_compare,
+    explorer = lr_explorer("constant", warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=lambda_compare,  # type: ignore[arg-type]  # slider parameters
                            compare_label="your linear_warmup")
     _, mine = plotted(explorer, "your linear_warmup")
     np.testing.assert_allclose(mine[:6], 0.1 * np.array([0.2, 0.4, 0.6, 0.8, 1, 1]))
@@ -381,20 +386,20 @@ def test_the_learner_curve_follows_the_warmup_slider_in_notebook_00() -> None:
 
 
 def test_the_learner_curve_follows_the_total_slider() -> None:
-    explorer = lr_explorer(warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=epoch_counted)
+    explorer = lr_explorer(warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=epoch_counted)  # type: ignore[arg-type]  # slider parameters
     explorer.controls["total_epochs"].value = 60
     _, mine = plotted(explorer, "your schedule")
     np.testing.assert_allclose(mine, record_lr(lambda o: bolts_factory(o, 60), 60).per_step, atol=1e-12)
     alias = lr_explorer(warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE,
-                        compare=lambda optimizer, num_epochs: bolts_factory(optimizer, num_epochs))
+                        compare=lambda optimizer, num_epochs: bolts_factory(optimizer, num_epochs))  # type: ignore[arg-type, misc]  # slider parameters
     alias.controls["total_epochs"].value = 60
     np.testing.assert_allclose(plotted(alias, "your schedule")[1], mine)
 
 
 def test_a_compare_factory_with_parameters_the_explorer_cannot_fill_is_misuse() -> None:
     with pytest.raises(TypeError, match="compare takes a parameter 'epochs' the explorer cannot fill"):
-        lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs: bolts_factory(optimizer, epochs))
-    explorer = lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs=40: bolts_factory(optimizer, epochs))
+        lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs: bolts_factory(optimizer, epochs))  # type: ignore[arg-type, misc]  # slider parameters
+    explorer = lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs=40: bolts_factory(optimizer, epochs))  # type: ignore[misc]  # slider parameters
     assert explorer.message == ""  # a defaulted parameter is simply left at its default
 
 
@@ -422,6 +427,7 @@ def test_slider_ranges_fit_the_course_and_have_typed_boxes(explorer: LRExplorer)
     assert c["warmup_epochs"].max == 40  # the warmup stays within the run
     explorer.typed["warmup_epochs"].value = 12  # typed into the box beside the slider
     assert c["warmup_epochs"].value == 12
+    assert explorer.figure is not None
     assert "warmup ends (epoch 12)" in [line.get_label() for line in explorer.figure.axes[0].lines]
     c["total_epochs"].value = 8  # shorter than the warmup: clamped to the run, and the reason is shown
     assert c["warmup_epochs"].value == 8 and explorer.typed["warmup_epochs"].value == 8
@@ -436,7 +442,7 @@ def test_slider_ranges_fit_the_course_and_have_typed_boxes(explorer: LRExplorer)
 @pytest.mark.parametrize("mode", ["epoch", "step-mismatch", "step-correct"])
 def test_the_legend_and_labels_stay_inside_the_figure(mode: str) -> None:
     factory = step_counted if mode == "step-correct" else epoch_counted
-    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=factory,
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=factory,  # type: ignore[arg-type]  # slider parameters
                            interval="epoch" if mode == "epoch" else "step", compare_label="make_warmup_scheduler")
     assert explorer.mismatch is (mode == "step-mismatch")
     assert explorer.figure is not None and explorer.narrow_figure is not None
@@ -485,7 +491,7 @@ def _check_inside(fig: Figure) -> None:
 def test_both_drawings_keep_their_text_readable_where_they_are_shown() -> None:
     """The page shows the wide drawing down to WIDE_PLOT_MIN_PX, the narrow one below (scaled down
     under 360 px): the smallest text, at those scales, stays at 9 px or more down to a 330 px area."""
-    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=epoch_counted,
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=epoch_counted,  # type: ignore[arg-type]  # slider parameters
                            interval="step")
     wide, narrow = explorer.images
     assert (wide.layout.name, narrow.layout.name) == ("wide", "narrow")

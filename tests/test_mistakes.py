@@ -40,6 +40,12 @@ def test_exponent_over_w_is_not_claimed_for_other_answers(f) -> None:
     assert exponential_exponent_over_w(factors(f), 5) is None
 
 
+def named(hint: str | None) -> str:
+    """The hint of a recogniser expected to name its mistake (None fails here, not as a TypeError in ``in``)."""
+    assert hint is not None
+    return hint
+
+
 def native(m, ramp, progress, base=0.1):
     w = int(0.25 * m)
     return [base * (ramp(e, w) if e < w else 0.5 * (1 + math.cos(math.pi * progress(e, w, m)))) for e in range(m)]
@@ -56,10 +62,11 @@ def test_native_cosine_progress_over_m_is_named(m: int) -> None:
 
 
 def test_native_other_named_slips() -> None:
-    assert "epoch / M" in native_factor_mistake(native(100, RIGHT_RAMP, lambda e, w, m: e / m), 100, 0.1)
-    assert "does not subtract the warmup" in native_factor_mistake(native(100, RIGHT_RAMP, lambda e, w,
-        m: e / (m - w)), 100, 0.1)
-    assert "divides by W (25)" in native_factor_mistake(native(100, lambda e, w: e / w, RIGHT_PROGRESS), 100, 0.1)
+    assert "epoch / M" in named(native_factor_mistake(native(100, RIGHT_RAMP, lambda e, w, m: e / m), 100, 0.1))
+    assert "does not subtract the warmup" in named(native_factor_mistake(native(100, RIGHT_RAMP, lambda e, w,
+        m: e / (m - w)), 100, 0.1))
+    assert "divides by W (25)" in named(native_factor_mistake(native(100, lambda e, w: e / w, RIGHT_PROGRESS), 100,
+        0.1))
 
 
 def test_native_right_or_unknown_answers_get_no_named_mistake() -> None:
@@ -70,8 +77,8 @@ def test_native_right_or_unknown_answers_get_no_named_mistake() -> None:
 
 
 def test_non_whole_warmup() -> None:
-    assert "warmup_epochs is 9.25" in non_whole_warmup(0.25 * 37, 37)
-    assert "int(0.25 * num_epochs) = 12" in non_whole_warmup(12.5, 50)
+    assert "warmup_epochs is 9.25" in named(non_whole_warmup(0.25 * 37, 37))
+    assert "int(0.25 * num_epochs) = 12" in named(non_whole_warmup(12.5, 50))
     assert non_whole_warmup(25.0, 100) is None and non_whole_warmup(25, 100) is None and non_whole_warmup(None,
         1) is None
 
@@ -79,5 +86,5 @@ def test_non_whole_warmup() -> None:
 def test_literal_learning_rate() -> None:
     hint = literal_learning_rate(0.005, 0.0123, 0.005)
     assert hint is not None and "lr=0.005 (the template's value, typed in)" in hint and "self.learning_rate" in hint
-    assert "typed in" not in literal_learning_rate(0.01, 0.0123, 0.005)
+    assert "typed in" not in named(literal_learning_rate(0.01, 0.0123, 0.005))
     assert literal_learning_rate(0.0123, 0.0123, 0.005) is None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, cast
 
+import lightning as L
 import pytest
 
 from helpers import progress
@@ -83,8 +84,10 @@ def test_epoch_reporter_sends_numbers_not_text() -> None:
         max_epochs = 10
         current_epoch = 3
 
+    trainer = cast(L.Trainer, Trainer())  # a stand-in: the reporter reads only these three attributes
+    module = L.LightningModule()
     reporter = EpochReporter(sent.append)
-    reporter.on_fit_start(Trainer(), None)
-    reporter.on_train_epoch_start(Trainer(), None)
-    reporter.on_train_end(Trainer(), None)
+    reporter.on_fit_start(trainer, module)
+    reporter.on_train_epoch_start(trainer, module)
+    reporter.on_train_end(trainer, module)
     assert sent == [("epoch", 3, 10, {"val_acc": 0.75}), ("epoch", 3, 10, {"val_acc": 0.75})]

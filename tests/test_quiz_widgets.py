@@ -36,7 +36,8 @@ def test_right_choice_shows_tick_and_explanation(panel: QuizWidget) -> None:
     text = _choose(panel, "q2", "C")
     assert "✓ C is correct." in text
     assert "<code>LambdaLR(optimizer, lr_lambda)</code>" in text  # explanation revealed, code formatted
-    assert panel.item("q2").last.correct
+    last = panel.item("q2").last
+    assert last is not None and last.correct
 
 
 def test_wrong_choice_shows_cross_and_explanation(panel: QuizWidget) -> None:
@@ -81,4 +82,4 @@ def test_widget_and_check_answers_agree(panel: QuizWidget) -> None:
             continue
         for letter in item.question.letters:
             _choose(panel, item.question.id, letter)
-            assert item.last.correct is mark_answer(quiz, item.question.id, letter).correct
+            assert item.last is not None and item.last.correct is mark_answer(quiz, item.question.id, letter).correct

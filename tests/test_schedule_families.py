@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
@@ -17,8 +19,8 @@ from helpers.schedule_families import (
 )
 from helpers.schedules import record_lr, warmup_cosine_lr
 
-SMALL = {"total_epochs": 30, "steps_per_epoch": 5, "warmup_start_lr": 0.002, "eta_min": 0.001, "step_size": 7,
-         "gamma": 0.5}
+small_config = partial(ScheduleConfig, total_epochs=30, steps_per_epoch=5, warmup_start_lr=0.002, eta_min=0.001,
+                       step_size=7, gamma=0.5)
 
 
 # linear warmup + cosine with 0 warmup epochs is rejected by validation (see IMPOSSIBLE below).
@@ -33,7 +35,7 @@ CASES = [
 
 @pytest.mark.parametrize(("family", "interval", "warmup"), CASES)
 def test_closed_form_equals_recorded_scheduler(family: str, interval: str, warmup: int) -> None:
-    config = ScheduleConfig(family=family, warmup_epochs=warmup, interval=interval, **SMALL)
+    config = small_config(family=family, warmup_epochs=warmup, interval=interval)
     drawn, recorded = closed_form_curve(config), recorded_curve(config)
     assert drawn.steps_per_epoch == recorded.steps_per_epoch == (5 if interval == "step" else 1)
     assert drawn.interval == recorded.interval == interval

@@ -143,7 +143,7 @@ def test_record_lr_needs_a_callable_factory() -> None:
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     expected = r"scheduler_factory must be a function taking an optimizer.*got CosineAnnealingLR"
     with pytest.raises(TypeError, match=expected):
-        record_lr(CosineAnnealingLR(optimizer, T_max=10), 10)
+        record_lr(CosineAnnealingLR(optimizer, T_max=10), 10)  # type: ignore[arg-type]  # the wrong type is the point
 
 
 def test_record_lr_rejects_reduce_on_plateau() -> None:

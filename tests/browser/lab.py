@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Route
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -206,7 +206,7 @@ def kernels_connected(server: LabServer) -> bool:
     return any(k.get("connections", 0) >= 1 and k.get("execution_state") == "idle" for k in kernels)
 
 
-def only_localhost(route) -> None:
+def only_localhost(route: Route) -> None:
     if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
         route.continue_()
     else:
@@ -236,7 +236,7 @@ def browser_page(tmp_path: Path, width: int, height: int = 1000) -> Iterator[Pag
             context.close()
 
 
-def open_and_run_all(page, server: LabServer, name: str) -> None:
+def open_and_run_all(page: Page, server: LabServer, name: str) -> None:
     """Open notebook ``name`` in JupyterLab and run all its cells once its kernel is connected."""
     page.goto(server.notebook_url(name))
     page.locator(".jp-Notebook .jp-CodeCell").first.wait_for()

@@ -23,8 +23,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from browser.lab import ARTIFACTS
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
 
 HEIGHT = 1400  # tall enough that a whole explorer fits on screen for its screenshot
 MIN_CONTRAST = 4.5  # WCAG 2.x AA, body text
@@ -51,7 +55,7 @@ VIEWS = (
 )
 
 
-def show_view(page, view: View) -> None:
+def show_view(page: Page, view: View) -> None:
     """Resize the window, switch the theme and the file browser by JupyterLab's commands, let it settle."""
     page.set_viewport_size({"width": view.width, "height": HEIGHT})
     theme = THEME_NAMES[view.theme]
@@ -151,17 +155,17 @@ root => Array.from(root.querySelectorAll('img'))
 """
 
 
-def contrasts(root) -> list[dict]:
+def contrasts(root: Locator) -> list[dict]:
     return root.evaluate(_CONTRAST)
 
 
-def clipping(root, *, allow_scroll: bool = False) -> list[str]:
+def clipping(root: Locator, *, allow_scroll: bool = False) -> list[str]:
     """What is cut off or sticks out of ``root``; with ``allow_scroll``, content inside a scroller
     (``overflow-x: auto/scroll``, as JupyterLab puts around a wide table) counts as reachable."""
     return root.evaluate(_CLIPPING, allow_scroll)
 
 
-def plots(root) -> list[dict]:
+def plots(root: Locator) -> list[dict]:
     return root.evaluate(_PLOTS)
 
 
@@ -186,7 +190,7 @@ class PlotColours:
     foreground_contrast: float  # the strongest pixel against the background (text, axes)
 
 
-def plot_colours(image, page_background: tuple[int, int, int]) -> PlotColours:
+def plot_colours(image: Locator, page_background: tuple[int, int, int]) -> PlotColours:
     """The plot as the screen shows it (CSS filter and page background included), from a screenshot."""
     from PIL import Image
 
@@ -203,7 +207,7 @@ def _rgb(pixel: object) -> tuple[int, int, int]:
     return (int(pixel[0]), int(pixel[1]), int(pixel[2]))
 
 
-def page_background(root) -> tuple[int, int, int]:
+def page_background(root: Locator) -> tuple[int, int, int]:
     """The colour behind ``root`` (its ancestors' backgrounds painted in order over white)."""
     rgb = root.evaluate(
         """root => {
@@ -219,7 +223,7 @@ def page_background(root) -> tuple[int, int, int]:
     return (rgb[0], rgb[1], rgb[2])
 
 
-def screenshot(element, name: str) -> Path:
+def screenshot(element: Locator, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     element.screenshot(path=str(path))
