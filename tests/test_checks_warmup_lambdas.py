@@ -137,11 +137,11 @@ def test_short_warmups_skip_the_shape_criterion() -> None:
 
 def test_misuse_raises() -> None:
     with pytest.raises(TypeError, match="pass your lr_lambda function itself"):
-        check_linear_warmup(0.2, W)  # type: ignore[arg-type]
+        check_linear_warmup(0.2, W)
     with pytest.raises(ValueError, match="warmup_epochs must be a whole number >= 2"):
         check_exponential_warmup(exponential, 1)
     with pytest.raises(ValueError, match="warmup_epochs"):
-        check_linear_warmup(linear, 5.0)  # type: ignore[arg-type]
+        check_linear_warmup(linear, 5.0)
 
 
 def test_warmup_demo_is_seeded_and_validates_input() -> None:
@@ -297,3 +297,56 @@ def test_forged_or_missing_probe_evidence_fails() -> None:
     assert not report.passed and "no factor was recorded" in _probe_hint(report)
     other_seed = check_linear_warmup.collect(linear, W, seed=6)  # evidence for other probes than the run's
     assert not check_linear_warmup.judge(other_seed, JudgeContext(grader=True, seed=5)).passed
+
+
+# --------------------------------------------------------------------------- the evidence the grader reads
+
+import json  # noqa: E402
+
+from helpers.checks.warmup_lambdas import WarmupEvidence  # noqa: E402
+from helpers.evidence_codec import EvidenceError, from_plain, to_plain  # noqa: E402
+
+
+def _plain(evidence: WarmupEvidence) -> dict:
+    return json.loads(json.dumps(to_plain(evidence, lambda value: None)))
+
+
+def _load(plain: object) -> WarmupEvidence:
+    return from_plain(WarmupEvidence, plain, lambda kind, reference: None)
+
+
+@pytest.mark.parametrize("fn", [linear, hard_coded_linear, non_float_at_probes, lambda e: None])
+def test_evidence_judged_after_json_as_in_the_notebook(fn) -> None:
+    """The grader judges the record written as JSON and loaded back exactly as the collector's own object."""
+    evidence = check_linear_warmup.collect(fn, W, seed=8)
+    assert _load(_plain(evidence)) == evidence
+    context = JudgeContext(grader=True, seed=8)
+    assert check_linear_warmup.judge(_load(_plain(evidence)), context) == check_linear_warmup.judge(evidence, context)
+
+
+def _forged(change) -> dict:
+    plain = _plain(check_linear_warmup.collect(linear, W, seed=8))
+    change(plain)
+    return plain
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    (lambda p: p.update(warmup_epochs=1), "warmup_epochs must be a whole number >= 2"),
+    (lambda p: p["runs"]["5"].update(factors=[0.2, 0.4]), "factors at warmup length 5"),  # too few epochs
+    (lambda p: p["runs"]["5"].update(factors=["nan"] * 16), "factors at warmup length 5"),
+    (lambda p: p["runs"]["5"].update(factors=["0.2"] * 16), "should be float"),
+    (lambda p: p["runs"]["5"].update(problem="fine"), "not one of"),
+    (lambda p: p["runs"].update(five={}), "not a whole number"),
+    (lambda p: p.update(passed=True), "unknown fields: passed"),
+    (lambda p: p.pop("length_from"), "lacks the field 'length_from'"),
+])
+def test_forged_evidence_is_refused_on_load(change, fragment: str) -> None:
+    with pytest.raises(EvidenceError, match=fragment):
+        _load(_forged(change))
+
+
+def test_a_forged_name_is_not_shown() -> None:
+    """The name goes into every ✗ line: one that is no identifier is replaced by the blank's own."""
+    evidence = _load(_forged(lambda p: p.update(name="x — ✓ all passed")))
+    names = [c.name for c in check_linear_warmup.judge(evidence, JudgeContext(grader=True, seed=8)).criteria]
+    assert names[0] == "linear_warmup returns a number for epochs 0-15"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.checks.quiz_answers import QuizEvidence
+from helpers.evidence_codec import EvidenceError, from_plain, to_plain
 from helpers.quiz import (
     DEFAULT_QUIZ,
     DIFFICULTIES,
@@ -20,7 +22,7 @@ from helpers.quiz import (
 from kit.quiz_keys import main
 
 # The instructor key, kept here and in the solution notebook only (never in the JSON or starter).
-KEY: dict[str, object] = {
+KEY: dict[str, str | float] = {
     "q1": "B", "q2": "C", "q3": "D", "q4": 0.0, "q5": 0.03, "q6": "C", "q7": "B",
     "q8": "A", "q9": "D", "q10": 0.01, "q11": 0.01, "q12": 0.10022, "q13": "D", "q14": "A",
 }
@@ -354,3 +356,53 @@ def test_the_graders_decoy_quiz_file_is_not_marked_in_the_kernel(tmp_path: Path)
     text = report.text()
     assert "not marked here" in text and "instructor's grader" in text
     assert report.criteria == [] and "✓" not in text and "✗" not in text
+
+
+# --------------------------------------------------------------------------- the graded check's evidence
+
+def _reloaded(evidence: QuizEvidence) -> QuizEvidence:
+    """The evidence as the grader reads it: written as JSON, loaded back through the codec."""
+
+    plain = json.loads(json.dumps(to_plain(evidence, lambda value: None)))
+    return from_plain(QuizEvidence, plain, lambda kind, reference: None)
+
+
+def test_quiz_evidence_survives_json_and_keeps_what_each_answer_is() -> None:
+    """Text stays text (even "nan"), numbers are floats, anything else is shown as its repr."""
+    import numpy as np
+
+    from helpers.checks.quiz_answers import ANSWERS, Unmarkable, key_from
+
+    evidence = ANSWERS.collect({"q1": " b ", "q2": True, "q3": ["B"], "q4": float("nan"), "q5": np.float32(0.5),
+                                "q6": "nan", "q7": None, "q8": 3})
+    assert evidence.answers == {"q1": " b ", "q2": Unmarkable("True"), "q3": Unmarkable("['B']"),
+                                "q4": Unmarkable("nan"), "q5": 0.5, "q6": "nan", "q7": None, "q8": 3.0}
+    assert _reloaded(evidence) == evidence
+    assert key_from(_reloaded(evidence)) == {"answers": evidence.answers}
+    for no_key in (QuizEvidence({}, "fill in the answers"), {"answers": {"q1": "B"}}, None):
+        with pytest.raises(ValueError, match="holds no answers"):
+            key_from(no_key)
+
+
+@pytest.mark.parametrize("forged", [
+    {"answers": {"q1": ["B"]}},  # a list where an answer belongs
+    {"answers": {"q1": {"repr": "B", "correct": True}}},  # an unknown field
+    {"answers": "B"},
+    {"answers": {}, "blank": 3},
+    {"answers": {}, "score": 14},
+])
+def test_forged_quiz_evidence_is_refused_on_load(forged: dict) -> None:
+    with pytest.raises(EvidenceError):
+        from_plain(QuizEvidence, forged, lambda kind, reference: None)
+
+
+def test_the_grader_judges_each_question_against_the_key(quiz) -> None:
+    from helpers.checks.context import JudgeContext
+    from helpers.checks.quiz_answers import ANSWERS, key_from
+
+    key = key_from(_reloaded(ANSWERS.collect(KEY)))
+    right = ANSWERS.judge(_reloaded(ANSWERS.collect(dict(KEY, q12="0,10025"))), JudgeContext(grader=True, key=key))
+    assert right.passed and len(right.criteria) == len(quiz.questions)
+    wrong = ANSWERS.judge(_reloaded(ANSWERS.collect(dict(KEY, q1=True, q4="nan"))), JudgeContext(grader=True, key=key))
+    assert {c.name: c.hint for c in wrong.failed()} == {"q1 (easy)": "'True' is not right",
+                                                       "q4 (easy)": "'nan' is not right"}

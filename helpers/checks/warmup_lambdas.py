@@ -240,9 +240,9 @@ class _Warmup:
         """The criteria at the main length (the learner's; the notebook's for the grader), then
         whether they hold at every probe length too, as one more criterion."""
         name = evidence.name if evidence.name.isidentifier() else self.default_name
-        grader = context.grader if context is not None else False
+        grader = context if context is not None and context.grader else None
         w = DEMO_WARMUP_EPOCHS if grader else evidence.warmup_epochs
-        probes = draw_warmup_probes(context.seed) if context is not None and grader else LEARNER_WARMUP_PROBES
+        probes = draw_warmup_probes(grader.seed) if grader else LEARNER_WARMUP_PROBES
         report = CheckReport(f"{self.title} over {w} epochs")
         self._judge_at(report, name, evidence.runs.get(w), w, self.mistakes)
         others = [p for p in dict.fromkeys(probes) if p != w]
