@@ -120,22 +120,19 @@ def _factors_at(lr_lambda: Callable[..., object], w: int, namespace: Mapping[str
 
 @dataclass(frozen=True)
 class _Ramp:
-    """One length's valid factors ``f`` (epochs 0 .. 3w), with what several criteria read."""
+    """The factors ``f`` for epochs 0 .. 3w at one warmup length ``w``, with what several rules read."""
 
     f: tuple[float, ...]
     w: int
+    flat_below_one: bool  # levels off below 1 from epoch w-1 on: LRs returned, not factors
+    drops: tuple[int, ...]  # warmup epochs whose factor is below the one before
+    worst: int  # the epoch after the warmup farthest from 1
 
-    @property
-    def levels_off_below_one(self) -> bool:
-        return max(self.f[self.w - 1:]) - min(self.f[self.w - 1:]) <= TOL and self.f[self.w - 1] < 1 - TOL
-
-    @property
-    def drops(self) -> list[int]:
-        return [e for e in range(1, self.w) if self.f[e] < self.f[e - 1] - TOL]
-
-    @property
-    def worst_after(self) -> int:
-        return max(range(self.w, len(self.f)), key=lambda e: abs(self.f[e] - 1))
+    @classmethod
+    def of(cls, f: tuple[float, ...], w: int) -> _Ramp:
+        flat_below_one = max(f[w - 1:]) - min(f[w - 1:]) <= TOL and f[w - 1] < 1 - TOL
+        drops = tuple(e for e in range(1, w) if f[e] < f[e - 1] - TOL)
+        return cls(f, w, flat_below_one, drops, max(range(w, len(f)), key=lambda e: abs(f[e] - 1)))
 
 
 def _steps_equal(f: Sequence[float]) -> bool:
@@ -154,22 +151,22 @@ def _rules(r: _Ramp) -> list[Rule[_Ramp]]:
     """Every warmup's criteria at length ``r.w``, in report order; whether the warmup ends at 1 is
     judged only when the factors do not level off below 1 (then they are LRs, not factors)."""
     w = r.w
-    ends: list[Rule[_Ramp]] = [] if r.levels_off_below_one else [
+    ends: list[Rule[_Ramp]] = [] if r.flat_below_one else [
         Rule(f"reaches 1 at the last warmup epoch (epoch {w - 1})", lambda r, _: abs(r.f[w - 1] - 1) <= TOL,
              lambda r: f"factor at epoch {w - 1} is {r.f[w - 1]:g} and reaches 1 only at epoch {w}: the warmup "
              f"takes epochs 0-{w - 1}, so epoch {w - 1} should already use the full LR (use epoch + 1)"
              if abs(r.f[w] - 1) <= TOL else
              f"factor at epoch {w - 1} is {r.f[w - 1]:g}, not 1: the warmup should end at the full base LR"),
-        Rule(f"holds 1 after the warmup (epochs {w}-{len(r.f) - 1})", lambda r, _: abs(r.f[r.worst_after] - 1) <= TOL,
-             lambda r: f"factor at epoch {r.worst_after} is {r.f[r.worst_after]:g}: after the warmup keep "
-             "returning 1.0 (e.g. min(..., 1.0)); the decay comes from a separate scheduler")]
+        Rule(f"holds 1 after the warmup (epochs {w}-{len(r.f) - 1})", lambda r, _: abs(r.f[r.worst] - 1) <= TOL,
+             lambda r: f"factor at epoch {r.worst} is {r.f[r.worst]:g}: after the warmup keep returning 1.0 "
+             "(e.g. min(..., 1.0)); the decay comes from a separate scheduler")]
     return [
         Rule("epoch 0 trains (factor > 0)", lambda r, _: r.f[0] > TOL,
              lambda r: f"factor at epoch 0 is {r.f[0]:g}: LambdaLR calls lr_lambda(0) for the first epoch, so "
              "epoch / W makes the first epoch learn nothing; use (epoch + 1) / W"),
         Rule("warmup starts below the full LR", lambda r, _: r.f[0] < 1 - TOL,
              lambda r: f"factor at epoch 0 is already {r.f[0]:g}: a warmup starts with a small factor and grows to 1"),
-        Rule("returns a factor, not a learning rate", lambda r, _: not r.levels_off_below_one,
+        Rule("returns a factor, not a learning rate", lambda r, _: not r.flat_below_one,
              lambda r: f"your factors level off at {r.f[w - 1]:g} instead of 1: LambdaLR multiplies the base LR by "
              "what you return, so return a factor (1 = full base LR); don't multiply by the base LR inside the "
              "function"),
@@ -184,28 +181,30 @@ def _rules(r: _Ramp) -> list[Rule[_Ramp]]:
     ]
 
 
-LINEAR: Rule[_Ramp] = Rule("grows in equal steps (linear)", lambda r, _: _steps_equal(r.f[:r.w]),
-              lambda r: "the factor should grow by the same amount each warmup epoch, e.g. (epoch + 1) / W")
-EXPONENTIAL: Rule[_Ramp] = Rule("grows by a constant ratio (exponential)", lambda r, _: _ratio_constant(r.f[:r.w]),
-                   lambda r: "your factor grows in equal steps, which is linear warmup; exponential warmup "
-                   "multiplies by the same ratio each epoch, e.g. start_factor ** (1 - epoch / (W - 1))"
-                   if r.f[0] > TOL and _steps_equal(r.f[:r.w]) else "factor(epoch + 1) / factor(epoch) should be "
-                   "the same for every warmup epoch, e.g. start_factor ** (1 - epoch / (W - 1))")
+_LINEAR: Rule[_Ramp] = Rule(
+    "grows in equal steps (linear)", lambda r, _: _steps_equal(r.f[:r.w]),
+    lambda r: "the factor should grow by the same amount each warmup epoch, e.g. (epoch + 1) / W")
+_EXPONENTIAL: Rule[_Ramp] = Rule(
+    "grows by a constant ratio (exponential)", lambda r, _: _ratio_constant(r.f[:r.w]),
+    lambda r: "your factor grows in equal steps, which is linear warmup; exponential warmup multiplies by the same "
+    "ratio each epoch, e.g. start_factor ** (1 - epoch / (W - 1))" if r.f[0] > TOL and _steps_equal(r.f[:r.w]) else
+    "factor(epoch + 1) / factor(epoch) should be the same for every warmup epoch, "
+    "e.g. start_factor ** (1 - epoch / (W - 1))")
 
 
 def _factors(name: str, run: Factors | None, w: int) -> _Ramp | Criterion:
     """The run's factors for epochs 0 .. 3w, or the ✗ line for why there are none."""
-    if run is not None and run.problem == "blank":
+    if run is None or not (run.problem or run.factors):
+        return Criterion(f"{name} returns a number", False, f"no factor was recorded for epochs 0-{3 * w}")
+    if run.problem == "blank":
         return Criterion(f"the blank in {name} is filled in", False, f"not yet: {run.text}" if run.text else "not yet")
-    if run is not None and run.problem == "raised":
+    if run.problem == "raised":
         return Criterion(f"{name} runs for every epoch", False, f"{name}({run.epoch}) raised {run.text}")
-    if run is not None and run.problem == "not-a-number":
+    if run.problem == "not-a-number":
         return Criterion(f"{name} returns a number", False, f"{name}({run.epoch}) returned None: is its return line "
                          "missing? It must return the factor (a float)" if run.type == "NoneType" else
                          f"{name}({run.epoch}) returned {run.text} ({run.type}); return a float factor such as 0.2")
-    if run is None or not run.factors:
-        return Criterion(f"{name} returns a number", False, f"no factor was recorded for epochs 0-{3 * w}")
-    return _Ramp(run.factors, w)
+    return _Ramp.of(run.factors, w)
 
 
 @dataclass(frozen=True)
@@ -284,9 +283,9 @@ class _Warmup:
         return criterion, True, ""
 
 
-_LINEAR_WARMUP = _Warmup("linear_warmup", "Linear warmup", LINEAR)
+_LINEAR_WARMUP = _Warmup("linear_warmup", "Linear warmup", _LINEAR)
 # the exponent-over-W slip is named: the generic hint ("use epoch + 1") would point at the wrong fix
-_EXPONENTIAL_WARMUP = _Warmup("exponential_warmup", "Exponential warmup", EXPONENTIAL,
+_EXPONENTIAL_WARMUP = _Warmup("exponential_warmup", "Exponential warmup", _EXPONENTIAL,
                               (lambda r: exponential_exponent_over_w(r.f, r.w),))
 check_linear_warmup = Check("check_linear_warmup", _LINEAR_WARMUP.collect, _LINEAR_WARMUP.judge,
                             evidence=WarmupEvidence)
