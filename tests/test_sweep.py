@@ -27,7 +27,7 @@ class AdamWModel(ClassifierModule):
     def __init__(self, weight_decay: float, num_epochs: int = 2) -> None:
         super().__init__(learning_rate=0.005, num_epochs=num_epochs)
         self.weight_decay = weight_decay
-        self.initial_weights = self.model.all_layers[0].weight.detach().clone()
+        self.initial_weights = next(self.model.parameters()).detach().clone()  # the first layer's weight
 
     def configure_optimizers(self):
         optimizer = torch.optim.AdamW(self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
@@ -97,9 +97,9 @@ def test_bad_factories_are_refused() -> None:
     with pytest.raises(TypeError, match=r"make_model must be a function .* got an object of type AdamWModel"):
         sweep_weight_decay(AdamWModel(0.1), [0.1])
     with pytest.raises(TypeError, match="make_model must be a function"):
-        train_seeded(None)
+        train_seeded(None)  # type: ignore[arg-type]  # the wrong type is the point
     with pytest.raises(TypeError, match="not a LightningModule"):
-        train_seeded(lambda: torch.nn.Linear(2, 2))
+        train_seeded(lambda: torch.nn.Linear(2, 2))  # type: ignore[arg-type, return-value]  # the wrong type is the point
 
 
 def test_accuracy_panels_share_the_course_axis(sweep: WeightDecaySweep) -> None:
@@ -115,7 +115,7 @@ def test_accuracy_panels_refuse_bad_input(sweep: WeightDecaySweep) -> None:
     with pytest.raises(ValueError, match="non-empty"):
         accuracy_panels({}, show=False)
     with pytest.raises(TypeError, match="pass a RunResult or its log folder"):
-        accuracy_panels({"x": 0.9}, show=False)
+        accuracy_panels({"x": 0.9}, show=False)  # type: ignore[dict-item]  # the wrong type is the point
     with pytest.raises(ValueError, match="low < high"):
         accuracy_panels({"x": sweep.runs[0.01]}, ylim=(1.0, 0.6), show=False)
 
@@ -124,7 +124,8 @@ def test_sweep_plot_is_log_scaled_and_marks_the_choice(sweep: WeightDecaySweep) 
     fig = sweep_plot(sweep.table, chosen=0.01, show=False)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
-    assert "chosen: 0.01" in [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = ax.get_legend()
+    assert legend is not None and "chosen: 0.01" in [t.get_text() for t in legend.get_texts()]
     with pytest.raises(ValueError, match="not one of the swept values"):
         sweep_plot(sweep.table, chosen=0.5, show=False)
     with pytest.raises(ValueError, match="no 'val_loss' column"):

@@ -85,6 +85,7 @@ def test_parallel_sweep_gives_exactly_the_serial_numbers(tmp_path: Path, monkeyp
         assert _numbers(a) == _numbers(b)
         pd.testing.assert_frame_equal(a.metrics, b.metrics)  # every epoch's loss, accuracy and LR
         assert a.log_dir.relative_to(tmp_path / "serial") == b.log_dir.relative_to(tmp_path / "parallel")
+    assert serial.baseline is not None and parallel_sweep.baseline is not None  # baseline=Adam was asked for
     assert _numbers(serial.baseline) == _numbers(parallel_sweep.baseline)
     pd.testing.assert_frame_equal(serial.baseline.metrics, parallel_sweep.baseline.metrics)
     # the runs differ from each other, so equality above is not trivial
@@ -94,6 +95,7 @@ def test_parallel_sweep_gives_exactly_the_serial_numbers(tmp_path: Path, monkeyp
 
 def test_summary_line_has_the_real_numbers(tmp_path: Path) -> None:
     sweep = sweep_weight_decay(AdamW, [0.1, 0.5], log_dir=tmp_path, progress=False, baseline=Adam)
+    assert sweep.baseline is not None
     assert sweep.training_seconds == pytest.approx(sum(r.seconds for r in sweep.runs.values()) + sweep.baseline.seconds)
     expected = f"sweep: 3 trainings, {sweep.training_seconds:.0f} s of training in {sweep.seconds:.0f} s wall"
     assert sweep.summary.startswith(expected) and sweep.seconds > 0
@@ -151,7 +153,8 @@ def test_unfinished_blank_stops_before_any_worker_starts(tmp_path: Path, monkeyp
     with pytest.raises(NotImplementedError, match="configure_optimizers is not finished yet: optimizer = torch"):
         sweep_weight_decay(Blank, [0.1, 0.5], log_dir=tmp_path, progress=False)
     with pytest.raises(TypeError, match=r"baseline\(\) returned Linear, not a LightningModule"):
-        sweep_weight_decay(AdamW, [0.1, 0.5], log_dir=tmp_path, progress=False, baseline=lambda: torch.nn.Linear(2, 2))
+        sweep_weight_decay(AdamW, [0.1, 0.5], log_dir=tmp_path, progress=False,
+                           baseline=lambda: torch.nn.Linear(2, 2))  # type: ignore[arg-type, return-value]  # the wrong type is the point
 
 
 class FailsInTraining(AdamW):
@@ -191,7 +194,7 @@ def test_a_failing_job_stops_the_other_workers(tmp_path: Path) -> None:
 
 @needs_two_cores
 def test_run_jobs_order_events_and_printed_text(capsys) -> None:
-    events: list[tuple[int, object]] = []
+    events: list[tuple[int, tuple[str, int]]] = []  # (job index, the ("pid", pid) a job sends)
 
     def job(n: int):
         def run(send):
@@ -289,6 +292,7 @@ def _bwrap_works() -> bool:
 @needs_two_cores
 @pytest.mark.skipif(not _bwrap_works(), reason="bubblewrap missing or user namespaces unavailable")
 def test_workers_start_inside_the_graders_bubblewrap_sandbox(tmp_path: Path) -> None:
+    assert BWRAP is not None  # _bwrap_works() found it
     script = SANDBOX_SCRIPT.format(repo=str(REPO), tests=str(REPO / "tests"))
     # the brief's flags; the read-only root first, so that /tmp is the sandbox's own tmpfs, then the
     # checkout again on top (a clone under /tmp, as in CI, would otherwise vanish under that tmpfs)

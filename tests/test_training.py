@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
+import lightning as L
 import pandas as pd
 import pytest
 import torch
@@ -19,7 +20,17 @@ from helpers.progress import EpochProgress
 from helpers.schedules import warmup_cosine_lr
 from helpers.training import QUICK_EPOCHS_ENV, ClassifierModule, RunResult, course_epochs, fit_and_test, make_trainer
 
-FEW_BATCHES = dict(limit_train_batches=3, limit_val_batches=2, limit_test_batches=2, log_every_n_steps=1)
+
+class FewBatches(TypedDict):
+    """Trainer options for a few batches per epoch, passed as ``**`` (a TypedDict: its keys can only be keywords)."""
+
+    limit_train_batches: int
+    limit_val_batches: int
+    limit_test_batches: int
+    log_every_n_steps: int
+
+
+FEW_BATCHES = FewBatches(limit_train_batches=3, limit_val_batches=2, limit_test_batches=2, log_every_n_steps=1)
 
 # pytest puts "always" for DeprecationWarning in front of helpers' filters; this one is Lightning
 # 2.6 warning about its own use of torch's pytree API (helpers.quiet ignores it outside pytest).
@@ -115,24 +126,29 @@ def test_init_seed_none_uses_the_global_rng() -> None:
 
 # --- make_trainer --------------------------------------------------------------------------
 
+def callbacks(trainer: L.Trainer) -> list[L.Callback]:
+    """Lightning sets ``trainer.callbacks`` in its callback connector without declaring it on the class."""
+    return trainer.callbacks  # type: ignore[attr-defined]
+
+
 def test_make_trainer_settings(log_dir: Path) -> None:
     trainer = make_trainer(7, log_dir=log_dir, run_name="demo")
     assert trainer.max_epochs == 7 and trainer.num_sanity_val_steps == 0
     assert trainer.checkpoint_callback is None and trainer.progress_bar_callback is None
     assert isinstance(trainer.logger, CSVLogger) and Path(trainer.logger.save_dir) == log_dir
     assert trainer.logger.name == "demo"
-    assert sum(isinstance(c, EpochProgress) for c in trainer.callbacks) == 1
+    assert sum(isinstance(c, EpochProgress) for c in callbacks(trainer)) == 1
     assert torch.are_deterministic_algorithms_enabled()
     assert torch.get_num_threads() == 1
     quiet_trainer = make_trainer(1, log_dir=log_dir, progress=False, max_time=None)
-    assert not any(isinstance(c, EpochProgress) for c in quiet_trainer.callbacks)
+    assert not any(isinstance(c, EpochProgress) for c in callbacks(quiet_trainer))
 
 
 def test_make_trainer_takes_one_callback_or_a_list(log_dir: Path) -> None:
     extra = RecordingProgress()
     for given in (extra, [extra]):
         trainer = make_trainer(1, log_dir=log_dir, progress=False, callbacks=given)
-        assert extra in trainer.callbacks
+        assert extra in callbacks(trainer)
 
 
 @pytest.mark.parametrize("epochs", [0, -3, 2.5, True])
@@ -151,7 +167,7 @@ def test_make_trainer_bad_threads(threads, log_dir: Path) -> None:
 
 def test_fit_and_test_needs_a_lightning_module(log_dir: Path) -> None:
     with pytest.raises(TypeError, match=r"module must be a LightningModule, got Sequential"):
-        fit_and_test(torch.nn.Sequential(), log_dir=log_dir)
+        fit_and_test(torch.nn.Sequential(), log_dir=log_dir)  # type: ignore[arg-type]  # the wrong type is the point
 
 
 def test_unfinished_blank_stops_before_training(log_dir: Path) -> None:
@@ -266,7 +282,7 @@ def test_configure_optimizers_that_needs_the_trainer_still_trains(log_dir: Path)
     class OneCycle(ClassifierModule):
         def configure_optimizers(self):
             optimizer = torch.optim.SGD(self.parameters(), lr=self.learning_rate)
-            total = self.trainer.estimated_stepping_batches
+            total = int(self.trainer.estimated_stepping_batches)  # finite here: the run has a set length
             scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=total)
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
@@ -359,7 +375,7 @@ def test_per_step_warmup_follows_pl_bolts_step_by_step_and_repeats_exactly(log_d
 
     from helpers.schedules import step_and_record
 
-    batches = dict(limit_train_batches=20, limit_val_batches=2, limit_test_batches=2, log_every_n_steps=1)
+    batches = FewBatches(limit_train_batches=20, limit_val_batches=2, limit_test_batches=2, log_every_n_steps=1)
     runs = [fit_and_test(PerStepWarmupModule(num_epochs=3), log_dir=log_dir, progress=False,
                          **batches) for _ in range(2)]
     assert (runs[0].val_acc, runs[0].test_acc, runs[0].train_acc) == (runs[1].val_acc, runs[1].test_acc,
