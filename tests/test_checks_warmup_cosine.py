@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,15 +19,23 @@ from solution_cells import run_cells
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LinearLR, SequentialLR
 
 import helpers  # noqa: F401 - before pl_bolts, so its "under review" warnings stay quiet
-from helpers.checks.report import CheckReport
+from helpers.checks.context import JudgeContext, draw_probes
+from helpers.checks.course_weights import course_accuracy
+from helpers.checks.report import CheckReport, Criterion
 from helpers.checks.warmup_cosine import (
     check_configure_optimizers,
     check_native_schedule,
     check_training_result,
     check_warmup_schedule,
 )
+from helpers.checks.warmup_cosine_evidence import TrainingEvidence
+from helpers.evidence import load_record, read_folder, record_cell
+from helpers.evidence_codec import EvidenceError, Tensors, from_record
 from helpers.schedules import warmup_cosine_lr
-from helpers.training import QUICK_EPOCHS_ENV, ClassifierModule, RunResult
+from helpers.training import QUICK_EPOCHS_ENV, ClassifierModule, RunResult, fit_and_test
+from kit.grade import rows as R
+from kit.grade import verdicts as V
+from kit.grade.registry import Check as CheckCell
 
 
 def bolts(optimizer, warmup, total, **kwargs):
@@ -201,7 +214,7 @@ def test_misuse_raises(args, error, message):
 def test_check_prints_the_report(capsys):
     from helpers.checks.warmup_cosine import check_warmup_schedule
 
-    assert check_warmup_schedule(good, num_epochs=100) is None
+    check_warmup_schedule(good, num_epochs=100)  # returns None (Check.__call__ is typed so)
     out = capsys.readouterr().out
     assert out.startswith("Check: make_warmup_scheduler")
     assert "10/10 passed" in out
@@ -531,3 +544,136 @@ def test_epoch_lengths_stepped_per_step_caught_in_a_4_epoch_run():
     wrong = module_class(lambda self, opt: as_dict(good(opt, self.num_epochs), interval="step"))
     failed_with(check_configure_optimizers.evaluate(wrong, num_epochs=4), "lengths match the interval",
                 "lengths count epochs")
+
+
+# --------------------------------------------------------------------------- evidence through files, and forged
+
+
+GRADER = JudgeContext(draw_probes(7), grader=True)
+CALLS = {
+    "check_warmup_schedule": "check_warmup_schedule(make_scheduler, num_epochs=num_epochs, base_lr=0.1)",
+    "check_native_schedule": "check_native_schedule(make_scheduler, num_epochs=num_epochs, base_lr=0.1)",
+    "check_configure_optimizers": "check_configure_optimizers(Model, num_epochs=num_epochs)",
+}
+
+
+def _written(tmp_path: Path, name: str, **namespace: object) -> dict[str, bytes]:
+    record_cell("c1", CALLS[name], {"num_epochs": 100, **namespace}, V.collect_options(7), fallback_dir=str(tmp_path))
+    return read_folder(tmp_path)
+
+
+def _side_file(kind: type, value: object) -> object:
+    if isinstance(value, kind):
+        return value
+    raise EvidenceError(f"a {kind.__name__} must come from its own evidence file")
+
+
+def _verdict(files: dict[str, bytes], name: str) -> V.Verdict:
+    cell = nbformat.v4.new_code_cell(CALLS[name])
+    verdict = V.judge_evidence(CheckCell(id="c1", position=0, hidden=False, points=1, needs_training=False, cell=cell),
+                               [name], files, GRADER)
+    assert verdict is not None
+    return verdict
+
+
+@pytest.mark.parametrize("name, namespace", [
+    ("check_warmup_schedule", {"make_scheduler": good}),
+    ("check_warmup_schedule", {"make_scheduler": lambda optimizer, n: bolts(optimizer, 0.25 * n, n)}),
+    ("check_warmup_schedule", {"make_scheduler": lambda optimizer, n: None}),
+    ("check_native_schedule", {"make_scheduler": sequential}),
+    ("check_native_schedule", {"make_scheduler": lambda opt, n: sequential(opt, n, total_iters_offset=0)}),
+    ("check_configure_optimizers", {"Model": PER_STEP}),
+    ("check_configure_optimizers", {"Model": module_class(lambda self, opt: ([opt], [good(opt, self.num_epochs)]))}),
+    ("check_configure_optimizers", {"Model": module_class(lambda self, opt: as_dict(bolts(opt, 25, 100)))}),
+], ids=["warmup", "float-warmup", "none", "native", "native-over-w", "per-step", "lists", "hard-coded"])
+def test_evidence_through_files_is_judged_as_in_the_kernel(tmp_path: Path, name: str,
+                                                           namespace: dict[str, object]) -> None:
+    from helpers.checks.registry import JUDGED
+
+    check = JUDGED[name]
+    [call] = load_record(_written(tmp_path, name, **namespace), "c1")
+    assert check.evidence is not None
+    loaded = from_record(check.evidence, call, _side_file)
+    options = {"base_lr": 0.1} if "Model" not in namespace else {}
+    kernel = check.collect(*namespace.values(), num_epochs=100, **options, probes=draw_probes(7))
+    assert check.judge(loaded, GRADER).text() == check.judge(kernel, GRADER).text()
+
+
+def _forge(files: dict[str, bytes], change: Callable[[dict], None]) -> dict[str, bytes]:
+    record = json.loads(files["c1.json"])
+    change(record["calls"][0]["data"])
+    return {**files, "c1.json": json.dumps(record).encode()}
+
+
+def _other_array(files: dict[str, bytes], run: dict, values: np.ndarray) -> None:
+    name = run["lr"]["__npy__"]
+    buffer = io.BytesIO()
+    np.save(buffer, values)
+    files[name] = buffer.getvalue()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda data: data["runs"].pop("100"), "no LR was recorded for this length"),
+    (lambda data: data["runs"]["100"].update(steps_per_epoch=2), "the LR recorded for 100 epochs is incomplete"),
+    (lambda data: data["runs"]["100"].update(error=7), "should be str"),
+    (lambda data: data["runs"].update(hundred=data["runs"]["100"]), "not a whole number"),
+    (lambda data: data["runs"]["100"]["scheduler"].update(warmup_epochs="25"), "has none of its allowed types"),
+    (lambda data: data.update(extra=1), "unknown fields: extra"),
+    (lambda data: data.pop("base_lr"), "lacks the field 'base_lr'"),
+    (lambda data: data["runs"]["100"].update(lr=[0.1] * 100), "must come from its own evidence file"),
+], ids=["missing-run", "wrong-length", "error-number", "key", "warmup-text", "extra", "missing", "inline-lr"])
+def test_forged_schedule_evidence_fails_with_a_message(tmp_path: Path, change: Callable[[dict], None],
+                                                       message: str) -> None:
+    verdict = _verdict(_forge(_written(tmp_path, "check_warmup_schedule", make_scheduler=good), change),
+                       "check_warmup_schedule")
+    assert verdict.status == R.FAILED and message in verdict.message, verdict
+
+
+def test_non_finite_or_short_lr_arrays_cannot_pass(tmp_path: Path) -> None:
+    files = _written(tmp_path, "check_warmup_schedule", make_scheduler=good)
+    run = json.loads(files["c1.json"])["calls"][0]["data"]["runs"]["100"]
+    for values, message in [(np.full(100, np.nan), "incomplete"), (np.zeros(50), "incomplete")]:
+        forged = dict(files)
+        _other_array(forged, run, values)
+        verdict = _verdict(forged, "check_warmup_schedule")
+        assert verdict.status == R.FAILED and message in verdict.message, verdict
+
+
+def test_forged_configure_evidence_fails(tmp_path: Path) -> None:
+    files = _written(tmp_path, "check_configure_optimizers", Model=PER_EPOCH)
+    assert _verdict(files, "check_configure_optimizers").status == R.PASSED
+    unrecorded = _forge(files, lambda data: data["runs"]["100"].update(run=None))
+    verdict = _verdict(unrecorded, "check_configure_optimizers")
+    assert verdict.status == R.FAILED and "not recorded as Lightning steps" in verdict.message
+    stage = _forge(files, lambda data: data["runs"]["100"].update(failed="trust me"))
+    assert "not one of" in _verdict(stage, "check_configure_optimizers").message
+
+
+def test_training_is_judged_on_the_saved_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(QUICK_EPOCHS_ENV, raising=False)
+
+    class Model(ClassifierModule):
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=self.learning_rate)
+
+    model = Model(num_epochs=1)
+    result = fit_and_test(model, log_dir=tmp_path / "logs", progress=False)
+    data = check_training_result.collect(result, 1, threshold=0.6, namespace={"model": model})
+    assert data.weights is not None
+    weights = dict(data.weights)
+    assert course_accuracy(weights, "test") == pytest.approx(result.test_acc, abs=1e-6)  # the grader's own measure
+
+    def judged(evidence: TrainingEvidence) -> dict[str, Criterion]:
+        return {c.name: c for c in check_training_result.judge(evidence, JudgeContext(grader=True)).criteria}
+
+    assert judged(data)["test accuracy ≥ 0.6"].passed is True
+    zeroed = Tensors({k: torch.zeros_like(v) for k, v in weights.items()})  # forged weights claim nothing useful
+    forged = dataclasses.replace(data, weights=zeroed, reported_test_acc=0.99)
+    assert judged(forged)["test accuracy ≥ 0.6"].passed is False
+    other = dataclasses.replace(data, weights=Tensors({"model.x": torch.ones(3)}))
+    assert "not the course MLP" in judged(other)["test accuracy ≥ 0.6"].hint
+    lost = judged(dataclasses.replace(data, weights=None))["test accuracy ≥ 0.6"]  # the reported number is not trusted
+    assert "trained model was not found" in lost.hint
+    # In the notebook the judge gets the collector's evidence as it is (weights still wrapped in Tensors).
+    learner = {c.name: c for c in check_training_result.judge(data, JudgeContext()).criteria}
+    assert learner["test accuracy ≥ 0.6"].passed is True, learner["test accuracy ≥ 0.6"].hint

@@ -189,7 +189,7 @@ def _build_module(model: type[L.LightningModule] | L.LightningModule, num_epochs
         finally:
             model._trainer = attached
         if num_epochs is not None:
-            module.num_epochs = num_epochs
+            setattr(module, "num_epochs", num_epochs)  # noqa: B010 - torch types a module's attributes as tensors
             if "num_epochs" in module.hparams:
                 module.hparams["num_epochs"] = num_epochs
         return module
@@ -246,8 +246,7 @@ def _configured(model: type[L.LightningModule] | L.LightningModule, num_epochs: 
 def configure_evidence(model: object, num_epochs: object, probes: Sequence[int]) -> ConfigureEvidence:
     """``configure_optimizers`` of copies of the model built for the learner's length, the course's and
     every probe length: its returned structure and the LR it gives."""
-    is_class = isinstance(model, type) and issubclass(model, L.LightningModule)
-    if not is_class and not isinstance(model, L.LightningModule):
+    if not (isinstance(model, L.LightningModule) or (isinstance(model, type) and issubclass(model, L.LightningModule))):
         raise TypeError("pass your LightningModule class or an instance of it, e.g. "
                         f"check_configure_optimizers(LightningModel), not a {type(model).__name__}")
     own, epochs = _configured(model, None if num_epochs is None else _epochs(num_epochs))
