@@ -1,11 +1,7 @@
-"""Self-checks for Exercise 1: linear warmup + cosine annealing (pl_bolts and torch-native).
-
-Each check drives the learner's scheduler exactly as Lightning would and judges the learning rate it
-produces, criterion by criterion, so that every typical mistake (including the traps of pl_bolts 0.7.0)
-gets its own hint instead of a traceback or a silently worse accuracy. The evidence (the LR at several
-training lengths, what ``configure_optimizers`` returned, the trained weights) and its recording are in
-:mod:`helpers.checks.warmup_cosine_evidence`; the judges here read only that evidence.
-"""
+"""Self-checks for Exercise 1: linear warmup + cosine annealing (pl_bolts and torch-native), judged
+criterion by criterion from the LR the learner's scheduler gives when stepped as Lightning steps it, so
+every typical mistake (including pl_bolts 0.7.0's traps) gets its own hint instead of a traceback or a
+silently worse accuracy. The evidence and its recording: :mod:`helpers.checks.warmup_cosine_evidence`."""
 
 from __future__ import annotations
 
@@ -247,8 +243,7 @@ def _collect_warmup_schedule(make_warmup_scheduler: Callable[..., object], num_e
                                 "check_warmup_schedule(make_warmup_scheduler, num_epochs=num_epochs)")
 
 
-# The LR-plot blank: the schedule is also built for other training lengths, to catch lengths
-# hard-coded instead of derived from num_epochs (one of them with a warmup that is not whole).
+# The LR-plot blank, also built for other training lengths (one with a warmup that is not whole).
 check_warmup_schedule = Check("check_warmup_schedule", _collect_warmup_schedule, _judge_warmup_schedule,
                               evidence=ev.ScheduleEvidence)
 
@@ -409,8 +404,7 @@ def _collect_configure_optimizers(model: object, num_epochs: int | None = None, 
     return ev.configure_evidence(model, num_epochs, probes)
 
 
-# The configure_optimizers blank: the scheduler is stepped as Lightning would step it (per epoch or
-# per batch, from the dict's interval) on copies of the module built with other num_epochs.
+# The configure_optimizers blank, stepped per epoch or per batch on copies built with other num_epochs.
 check_configure_optimizers = Check("check_configure_optimizers", _collect_configure_optimizers,
                                    _judge_configure_optimizers, evidence=ev.ConfigureEvidence)
 
@@ -490,7 +484,6 @@ def _collect_training_result(result: object, num_epochs: int, threshold: float |
     return ev.training_evidence(result, num_epochs, threshold, base_lr, namespace)
 
 
-# A finished run: its length, the LR it logged per epoch and the test accuracy of its weights
-# (the trained model is looked up in the notebook's globals).
+# A finished run (the trained model is looked up in the notebook's globals).
 check_training_result = Check("check_training_result", _collect_training_result, _judge_training_result,
                               evidence=ev.TrainingEvidence, caller_namespace=True)
