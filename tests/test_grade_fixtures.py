@@ -87,7 +87,7 @@ def test_batch_exits_0(graded) -> None:
 
 def test_every_check_row_has_its_expected_status(graded) -> None:
     rows = [r for r in graded["rows"] if r.exercise == TOY and r.check in CHECKS]
-    got = {}
+    got: dict[str, list[str]] = {}
     for row in rows:
         got.setdefault(row.learner, []).append(row.status)
     assert {k: tuple(v) for k, v in got.items()} == EXPECTED
