@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import inspect
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -53,7 +53,7 @@ from helpers.schedule_families import (
     closed_form_curve,
     closed_form_values,
 )
-from helpers.schedules import INTERVALS, LRCurve, SchedulerFactory, record_lr
+from helpers.schedules import INTERVALS, LRCurve, record_lr
 from helpers.settings import BASE_LR, COURSE_EPOCHS
 from helpers.theme import PLOT_FOREGROUND, plot_style, stylesheet, tone_class
 from helpers.validate import require_at_least, require_int, require_number, require_whole
@@ -257,7 +257,7 @@ class LRExplorer:
         batch_size: int | None,
         step_size: int,
         gamma: float,
-        compare: SchedulerFactory | LRCurve | None,
+        compare: Callable[..., object] | LRCurve | None,
         compare_label: str,
         epoch: int | None,
     ) -> None:
@@ -565,7 +565,7 @@ def lr_explorer(
     batch_size: int = BATCH_SIZE,
     step_size: int = 30,
     gamma: float = 0.1,
-    compare: SchedulerFactory | LRCurve | None = None,
+    compare: Callable[..., object] | LRCurve | None = None,
     compare_label: str = "your schedule",
     epoch: int | None = None,
 ) -> LRExplorer:

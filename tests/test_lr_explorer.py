@@ -314,7 +314,7 @@ def step_counted(optimizer, total_steps):
 
 
 def test_per_step_with_lengths_in_epochs_is_explained_and_drawn_readably() -> None:
-    explorer = lr_explorer(warmup_epochs=25, total_epochs=40, steps_per_epoch=SPE, compare=epoch_counted,  # type: ignore[arg-type]  # slider parameters
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=40, steps_per_epoch=SPE, compare=epoch_counted,
                            compare_label="make_warmup_scheduler")
     assert not explorer.mismatch and explorer.message == ""  # per epoch the lengths fit
     explorer.controls["interval"].value = "step"
@@ -339,14 +339,14 @@ def test_per_step_with_lengths_in_epochs_is_explained_and_drawn_readably() -> No
 
 def test_the_course_case_at_450_steps_per_epoch() -> None:
     """The issue's picture: Exercise 1's scheduler over 100 epochs stepped per batch (45,000 steps)."""
-    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, interval="step", compare=epoch_counted,  # type: ignore[arg-type]  # slider parameters
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, interval="step", compare=epoch_counted,
                            compare_label="make_warmup_scheduler")
     assert explorer.mismatch and "the first 100 of 45,000 steps" in explorer.message
 
 
 def test_per_step_with_lengths_in_steps_is_not_flagged() -> None:
     explorer = lr_explorer(warmup_epochs=10, total_epochs=40, interval="step", steps_per_epoch=SPE,
-                           compare=step_counted)  # type: ignore[arg-type]  # slider parameters
+                           compare=step_counted)
     assert not explorer.mismatch and explorer.message == ""
     _, mine = plotted(explorer, "your schedule")
     assert explorer.last_curve is not None and explorer.figure is not None
@@ -374,7 +374,7 @@ def lambda_compare(optimizer, warmup_epochs):
 
 
 def test_the_learner_curve_follows_the_warmup_slider_in_notebook_00() -> None:
-    explorer = lr_explorer("constant", warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=lambda_compare,  # type: ignore[arg-type]  # slider parameters
+    explorer = lr_explorer("constant", warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=lambda_compare,
                            compare_label="your linear_warmup")
     _, mine = plotted(explorer, "your linear_warmup")
     np.testing.assert_allclose(mine[:6], 0.1 * np.array([0.2, 0.4, 0.6, 0.8, 1, 1]))
@@ -386,20 +386,20 @@ def test_the_learner_curve_follows_the_warmup_slider_in_notebook_00() -> None:
 
 
 def test_the_learner_curve_follows_the_total_slider() -> None:
-    explorer = lr_explorer(warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=epoch_counted)  # type: ignore[arg-type]  # slider parameters
+    explorer = lr_explorer(warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE, compare=epoch_counted)
     explorer.controls["total_epochs"].value = 60
     _, mine = plotted(explorer, "your schedule")
     np.testing.assert_allclose(mine, record_lr(lambda o: bolts_factory(o, 60), 60).per_step, atol=1e-12)
     alias = lr_explorer(warmup_epochs=5, total_epochs=20, steps_per_epoch=SPE,
-                        compare=lambda optimizer, num_epochs: bolts_factory(optimizer, num_epochs))  # type: ignore[arg-type, misc]  # slider parameters
+                        compare=lambda optimizer, num_epochs: bolts_factory(optimizer, num_epochs))
     alias.controls["total_epochs"].value = 60
     np.testing.assert_allclose(plotted(alias, "your schedule")[1], mine)
 
 
 def test_a_compare_factory_with_parameters_the_explorer_cannot_fill_is_misuse() -> None:
     with pytest.raises(TypeError, match="compare takes a parameter 'epochs' the explorer cannot fill"):
-        lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs: bolts_factory(optimizer, epochs))  # type: ignore[arg-type, misc]  # slider parameters
-    explorer = lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs=40: bolts_factory(optimizer, epochs))  # type: ignore[misc]  # slider parameters
+        lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs: bolts_factory(optimizer, epochs))
+    explorer = lr_explorer(steps_per_epoch=SPE, compare=lambda optimizer, epochs=40: bolts_factory(optimizer, epochs))
     assert explorer.message == ""  # a defaulted parameter is simply left at its default
 
 
@@ -442,7 +442,7 @@ def test_slider_ranges_fit_the_course_and_have_typed_boxes(explorer: LRExplorer)
 @pytest.mark.parametrize("mode", ["epoch", "step-mismatch", "step-correct"])
 def test_the_legend_and_labels_stay_inside_the_figure(mode: str) -> None:
     factory = step_counted if mode == "step-correct" else epoch_counted
-    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=factory,  # type: ignore[arg-type]  # slider parameters
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=factory,
                            interval="epoch" if mode == "epoch" else "step", compare_label="make_warmup_scheduler")
     assert explorer.mismatch is (mode == "step-mismatch")
     assert explorer.figure is not None and explorer.narrow_figure is not None
@@ -491,7 +491,7 @@ def _check_inside(fig: Figure) -> None:
 def test_both_drawings_keep_their_text_readable_where_they_are_shown() -> None:
     """The page shows the wide drawing down to WIDE_PLOT_MIN_PX, the narrow one below (scaled down
     under 360 px): the smallest text, at those scales, stays at 9 px or more down to a 330 px area."""
-    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=epoch_counted,  # type: ignore[arg-type]  # slider parameters
+    explorer = lr_explorer(warmup_epochs=25, total_epochs=100, steps_per_epoch=SPE, compare=epoch_counted,
                            interval="step")
     wide, narrow = explorer.images
     assert (wide.layout.name, narrow.layout.name) == ("wide", "narrow")
