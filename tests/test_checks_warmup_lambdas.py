@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 from solution_cells import cell_source, run_cells
 
+from helpers.checks.context import JudgeContext
 from helpers.checks.warmup_lambdas import (
+    LEARNER_WARMUP_PROBES,
+    WarmupEvidence,
     check_exponential_warmup,
     check_linear_warmup,
+    draw_warmup_probes,
 )
+from helpers.evidence_codec import EvidenceError, from_plain, to_plain
 from helpers.settings import DEMO_WARMUP_EPOCHS
 
 W = 5
@@ -177,8 +184,6 @@ def test_report_names_the_function_checked() -> None:
 
 # --------------------------------------------------------------------------- probe warmup lengths
 
-from helpers.checks.context import JudgeContext  # noqa: E402
-from helpers.checks.warmup_lambdas import LEARNER_WARMUP_PROBES, draw_warmup_probes  # noqa: E402
 
 START_FACTOR = 0.01
 PROBE_CRITERION = "follows the warmup length"
@@ -300,12 +305,6 @@ def test_forged_or_missing_probe_evidence_fails() -> None:
 
 
 # --------------------------------------------------------------------------- the evidence the grader reads
-
-import json  # noqa: E402
-
-from helpers.checks.warmup_lambdas import WarmupEvidence  # noqa: E402
-from helpers.evidence_codec import EvidenceError, from_plain, to_plain  # noqa: E402
-
 
 def _plain(evidence: WarmupEvidence) -> dict:
     return json.loads(json.dumps(to_plain(evidence, lambda value: None)))
