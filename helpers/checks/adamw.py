@@ -1,17 +1,17 @@
 """Self-checks for Exercise 2: replacing Adam by AdamW and choosing its weight decay honestly.
 
-``check_optimizer`` builds fresh instances of the learner's model class and records what the
-optimizer its ``configure_optimizers`` returns does: its parameters after a few steps on fixed
-gradients (which update rule and weight decay it really applies) and the scheduler's LR per
-epoch; nothing is trained. ``check_weight_decay_choice`` records the learner's selection's answer
-on the sweep table (or a made-up example before the sweep exists) *and on altered copies of it*,
-each in its own field: a choice made by validation accuracy still works without the test columns
-and follows the validation column when test and train accuracy point elsewhere. Behaviour is
-judged rather than source text, so a comment mentioning "test" is no crime and a renamed column no escape.
+``check_optimizer`` records what the optimizer of fresh ``model_class(weight_decay=...)`` instances
+does (parameters after a few steps on fixed gradients, the scheduler's LR per epoch); nothing is
+trained. ``check_weight_decay_choice`` records the learner's selection's answer on the sweep table
+(or a made-up example) *and on altered copies of it*, each in its own field: a choice made by
+validation accuracy still works without the test columns and follows the validation column when
+test and train accuracy point elsewhere. Behaviour is judged, not source text, so a comment
+mentioning "test" is no crime and a renamed column no escape.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -31,6 +31,7 @@ from helpers.evidence_codec import Evidence
 from helpers.mistakes import literal_learning_rate
 from helpers.schedules import step_and_record
 from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS_ENV, TEMPLATE_LR
+from helpers.validate import is_int, is_number
 
 ADAMW_DEFAULT_WEIGHT_DECAY = 0.01
 ABSURD_WEIGHT_DECAY = 10.0
@@ -38,22 +39,17 @@ PROBE_WEIGHT_DECAY = 0.37  # an unusual value: if the optimizer shows it, it rea
 PROBE_LR = 0.0123  # likewise for self.learning_rate
 MIN_SWEEP_VALUES = 4
 SWEEP_SPAN = (0.01, 1.0)
-BEHAVIOUR_STEPS = 3
-BEHAVIOUR_ELEMENTS = 8  # recorded per parameter tensor: the update rules act element by element
-UPDATE_RULES = ("adamw", "adam", "sgd")
+STEPS, ELEMENTS = 3, 8  # optimizer steps, and elements recorded per parameter (the update rules act element-wise)
 
 
 def _raised(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
-# ------------------------------------------------------------------------------------------ configure_optimizers
-
-
 @dataclass(frozen=True)
 class Group:
-    """One parameter group's hyperparameters, and per parameter (numbered across groups) its first
-    elements after the steps."""
+    """A parameter group's hyperparameters; ``after``: per parameter (numbered across groups) its
+    recorded elements after the steps."""
 
     lr: float | None
     weight_decay: float
@@ -66,9 +62,17 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Schedule:
+    interval: str
+    name: str
+    t_max: float | None
+    lr: np.ndarray | None  # per epoch, stepped as Lightning does (when it steps per epoch)
+
+
+@dataclass(frozen=True)
 class Configured:
-    """A fresh ``model_class(weight_decay=...)`` and its ``configure_optimizers``: why it failed
-    (``detail``: the error, or the type returned instead of an optimizer), or what its optimizer does."""
+    """A fresh model and its ``configure_optimizers``: why it failed (``detail``: the error, or the
+    type returned instead of an optimizer), or what its optimizer and scheduler do."""
 
     failure: Literal["", "blank", "build", "configure", "returned"] = ""
     detail: str = ""
@@ -76,22 +80,13 @@ class Configured:
     learning_rate: float | None = None
     optimizer: str = ""
     groups: tuple[Group, ...] = ()
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """The returned scheduler; ``lr``: its LR per epoch, stepped as Lightning does, when it steps per epoch."""
-
-    interval: str
-    name: str
-    t_max: float | None
-    lr: np.ndarray | None
+    schedule: Schedule | None = None
 
 
 @dataclass(frozen=True)
 class OptimizerEvidence(Evidence):
     """``main`` at the weight decay passed (the probe's without one), ``probe`` at PROBE_WEIGHT_DECAY;
-    ``schedule`` None when none is returned; ``lr_seen``: the starting LR for ``learning_rate=PROBE_LR``."""
+    ``lr_seen``: the optimizer's starting LR when the model is built with ``learning_rate=PROBE_LR``."""
 
     KIND = "adamw-optimizer"
     VERSION = 1
@@ -100,57 +95,32 @@ class OptimizerEvidence(Evidence):
     num_epochs: int | None
     main: Configured
     probe: Configured
-    schedule: Schedule | None
     lr_seen: float | None
 
 
-def _configured(model_class: type, weight_decay: float) -> tuple[Configured, OptimizerConfig | None]:
-    """Build ``model_class(weight_decay=...)`` and call ``configure_optimizers``; a failure is data."""
-    try:
-        model = model_class(weight_decay=weight_decay)
-    except NotImplementedError as exc:
-        return Configured("blank", str(exc)[:300]), None
-    except Exception as exc:  # noqa: BLE001 - any failure is the learner's to fix, reported not raised
-        return Configured("build", _raised(exc)), None
-    epochs = getattr(model, "num_epochs", None)
-    epochs = epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else repr(epochs)[:50]
-    lr = as_float(getattr(model, "learning_rate", None))
-    try:
-        config = parse_configure_optimizers(model.configure_optimizers())
-    except NotImplementedError as exc:
-        return Configured("blank", str(exc)[:300]), None
-    except Exception as exc:  # noqa: BLE001
-        return Configured("configure", _raised(exc), epochs, lr), None
-    if not isinstance(config.optimizer, torch.optim.Optimizer):
-        return Configured("returned", config.returned_type, epochs, lr), None
-    return Configured("", "", epochs, lr, type(config.optimizer).__name__), config
-
-
 def _start_and_grads(seed: int, param: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The fixed start values and gradients of one parameter's recorded elements."""
     rng = np.random.default_rng([seed, param])
-    return rng.standard_normal(BEHAVIOUR_ELEMENTS), [rng.standard_normal(BEHAVIOUR_ELEMENTS)
-                                                     for _ in range(BEHAVIOUR_STEPS)]
+    return rng.standard_normal(ELEMENTS), [rng.standard_normal(ELEMENTS) for _ in range(STEPS)]
 
 
 def _group(group: Mapping[str, object], after: dict[int, np.ndarray]) -> Group:
-    given = group.get("betas")
-    betas = tuple(map(as_float, given)) if isinstance(given, (tuple, list)) and len(given) == 2 else ()
+    b = group.get("betas")
+    betas = tuple(map(as_float, b)) if isinstance(b, (tuple, list)) and len(b) == 2 else (None, None)
     return Group(as_float(group.get("initial_lr", group.get("lr"))), as_float(group.get("weight_decay")) or 0.0,
-                 (betas[0], betas[1]) if len(betas) == 2 and betas[0] is not None and betas[1] is not None else None,
+                 (betas[0], betas[1]) if betas[0] is not None and betas[1] is not None else None,
                  as_float(group.get("eps")), as_float(group.get("momentum")) or 0.0,
                  bool(group.get("decoupled_weight_decay", False)), bool(group.get("amsgrad", False)), after)
 
 
 def _behaviour(optimizer: torch.optim.Optimizer, seed: int) -> tuple[Group, ...]:
-    """Each group after a few steps on fixed gradients from fixed start values: the evidence of
-    which update rule (and which weight decay) the optimizer really applies."""
-    params = [(id(g), p, min(BEHAVIOUR_ELEMENTS, p.numel())) for g in optimizer.param_groups for p in g["params"]]
+    """Each group after a few steps on fixed gradients from fixed start values: which update rule
+    (and which weight decay) the optimizer really applies."""
+    params = [(id(g), p, min(ELEMENTS, p.numel())) for g in optimizer.param_groups for p in g["params"]]
     with torch.no_grad():
         for index, (_, p, k) in enumerate(params):
             p.view(-1).zero_()
             p.view(-1)[:k] = torch.as_tensor(_start_and_grads(seed, index)[0][:k], dtype=p.dtype)
-    for step in range(BEHAVIOUR_STEPS):
+    for step in range(STEPS):
         for index, (_, p, k) in enumerate(params):
             grad = torch.zeros_like(p)
             grad.view(-1)[:k] = torch.as_tensor(_start_and_grads(seed, index)[1][step][:k], dtype=p.dtype)
@@ -161,24 +131,44 @@ def _behaviour(optimizer: torch.optim.Optimizer, seed: int) -> tuple[Group, ...]
                  for g in optimizer.param_groups)
 
 
-def _schedule(model_class: type, weight_decay: float) -> Schedule | None:
-    """The returned scheduler's LR per epoch (as Lightning steps it), on a fresh model."""
-    run, config = _configured(model_class, weight_decay)
-    if config is None or config.scheduler is None:
+def _schedule(config: OptimizerConfig, epochs: int | str) -> Schedule | None:
+    if config.scheduler is None:
         return None
     lr = None
-    if config.interval == "epoch" and isinstance(run.num_epochs, int) and 0 < run.num_epochs <= 10_000:
-        try:
-            lr = step_and_record(config.scheduler, config.optimizer, run.num_epochs)
-        except Exception:  # noqa: BLE001 - judged as not the template's cosine
-            lr = None
+    if config.interval == "epoch" and isinstance(epochs, int) and 0 < epochs <= 10_000:
+        with contextlib.suppress(Exception):  # a scheduler that cannot step: not the template's cosine
+            lr = step_and_record(config.scheduler, config.optimizer, epochs)
     return Schedule(str(config.interval)[:20], type(config.scheduler).__name__,
                     as_float(getattr(config.scheduler, "T_max", None)), lr)
 
 
+def _configured(model_class: type, weight_decay: float, seed: int) -> Configured:
+    """Build ``model_class(weight_decay=...)`` and call ``configure_optimizers``; a failure is data."""
+    try:
+        model = model_class(weight_decay=weight_decay)
+    except NotImplementedError as exc:
+        return Configured("blank", str(exc)[:300])
+    except Exception as exc:  # noqa: BLE001 - any failure is the learner's to fix, reported not raised
+        return Configured("build", _raised(exc))
+    epochs = getattr(model, "num_epochs", None)
+    facts = Configured("", "", epochs if is_int(epochs) else repr(epochs)[:50],
+                       as_float(getattr(model, "learning_rate", None)))
+    try:
+        config = parse_configure_optimizers(model.configure_optimizers())
+    except NotImplementedError as exc:
+        return Configured("blank", str(exc)[:300])
+    except Exception as exc:  # noqa: BLE001
+        return replace(facts, failure="configure", detail=_raised(exc))
+    if not isinstance(config.optimizer, torch.optim.Optimizer):
+        return replace(facts, failure="returned", detail=config.returned_type)
+    with torch.random.fork_rng():
+        groups = _behaviour(config.optimizer, seed)
+    return replace(facts, optimizer=type(config.optimizer).__name__, groups=groups,
+                   schedule=_schedule(config, facts.num_epochs))
+
+
 def _lr_seen(model_class: type, weight_decay: float) -> float | None:
-    """The optimizer's starting LR when the model is built with an unusual ``learning_rate``: a
-    number typed into the optimizer does not follow it."""
+    """A number typed into the optimizer does not follow the model's ``learning_rate``."""
     try:
         model = model_class(weight_decay=weight_decay, learning_rate=PROBE_LR)
         group = parse_configure_optimizers(model.configure_optimizers()).optimizer.param_groups[0]
@@ -189,104 +179,73 @@ def _lr_seen(model_class: type, weight_decay: float) -> float | None:
 
 def _collect_optimizer(model_class: type, *, weight_decay: float | None = None, num_epochs: int | None = None,
                        seed: int = 0) -> OptimizerEvidence:
-    """What ``configure_optimizers`` of fresh ``model_class(weight_decay=...)`` instances does, as data."""
     if not isinstance(model_class, type):
         raise TypeError(
             f"pass the class itself, e.g. check_optimizer(LightningModel), not a {type(model_class).__name__}")
-    if weight_decay is not None and (not isinstance(weight_decay, (int, float)) or isinstance(weight_decay, bool)):
+    if weight_decay is not None and not is_number(weight_decay):
         raise TypeError(f"weight_decay must be a number, got {type(weight_decay).__name__}")
-    if num_epochs is not None and (not isinstance(num_epochs, int) or isinstance(num_epochs, bool)):
+    if num_epochs is not None and not is_int(num_epochs):
         raise TypeError(f"num_epochs must be an int (the notebook's num_epochs), got {type(num_epochs).__name__}")
-    runs = {}
-    for wd in dict.fromkeys([PROBE_WEIGHT_DECAY if weight_decay is None else float(weight_decay), PROBE_WEIGHT_DECAY]):
-        run, config = _configured(model_class, wd)
-        if config is not None:
-            with torch.random.fork_rng():
-                run = replace(run, groups=_behaviour(config.optimizer, seed))
-        runs[wd] = run
-    main = next(iter(runs))
-    return OptimizerEvidence(model_class.__name__, None if weight_decay is None else float(weight_decay), num_epochs,
-                             runs[main], runs[PROBE_WEIGHT_DECAY], _schedule(model_class, main),
-                             _lr_seen(model_class, main))
+    wd = PROBE_WEIGHT_DECAY if weight_decay is None else float(weight_decay)
+    main = _configured(model_class, wd, seed)
+    probe = main if wd == PROBE_WEIGHT_DECAY else _configured(model_class, PROBE_WEIGHT_DECAY, seed)
+    return OptimizerEvidence(model_class.__name__, None if weight_decay is None else wd, num_epochs, main, probe,
+                             _lr_seen(model_class, wd))
 
 
 def _simulate(rule: str, group: Group, start: np.ndarray, grads: list[np.ndarray]) -> np.ndarray | None:
     """The elements after the steps under one update rule with the recorded hyperparameters."""
-    lr, wd, theta = group.lr, group.weight_decay, start.astype(float).copy()
-    if lr is None:
+    lr, wd, theta, buffer = group.lr, group.weight_decay, start.copy(), None
+    if lr is None or (rule != "sgd" and (group.betas is None or group.eps is None or group.amsgrad)):
         return None
-    if rule == "sgd":
-        buffer = None
-        for g in grads:
-            g = g + wd * theta
+    (b1, b2), m, v = group.betas or (0.0, 0.0), np.zeros_like(theta), np.zeros_like(theta)
+    for t, g in enumerate(grads, start=1):
+        theta = theta * (1 - lr * wd) if rule == "adamw" else theta
+        g = g if rule == "adamw" else g + wd * theta
+        if rule == "sgd":
             buffer = g if buffer is None else group.momentum * buffer + g
             theta = theta - lr * (buffer if group.momentum else g)
-        return theta
-    if group.betas is None or group.eps is None or group.amsgrad:
-        return None
-    (b1, b2), m, v = group.betas, np.zeros_like(theta), np.zeros_like(theta)
-    for t, g in enumerate(grads, start=1):
-        if rule == "adamw":
-            theta = theta * (1 - lr * wd)
-        else:
-            g = g + wd * theta
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
-        theta = theta - (lr / (1 - b1**t)) * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + group.eps)
+            continue
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        theta = theta - (lr / (1 - b1**t)) * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + (group.eps or 0.0))
     return theta
 
 
-def _reproduces(rule: str, group: Group, index: int, after: np.ndarray, seed: int) -> bool:
-    start, grads = _start_and_grads(seed, index)
-    expected = _simulate(rule, group, start[: len(after)], [g[: len(after)] for g in grads])
-    return expected is not None and bool(np.allclose(after, expected, rtol=1e-4, atol=1e-6))
-
-
 def _update_rule(run: Configured, seed: int) -> str | None:
-    """Which update rule, with the recorded hyperparameters, reproduces every recorded element:
-    AdamW's decoupled decay, Adam's (L2 in the gradient) or SGD's; None if none does."""
-    recorded = [(g, i, a) for g in run.groups for i, a in g.after.items()]
-    if not run.groups or not all(g.after for g in run.groups) or not all(
-            0 < len(a) <= BEHAVIOUR_ELEMENTS for _, _, a in recorded):
+    """Which update rule reproduces every recorded element: AdamW's decoupled decay, Adam's (L2 in
+    the gradient) or SGD's; None if none does."""
+    recorded = [(g, _start_and_grads(seed, i), a) for g in run.groups for i, a in g.after.items()]
+    if not run.groups or not all(g.after for g in run.groups) or not all(0 < len(a) <= ELEMENTS for *_, a in recorded):
         return None
-    return next((r for r in UPDATE_RULES if all(_reproduces(r, g, i, a, seed) for g, i, a in recorded)), None)
-
-
-_NO_GROUP = Group(None, 0.0, None, None, 0.0, False, False, {})
+    for rule in ("adamw", "adam", "sgd"):
+        expected = [(_simulate(rule, g, s[: len(a)], [x[: len(a)] for x in xs]), a) for g, (s, xs), a in recorded]
+        if all(e is not None and np.allclose(a, e, rtol=1e-4, atol=1e-6) for e, a in expected):
+            return rule
+    return None
 
 
 @dataclass(frozen=True)
 class _Seen:
-    """The optimizer evidence as the rules read it, with each run's update rule found once."""
+    """The optimizer evidence as its rules read it: each run's update rule found once."""
 
     ev: OptimizerEvidence
     rule: str | None
     probe_rule: str | None
+    group: Group  # the main run's first group
+    name: str  # the optimizer's class name
 
-    @property
-    def group(self) -> Group:
-        return self.ev.main.groups[0] if self.ev.main.groups else _NO_GROUP
+    def probe_says(self, text: str) -> str:
+        return f"{self.ev.name[:60]}(weight_decay={PROBE_WEIGHT_DECAY}){text}"
 
-    @property
-    def name(self) -> str:
-        return self.ev.main.optimizer[:40]
-
-    @property
-    def built(self) -> str:
-        return f"{self.ev.name[:60]}(weight_decay={PROBE_WEIGHT_DECAY})"
-
-    @property
-    def probe_decays(self) -> list[float]:
-        return [g.weight_decay for g in self.ev.probe.groups]
+    def probe_decays_all(self, value: float) -> bool:
+        return self.probe_rule is not None and all(math.isclose(g.weight_decay, value) for g in self.ev.probe.groups)
 
 
 def _value_hint(value: float) -> str | None:
     if value <= 0:
         return f"weight decay is {value:g}: nothing decays; pass weight_decay=self.weight_decay > 0"
-    if value > ABSURD_WEIGHT_DECAY:
-        return (f"weight decay {value:g} is absurd (> {ABSURD_WEIGHT_DECAY:g}): torch multiplies it by the learning "
-                "rate each step, and useful values lie between about 0.01 and 1")
-    return None
+    return (f"weight decay {value:g} is absurd (> {ABSURD_WEIGHT_DECAY:g}): torch multiplies it by the learning rate "
+            "each step, and useful values lie between about 0.01 and 1") if value > ABSURD_WEIGHT_DECAY else None
 
 
 def _lr_hint(s: _Seen) -> str | None:
@@ -303,13 +262,13 @@ def _lr_hint(s: _Seen) -> str | None:
 
 
 def _schedule_hint(s: _Seen) -> str | None:
-    schedule, epochs, lr0 = s.ev.schedule, s.ev.main.num_epochs, s.group.lr
+    schedule, epochs, lr0 = s.ev.main.schedule, s.ev.main.num_epochs, s.group.lr
     if schedule is None:
         return "no scheduler is returned; keep the template's CosineAnnealingLR and its lr_scheduler dict"
     if schedule.interval != "epoch":
         return f"the scheduler steps every {schedule.interval!r}; T_max counts epochs, so keep \"interval\": \"epoch\""
     if isinstance(epochs, int) and lr0 is not None and schedule.lr is not None and len(schedule.lr) == epochs:
-        cosine = np.array([lr0 * (1 + math.cos(math.pi * e / epochs)) / 2 for e in range(epochs)])
+        cosine = [lr0 * (1 + math.cos(math.pi * e / epochs)) / 2 for e in range(epochs)]
         if np.allclose(schedule.lr, cosine, rtol=1e-6, atol=1e-9 * lr0):
             return None
     if schedule.name != "CosineAnnealingLR":
@@ -319,49 +278,50 @@ def _schedule_hint(s: _Seen) -> str | None:
     return "the LR per epoch is not the template's cosine from the base LR to 0 over num_epochs"
 
 
-_ADAM_L2 = ("this is Adam with weight_decay, the common mistake: Adam adds weight_decay·θ to the gradient (L2), "
-            "which its adaptive denominator then rescales; use torch.optim.AdamW")
-_OPTIMIZER_TYPE: Rule[_Seen] = Rule(
-    "optimizer is AdamW (decoupled weight decay)",
-    lambda s, _: s.rule == "adamw" and (s.group.weight_decay > 0 or s.name == "AdamW" or s.group.decoupled),
-    lambda s: (f"the optimizer's updates follow neither AdamW's rule nor Adam's (found {s.name}); use "
-               "torch.optim.AdamW(self.parameters(), ...) with its defaults"),
-    mistakes=(lambda s: _ADAM_L2 if s.rule == "adam" and s.group.weight_decay > 0 else None,
-              lambda s: ("still the template's torch.optim.Adam; replace it with torch.optim.AdamW"
-                         if s.rule in ("adamw", "adam") else None),
-              lambda s: (f"found torch.optim.{s.name}; this exercise uses torch.optim.AdamW"
-                         if s.rule == "sgd" or s.name not in ("Adam", "AdamW") else None)))
-_RULES: tuple[Rule[_Seen], ...] = (
+_OPTIMIZER_RULES: tuple[Rule[_Seen], ...] = (
+    Rule("optimizer is AdamW (decoupled weight decay)",
+         lambda s, _: s.rule == "adamw" and (s.group.weight_decay > 0 or s.name == "AdamW" or s.group.decoupled),
+         lambda s: (f"the optimizer's updates follow neither AdamW's rule nor Adam's (found {s.name}); use "
+                    "torch.optim.AdamW(self.parameters(), ...) with its defaults"),
+         mistakes=(lambda s: ("this is Adam with weight_decay, the common mistake: Adam adds weight_decay·θ to the "
+                              "gradient (L2), which its adaptive denominator then rescales; use torch.optim.AdamW")
+                   if s.rule == "adam" and s.group.weight_decay > 0 else None,
+                   lambda s: ("still the template's torch.optim.Adam; replace it with torch.optim.AdamW"
+                              if s.rule in ("adamw", "adam") else None),
+                   lambda s: (f"found torch.optim.{s.name}; this exercise uses torch.optim.AdamW"
+                              if s.rule == "sgd" or s.name not in ("Adam", "AdamW") else None))),
     Rule("weight_decay is the one you pass, not AdamW's default 0.01",
-         lambda s, _: s.probe_rule is not None and all(math.isclose(w, PROBE_WEIGHT_DECAY) for w in s.probe_decays),
-         lambda s: (f"{s.built} gave an optimizer with weight_decay {', '.join(f'{w:g}' for w in s.probe_decays)}: "
-                    "pass weight_decay=self.weight_decay"),
-         mistakes=(lambda s: f"{s.built} failed to configure" if s.ev.probe.failure else None,
-                   lambda s: (f"{s.built} still decays with 0.01, AdamW's default: pass weight_decay=self.weight_decay "
-                              "to the optimizer") if s.probe_rule is not None and all(
-                       math.isclose(w, ADAMW_DEFAULT_WEIGHT_DECAY) for w in s.probe_decays) else None,
-                   lambda s: (f"{s.built}'s optimizer does not update its parameters by a known rule: pass "
-                              "weight_decay=self.weight_decay to torch.optim.AdamW")
+         lambda s, _: s.probe_decays_all(PROBE_WEIGHT_DECAY),
+         lambda s: s.probe_says(f" gave an optimizer with weight_decay "
+                           f"{', '.join(f'{g.weight_decay:g}' for g in s.ev.probe.groups)}: pass "
+                           "weight_decay=self.weight_decay"),
+         mistakes=(lambda s: s.probe_says(" failed to configure") if s.ev.probe.failure else None,
+                   lambda s: s.probe_says(" still decays with 0.01, AdamW's default: pass weight_decay=self.weight_decay "
+                                     "to the optimizer") if s.probe_decays_all(ADAMW_DEFAULT_WEIGHT_DECAY) else None,
+                   lambda s: s.probe_says("'s optimizer does not update its parameters by a known rule: pass "
+                                     "weight_decay=self.weight_decay to torch.optim.AdamW")
                    if s.probe_rule is None else None)),
     Rule(f"learning rate left at the template's {TEMPLATE_LR} (self.learning_rate)",
          lambda s, _: _lr_hint(s) is None, lambda s: _lr_hint(s) or ""),
     Rule("scheduler left as the template's CosineAnnealingLR(T_max=num_epochs), per epoch",
          lambda s, _: _schedule_hint(s) is None, lambda s: _schedule_hint(s) or ""),
 )
-_FAILURES = {  # a model that cannot be built or configured: one line, named after where it failed
+_FAILURES = {  # a model that cannot be built or configured: its one line, and the hint
     "blank": ("the blank in {model}.configure_optimizers is filled in", "not yet: {detail}"),
     "build": ("{model}(weight_decay=...) can be built",
               "{detail} — keep the template's __init__, which takes weight_decay"),
     "configure": ("configure_optimizers runs", "it raised {detail}"),
     "returned": ("configure_optimizers returns an optimizer",
-                 "it returned {detail}{missing}; return {{'optimizer': ..., 'lr_scheduler': ...}} as the template does"),
+                 "it returned {detail}{missing}; return {{'optimizer': ..., 'lr_scheduler': ...}} as the template "
+                 "does"),
 }
 
 
 def _judge_epochs(report: CheckReport, ev: OptimizerEvidence, context: JudgeContext) -> None:
     name = f"num_epochs is the course's {COURSE_EPOCHS}"
-    epochs = [*([("num_epochs", ev.num_epochs)] if ev.num_epochs is not None else []),
-              ("the model's num_epochs", ev.main.num_epochs)]
+    epochs: list[tuple[str, int | str]] = [("the model's num_epochs", ev.main.num_epochs)]
+    if ev.num_epochs is not None:
+        epochs.insert(0, ("num_epochs", ev.num_epochs))
     if context.quick is not None:
         odd = [(label, v) for label, v in epochs if v != course_length(context.quick)]
         if context.grader and odd:
@@ -376,21 +336,20 @@ def _judge_epochs(report: CheckReport, ev: OptimizerEvidence, context: JudgeCont
 
 
 def _judge_optimizer(ev: OptimizerEvidence, context: JudgeContext | None = None) -> CheckReport:
-    """Which update rule the optimizer follows (AdamW's decoupled decay, Adam's L2, SGD), with which
-    learning rate and weight decay, and the scheduler's LR per epoch."""
-    context = context or learner_context()
-    title = f"Checking {ev.name[:60]}.configure_optimizers"
+    context, title = context or learner_context(), f"Checking {ev.name[:60]}.configure_optimizers"
     if ev.main.failure:
         name, hint = _FAILURES[ev.main.failure]
         report = CheckReport(title)
-        report.add(name.format(model=ev.name[:60]), False, hint.format(
-            detail=ev.main.detail, missing=" (is its return line missing?)" if ev.main.detail == "NoneType" else ""))
+        missing = " (is its return line missing?)" if ev.main.detail == "NoneType" else ""
+        report.add(name.format(model=ev.name[:60]), False, hint.format(detail=ev.main.detail, missing=missing))
         return report
-    rules = [_OPTIMIZER_TYPE, *_RULES]
+    rules = list(_OPTIMIZER_RULES)
     if (wd := ev.weight_decay) is not None:
         rules.insert(1, Rule(f"weight decay {wd:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}",
                              lambda s, _: _value_hint(wd) is None, lambda s: _value_hint(wd) or ""))
-    seen = _Seen(ev, _update_rule(ev.main, context.seed), _update_rule(ev.probe, context.seed))
+    seen = _Seen(ev, _update_rule(ev.main, context.seed), _update_rule(ev.probe, context.seed),
+                 ev.main.groups[0] if ev.main.groups else Group(None, 0.0, None, None, 0.0, False, False, {}),
+                 ev.main.optimizer[:40])
     report = run_rules(title, rules, seen, context)
     _judge_epochs(report, ev, context)
     return report
@@ -399,9 +358,6 @@ def _judge_optimizer(ev: OptimizerEvidence, context: JudgeContext | None = None)
 # The learner's configure_optimizers on a fresh model_class(weight_decay=...): pass weight_decay
 # (the chosen value) to check it too, and the notebook's num_epochs.
 check_optimizer = Check("check_optimizer", _collect_optimizer, _judge_optimizer, evidence=OptimizerEvidence)
-
-
-# ------------------------------------------------------------------------------------------ choosing the weight decay
 
 
 @dataclass(frozen=True)
@@ -413,14 +369,19 @@ class Answer:
     error: str = ""
     blank: bool = False
 
+    def failure(self) -> str:
+        """The failure as the exception's repr ("None" for an answer that is no number)."""
+        kind, _, text = self.error.partition(": ")
+        return "NotImplementedError('blank not filled')" if self.blank else f"{kind}({text!r})" if kind else "None"
+
 
 _NO_ANSWER = Answer(error="LookupError: no answer was recorded for this table")
 
 
 @dataclass(frozen=True)
 class Answers:
-    """The selection's answer on each table the judge shows it: the table, the table without its
-    test columns (None if it has none), and the altered copies of ``_layouts`` (none below 3 rows)."""
+    """The selection's answer on each table the judge shows it: the table itself, the table without
+    its test columns (None if it has none), the altered copies of ``_layouts`` (none below 3 rows)."""
 
     label: str
     on_table: Answer
@@ -444,29 +405,22 @@ def example_sweep_table() -> pd.DataFrame:
     """A made-up sweep table (not a real run) in which validation, test and training accuracy
     favour different weight decays (0.1, 0.3 and 0.01): a selection can be checked on it
     before, or without, a real sweep."""
-    return pd.DataFrame(
-        {
-            "val_acc": [0.866, 0.871, 0.893, 0.889, 0.860],
-            "test_acc": [0.858, 0.870, 0.899, 0.905, 0.850],
-            "train_acc": [0.986, 0.975, 0.950, 0.920, 0.880],
-            "gap": [0.120, 0.104, 0.057, 0.031, 0.020],
-            "epochs": [COURSE_EPOCHS] * 5,
-        },
-        index=pd.Index([0.01, 0.05, 0.1, 0.3, 1.0], name="weight_decay"),
-    )
+    return pd.DataFrame({"val_acc": [0.866, 0.871, 0.893, 0.889, 0.860],
+                         "test_acc": [0.858, 0.870, 0.899, 0.905, 0.850],
+                         "train_acc": [0.986, 0.975, 0.950, 0.920, 0.880],
+                         "gap": [0.120, 0.104, 0.057, 0.031, 0.020], "epochs": [COURSE_EPOCHS] * 5},
+                        index=pd.Index([0.01, 0.05, 0.1, 0.3, 1.0], name="weight_decay"))
 
 
-def _layouts(rows: int, seed: int) -> list[tuple[int, int, int]]:
+def _layouts(rows: int, seed: int) -> list[tuple[int, ...]]:
     """Rows where the altered tables put the best validation, test and training accuracy: two
     fixed layouts and two drawn from ``seed`` (the grader draws a new seed per run)."""
     rng = random.Random(seed)
-    drawn = [rng.sample(range(rows), 3) for _ in range(2)]
-    return [(0, rows - 1, rows // 2), (rows - 1, 0, 1 if rows >= 4 else rows // 2), *((a, b, c) for a, b, c in drawn)]
+    return [(0, rows - 1, rows // 2), (rows - 1, 0, 1 if rows >= 4 else rows // 2),
+            *(tuple(rng.sample(range(rows), 3)) for _ in range(2))]
 
 
 def _altered(table: pd.DataFrame, val_at: int, test_at: int, train_at: int) -> pd.DataFrame:
-    """A copy of the table where validation, test and training accuracy each favour the weight
-    decay at a different position, so the answer shows which column a selection follows."""
     altered, rows = table.copy(), range(len(table))
     altered["val_acc"] = [0.90 if i == val_at else 0.85 for i in rows]
     for column in (c for c in altered.columns if str(c).startswith("test")):
@@ -479,8 +433,7 @@ def _altered(table: pd.DataFrame, val_at: int, test_at: int, train_at: int) -> p
 
 
 def _answer(choose: Callable[[pd.DataFrame], object], table: pd.DataFrame) -> Answer:
-    """The selection run on a copy (the learner's table is never modified)."""
-    try:
+    try:  # on a copy: the learner's table is never modified
         return Answer(as_float(choose(table.copy())))
     except NotImplementedError as exc:
         return Answer(error=str(exc)[:300], blank=True)
@@ -488,37 +441,28 @@ def _answer(choose: Callable[[pd.DataFrame], object], table: pd.DataFrame) -> An
         return Answer(error=_raised(exc))
 
 
-def _answers(choose: Callable[[pd.DataFrame], object], table: pd.DataFrame, seed: int) -> Answers:
-    tests = [c for c in table.columns if str(c).startswith("test")]
-    return Answers(str(getattr(choose, "__name__", "your selection"))[:60], _answer(choose, table),
-                   _answer(choose, table.drop(columns=tests)) if tests else None,
-                   tuple(_answer(choose, _altered(table, *layout)) for layout in _layouts(len(table), seed))
-                   if len(table) >= 3 else ())
-
-
-def _validate_table(table: object) -> pd.DataFrame:
+def _collect_choice(choice: Callable[[pd.DataFrame], object] | float, sweep_table: pd.DataFrame | None = None, *,
+                    seed: int = 0, namespace: Mapping[str, object] | None = None) -> ChoiceEvidence:
+    """The selection's answer on every table the judge shows it (or the chosen number), the table
+    and, for a real one, the trained weights of the sweep's runs in ``namespace`` (the notebook's)."""
+    if sweep_table is None and not callable(choice):
+        raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, "
+                        "sweep_table)")
+    table = example_sweep_table() if sweep_table is None else sweep_table
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"sweep_table must be a pandas DataFrame (sweep.table), got {type(table).__name__}")
     if "val_acc" not in table.columns:
         raise ValueError(f"sweep_table needs a 'val_acc' column; it has {list(table.columns)}")
     if len(table) < 2:
         raise ValueError("sweep_table needs at least two weight decays to choose from")
-    return table
-
-
-def _collect_choice(choice: Callable[[pd.DataFrame], object] | float, sweep_table: pd.DataFrame | None = None, *,
-                    seed: int = 0, namespace: Mapping[str, object] | None = None) -> ChoiceEvidence:
-    """The selection's answer on every table the judge will show it (or the chosen number), the
-    sweep table as data and, for a real table, each sweep run's trained weights (found in
-    ``namespace``, the notebook's)."""
-    if sweep_table is None and not callable(choice):
-        raise TypeError("to judge a chosen number, pass the sweep table too: check_weight_decay_choice(value, "
-                        "sweep_table)")
-    table = example_sweep_table() if sweep_table is None else _validate_table(sweep_table)
-    if callable(choice):
-        recorded: float | Answers = _answers(choice, table, seed)
-    elif isinstance(choice, (int, float)) and not isinstance(choice, bool):
-        recorded = float(choice)
+    if is_number(choice):
+        recorded: float | Answers = float(choice)
+    elif callable(choice):
+        tests = [c for c in table.columns if str(c).startswith("test")]
+        recorded = Answers(str(getattr(choice, "__name__", "your selection"))[:60], _answer(choice, table),
+                           _answer(choice, table.drop(columns=tests)) if tests else None,
+                           tuple(_answer(choice, _altered(table, *at)) for at in _layouts(len(table), seed))
+                           if len(table) >= 3 else ())
     else:
         raise TypeError("choice must be your selection function (e.g. choose_weight_decay) or the chosen number, "
                         f"got {type(choice).__name__}")
@@ -528,29 +472,26 @@ def _collect_choice(choice: Callable[[pd.DataFrame], object] | float, sweep_tabl
 
 
 def _judge_sweep(report: CheckReport, table: SweepTable, context: JudgeContext) -> None:
-    values = sorted(table.index)
-    low, high = SWEEP_SPAN
-    name = f"sweep tried ≥ {MIN_SWEEP_VALUES} weight decays spanning {low}–{high}"
-    if len(values) < MIN_SWEEP_VALUES:
-        report.add(name, False, f"only {len(values)} values ({values}); try at least {MIN_SWEEP_VALUES}")
-    else:
-        report.add(name, values[0] <= low and values[-1] >= high,
-                   f"the values run {values[0]:g}–{values[-1]:g}; include {low:g} and {high:g} (or beyond)")
+    values, (low, high) = sorted(table.index), SWEEP_SPAN
+    report.add(f"sweep tried ≥ {MIN_SWEEP_VALUES} weight decays spanning {low}–{high}",
+               len(values) >= MIN_SWEEP_VALUES and values[0] <= low and values[-1] >= high,
+               f"only {len(values)} values ({values}); try at least {MIN_SWEEP_VALUES}" if len(values) <
+               MIN_SWEEP_VALUES else f"the values run {values[0]:g}–{values[-1]:g}; include {low:g} and {high:g} "
+               "(or beyond)")
     name = f"every sweep run trained the course's {COURSE_EPOCHS} epochs"
-    short = {wd: int(e) if math.isfinite(e) else e
-             for wd, e in zip(table.index, table.columns.get("epochs", ()), strict=False) if e != COURSE_EPOCHS}
-    if context.quick is not None:
-        report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set")
-    elif "epochs" not in table.columns:
-        report.skip(name, "the table has no 'epochs' column")
-    else:
-        report.add(name, not short, f"epochs per weight decay {short}: run each for num_epochs = {COURSE_EPOCHS}")
+    if context.quick is not None or "epochs" not in table.columns:
+        report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set" if context.quick is not None
+                    else "the table has no 'epochs' column")
+        return
+    short = {wd: int(e) if math.isfinite(e) else e for wd, e in zip(table.index, table.columns["epochs"],
+                                                                      strict=True) if e != COURSE_EPOCHS}
+    report.add(name, not short, f"epochs per weight decay {short}: run each for num_epochs = {COURSE_EPOCHS}")
 
 
 def _column_followed(table: SweepTable, values: list[float], seed: int) -> str | None:
-    """Which column the answers on the altered tables follow: None for validation (right), else
-    the hint naming test accuracy, training accuracy, a typed-in number, or none of them."""
-    rows = [tuple(table.index[i] for i in layout) for layout in _layouts(len(table.index), seed)]
+    """Which column the answers on the altered tables follow: None for validation (right), else the
+    hint naming a typed-in number, test accuracy, training accuracy, or none of them."""
+    rows = [[table.index[i] for i in layout] for layout in _layouts(len(table.index), seed)]
     if all(math.isclose(v, r[0]) for v, r in zip(values, rows, strict=True)):
         return None
     if math.isclose(values[0], values[1]):
@@ -565,64 +506,47 @@ def _column_followed(table: SweepTable, values: list[float], seed: int) -> str |
             f"{values[0]:g}: pick the weight decay with the highest sweep_table['val_acc']")
 
 
-BY_VALIDATION = "chosen by validation accuracy, not test accuracy"
-
-
-def _judge_by_validation(report: CheckReport, table: SweepTable, answers: Answers, seed: int) -> None:
-    without_test = answers.without_test or _NO_ANSWER
+def _by_validation(table: SweepTable, choice: float | Answers, seed: int) -> str | None:
+    """The hint when the choice is not made by validation accuracy; "" when it cannot be told."""
+    if isinstance(choice, float):
+        if any(math.isclose(choice, v) for v in table.best("val_acc")):
+            return None
+        test_best = table.best("test_acc") if "test_acc" in table.columns else set()
+        return ("this is the best test accuracy, not the best validation accuracy" if any(
+            math.isclose(choice, v) for v in test_best) else "pick the weight decay with the highest sweep_table['val_acc']")
+    without_test = choice.without_test or _NO_ANSWER
     if table.tests and (without_test.blank or without_test.error):
         failure = "NotImplementedError: blank not filled" if without_test.blank else without_test.error
-        report.add(BY_VALIDATION, False, f"without the test columns your selection fails ({failure}): it reads test "
-                                         "metrics; choose with sweep_table['val_acc'] only")
-        return
+        return (f"without the test columns your selection fails ({failure}): it reads test metrics; choose with "
+                "sweep_table['val_acc'] only")
     if len(table.index) < 3:
-        report.skip(BY_VALIDATION, "needs a sweep of 3 or more values to tell the columns apart")
-        return
-    given = answers.on_altered if len(answers.on_altered) == len(_layouts(3, 0)) else (_NO_ANSWER,)
-    for answer in given:
-        if answer.blank or answer.error or answer.value is None:
-            kind, _, text = answer.error.partition(": ")
-            shown = "NotImplementedError('blank not filled')" if answer.blank else f"{kind}({text!r})" if kind else None
-            report.add(BY_VALIDATION, False, f"your selection failed on an altered copy of the table ({shown}); use "
-                                             "sweep_table['val_acc']")
-            return
-    hint = _column_followed(table, [a.value for a in given if a.value is not None], seed)
-    report.add(BY_VALIDATION, hint is None, hint or "")
-
-
-def _judge_number(report: CheckReport, table: SweepTable, value: float) -> None:
-    if any(math.isclose(value, v) for v in table.best("val_acc")):
-        report.add(BY_VALIDATION, True)
-    elif "test_acc" in table.columns and any(math.isclose(value, v) for v in table.best("test_acc")):
-        report.add(BY_VALIDATION, False, "this is the best test accuracy, not the best validation accuracy")
-    else:
-        report.add(BY_VALIDATION, False, "pick the weight decay with the highest sweep_table['val_acc']")
+        return ""
+    given = choice.on_altered if len(choice.on_altered) == len(_layouts(3, seed)) else (_NO_ANSWER,)
+    failed = next((a for a in given if a.error or a.value is None), None)
+    if failed is not None:
+        return f"your selection failed on an altered copy of the table ({failed.failure()}); use sweep_table['val_acc']"
+    return _column_followed(table, [a.value for a in given if a.value is not None], seed)
 
 
 def _judge_choice(ev: ChoiceEvidence, context: JudgeContext | None = None) -> CheckReport:
-    """The criteria on the recorded answers (the example table is the judge's own; the altered
-    tables' layouts come from the context's seed)."""
     context = context or learner_context()
     table = ev.sweep_table or SweepTable.of(example_sweep_table())
-    answers = ev.choice if isinstance(ev.choice, Answers) else None
-    label = answers.label if answers else "weight decay"
+    label = ev.choice.label if isinstance(ev.choice, Answers) else "weight decay"
     report = CheckReport(f"Checking {label}" + (" on an example sweep table" if ev.sweep_table is None else ""))
-    if answers and answers.on_table.blank:
-        report.add(f"the blank in {label} is filled in", False, f"not yet: {answers.on_table.error}")
-        return report
-    if answers and answers.on_table.error:
-        report.add(f"{label} runs on the sweep table", False, f"it raised {answers.on_table.error}")
+    on_table = ev.choice.on_table if isinstance(ev.choice, Answers) else Answer(ev.choice)
+    if on_table.blank or on_table.error:
+        report.add(f"the blank in {label} is filled in" if on_table.blank else f"{label} runs on the sweep table",
+                   False, f"not yet: {on_table.error}" if on_table.blank else f"it raised {on_table.error}")
         return report
     if ev.sweep_table is not None:
         if not judge_weights(report, table, ev.weights, context.grader):
             return report
         _judge_sweep(report, table, context)
-    value = ev.choice if isinstance(ev.choice, float) else ev.choice.on_table.value
-    if value is None or not any(math.isclose(value, v) for v in table.index):
-        report.add("choice is one of the swept weight decays", False,
-                   f"got {value!r}; return one of {sorted(set(table.index))} (the table's index)")
+    value = on_table.value
+    if not report.add("choice is one of the swept weight decays",
+                      value is not None and any(math.isclose(value, v) for v in table.index),
+                      f"got {value!r}; return one of {sorted(set(table.index))} (the table's index)") or value is None:
         return report
-    report.add("choice is one of the swept weight decays", True)
     hint = _value_hint(value)
     report.add(f"on the example table your function picks {value:g}, which is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"
                if ev.sweep_table is None else f"your choice {value:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}",
@@ -630,12 +554,13 @@ def _judge_choice(ev: ChoiceEvidence, context: JudgeContext | None = None) -> Ch
     best = table.best("val_acc")
     report.add("choice has the sweep's best validation accuracy", any(math.isclose(value, v) for v in best),
                f"{value:g} has val_acc {table.at(value, 'val_acc'):.4f}; the best is at {sorted(best)}"
-               + (" — 0.01 is AdamW's default, not a choice"
-                  if math.isclose(value, ADAMW_DEFAULT_WEIGHT_DECAY) else ""))
-    if answers:
-        _judge_by_validation(report, table, answers, context.seed)
+               + (" — 0.01 is AdamW's default, not a choice" if math.isclose(value, ADAMW_DEFAULT_WEIGHT_DECAY) else ""))
+    hint = _by_validation(table, ev.choice, context.seed)
+    if hint == "":
+        report.skip("chosen by validation accuracy, not test accuracy",
+                    "needs a sweep of 3 or more values to tell the columns apart")
     else:
-        _judge_number(report, table, value)
+        report.add("chosen by validation accuracy, not test accuracy", hint is None, hint or "")
     return report
 
 
