@@ -19,8 +19,8 @@ from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS, QUICK_EPOCHS_ENV, WARM
 # Exercise 1's probes are training lengths. A hard-coded schedule is right by accident at a
 # common total, or where the warmup (WARMUP_FRACTION of it) is a common hard-coded warmup; probes
 # avoid both. (Notebook 00 probes warmup lengths themselves: its own set is in warmup_lambdas.)
-_COMMON_HARDCODED_WARMUPS = {5, 10, 20, 25, 50}
-_COMMON_HARDCODED_TOTALS = {20, 40, 50, 60, 100, 200}
+COMMON_HARDCODED_WARMUPS = {5, 10, 20, 25, 50}
+COMMON_HARDCODED_TOTALS = {20, 40, 50, 60, 100, 200}
 PROBE_RANGE = (30, 400)
 # The notebook's own probes: one where the warmup is not a whole number of epochs, one where it is.
 LEARNER_PROBES = (37, 152)
@@ -28,8 +28,8 @@ LEARNER_PROBES = (37, 152)
 
 def unfriendly(length: int, course: int = COURSE_EPOCHS) -> bool:
     """True for a probe length at which no common hard-coded value is right by accident."""
-    return (length != course and length not in _COMMON_HARDCODED_TOTALS
-            and int(WARMUP_FRACTION * length) not in _COMMON_HARDCODED_WARMUPS)
+    return (length != course and length not in COMMON_HARDCODED_TOTALS
+            and int(WARMUP_FRACTION * length) not in COMMON_HARDCODED_WARMUPS)
 
 
 def draw_probes(seed: int, course: int = COURSE_EPOCHS) -> tuple[int, ...]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal, SupportsFloat
 
 from helpers.checks.check import Check, Rule, run_rules
-from helpers.checks.context import _COMMON_HARDCODED_WARMUPS, JudgeContext
+from helpers.checks.context import COMMON_HARDCODED_WARMUPS, JudgeContext
 from helpers.checks.report import CheckReport, Criterion
 from helpers.evidence_codec import Evidence, EvidenceError
 from helpers.mistakes import exponential_exponent_over_w
@@ -32,7 +32,7 @@ WARMUP_GLOBAL = "WARMUP_EPOCHS"  # the notebook's setting; set to each probe len
 LEARNER_WARMUP_PROBES = (7, 13)
 # Probes avoid lengths a hard-coded lambda is often right at: the common hard-coded warmups and, inside
 # the bands, 8, 12, 24, 32 and 40 (the bands themselves leave out 15, 16 and 30).
-_AVOIDED = _COMMON_HARDCODED_WARMUPS | {8, 12, 24, 32, 40}
+_AVOIDED = COMMON_HARDCODED_WARMUPS | {8, 12, 24, 32, 40}
 _PROBE_BANDS = ((7, 14), (17, 29), (31, 45))
 _MISSING = object()
 

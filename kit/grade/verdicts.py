@@ -72,7 +72,8 @@ def trusted_arguments(check: Check) -> list[dict[str, Any]]:
                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("probes", "seed",
                       "namespace")]
         given = {p.name for p in params[: len(call.args)]} | {k.arg for k in call.keywords if k.arg}
-        values = {p.name: p.default for p in params if p.name not in given and p.default is not p.empty}
+        # A None default means "the collector finds it out" (e.g. the model's own num_epochs): nothing to fix.
+        values = {p.name: p.default for p in params if p.name not in given and p.default not in (p.empty, None)}
         for keyword in call.keywords:
             try:
                 values[str(keyword.arg)] = ast.literal_eval(keyword.value)
