@@ -296,10 +296,11 @@ _OPTIMIZER_RULES: tuple[Rule[_Seen], ...] = (
                            f"{', '.join(f'{g.weight_decay:g}' for g in s.ev.probe.groups)}: pass "
                            "weight_decay=self.weight_decay"),
          mistakes=(lambda s: s.probe_says(" failed to configure") if s.ev.probe.failure else None,
-                   lambda s: s.probe_says(" still decays with 0.01, AdamW's default: pass weight_decay=self.weight_decay "
-                                     "to the optimizer") if s.probe_decays_all(ADAMW_DEFAULT_WEIGHT_DECAY) else None,
+                   lambda s: s.probe_says(" still decays with 0.01, AdamW's default: pass "
+                                          "weight_decay=self.weight_decay to the optimizer")
+                   if s.probe_decays_all(ADAMW_DEFAULT_WEIGHT_DECAY) else None,
                    lambda s: s.probe_says("'s optimizer does not update its parameters by a known rule: pass "
-                                     "weight_decay=self.weight_decay to torch.optim.AdamW")
+                                          "weight_decay=self.weight_decay to torch.optim.AdamW")
                    if s.probe_rule is None else None)),
     Rule(f"learning rate left at the template's {TEMPLATE_LR} (self.learning_rate)",
          lambda s, _: _lr_hint(s) is None, lambda s: _lr_hint(s) or ""),
@@ -312,8 +313,8 @@ _FAILURES = {  # a model that cannot be built or configured: its one line, and t
               "{detail} — keep the template's __init__, which takes weight_decay"),
     "configure": ("configure_optimizers runs", "it raised {detail}"),
     "returned": ("configure_optimizers returns an optimizer",
-                 "it returned {detail}{missing}; return {{'optimizer': ..., 'lr_scheduler': ...}} as the template "
-                 "does"),
+                 ("it returned {detail}{missing}; return {{'optimizer': ..., 'lr_scheduler': ...}} as the template "
+                  "does")),
 }
 
 
@@ -512,8 +513,9 @@ def _by_validation(table: SweepTable, choice: float | Answers, seed: int) -> str
         if any(math.isclose(choice, v) for v in table.best("val_acc")):
             return None
         test_best = table.best("test_acc") if "test_acc" in table.columns else set()
-        return ("this is the best test accuracy, not the best validation accuracy" if any(
-            math.isclose(choice, v) for v in test_best) else "pick the weight decay with the highest sweep_table['val_acc']")
+        if any(math.isclose(choice, v) for v in test_best):
+            return "this is the best test accuracy, not the best validation accuracy"
+        return "pick the weight decay with the highest sweep_table['val_acc']"
     without_test = choice.without_test or _NO_ANSWER
     if table.tests and (without_test.blank or without_test.error):
         failure = "NotImplementedError: blank not filled" if without_test.blank else without_test.error
@@ -551,10 +553,10 @@ def _judge_choice(ev: ChoiceEvidence, context: JudgeContext | None = None) -> Ch
     report.add(f"on the example table your function picks {value:g}, which is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"
                if ev.sweep_table is None else f"your choice {value:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}",
                hint is None, hint or "")
-    best = table.best("val_acc")
+    best, default = table.best("val_acc"), math.isclose(value, ADAMW_DEFAULT_WEIGHT_DECAY)
     report.add("choice has the sweep's best validation accuracy", any(math.isclose(value, v) for v in best),
                f"{value:g} has val_acc {table.at(value, 'val_acc'):.4f}; the best is at {sorted(best)}"
-               + (" — 0.01 is AdamW's default, not a choice" if math.isclose(value, ADAMW_DEFAULT_WEIGHT_DECAY) else ""))
+               + (" — 0.01 is AdamW's default, not a choice" if default else ""))
     hint = _by_validation(table, ev.choice, context.seed)
     if hint == "":
         report.skip("chosen by validation accuracy, not test accuracy",
