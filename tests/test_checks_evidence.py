@@ -186,7 +186,10 @@ def test_arguments_fixed_by_the_check_source_override_the_evidence(tmp_path: Pat
     assert verdict is not None and verdict.status == R.FAILED and "peak LR equals the base LR 0.1" in verdict.message
     assert V.trusted_arguments(_check("check_training_result(result, num_epochs)")) == [
         {"threshold": 0.885, "base_lr": 0.1}]
-    assert V.trusted_arguments(_check("check_weight_decay_choice(choose)")) == [{"sweep_table": None}]
+    # A None default is the collector's "find it in the notebook", not a bar: the recorded value stands.
+    assert V.trusted_arguments(_check("check_weight_decay_choice(choose)")) == [{}]
+    assert V.trusted_arguments(_check("check_configure_optimizers(Model)")) == [{}]
+    assert V.trusted_arguments(_check("check_configure_optimizers(Model, num_epochs=None)")) == [{"num_epochs": None}]
 
 
 def test_every_solution_check_cell_calls_registered_check_objects() -> None:
