@@ -179,6 +179,8 @@ def _lr_seen(model_class: type, weight_decay: float) -> float | None:
 
 def _collect_optimizer(model_class: type, *, weight_decay: float | None = None, num_epochs: int | None = None,
                        seed: int = 0) -> OptimizerEvidence:
+    """The optimizer of a model built with the weight decay passed (or the probe value) and with the
+    probe value: a decay typed into the optimizer shows as the same decay in both."""
     if not isinstance(model_class, type):
         raise TypeError(
             f"pass the class itself, e.g. check_optimizer(LightningModel), not a {type(model_class).__name__}")
@@ -194,20 +196,24 @@ def _collect_optimizer(model_class: type, *, weight_decay: float | None = None, 
 
 
 def _simulate(rule: str, group: Group, start: np.ndarray, grads: list[np.ndarray]) -> np.ndarray | None:
-    """The elements after the steps under one update rule with the recorded hyperparameters."""
-    lr, wd, theta, buffer = group.lr, group.weight_decay, start.copy(), None
+    """The elements after the steps under one update rule with the recorded hyperparameters: AdamW
+    shrinks θ itself, Adam and SGD add weight_decay·θ to the gradient (L2)."""
+    lr, wd, theta = group.lr, group.weight_decay, start.copy()
     if lr is None or (rule != "sgd" and (group.betas is None or group.eps is None or group.amsgrad)):
         return None
-    (b1, b2), m, v = group.betas or (0.0, 0.0), np.zeros_like(theta), np.zeros_like(theta)
+    (b1, b2), eps = group.betas or (0.0, 0.0), group.eps or 0.0
+    m = v = buffer = np.zeros_like(theta)
     for t, g in enumerate(grads, start=1):
-        theta = theta * (1 - lr * wd) if rule == "adamw" else theta
-        g = g if rule == "adamw" else g + wd * theta
+        if rule == "adamw":
+            theta = theta * (1 - lr * wd)
+        else:
+            g = g + wd * theta
         if rule == "sgd":
-            buffer = g if buffer is None else group.momentum * buffer + g
+            buffer = g if t == 1 else group.momentum * buffer + g
             theta = theta - lr * (buffer if group.momentum else g)
-            continue
-        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
-        theta = theta - (lr / (1 - b1**t)) * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + (group.eps or 0.0))
+        else:
+            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+            theta = theta - (lr / (1 - b1**t)) * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + eps)
     return theta
 
 
@@ -293,8 +299,8 @@ _OPTIMIZER_RULES: tuple[Rule[_Seen], ...] = (
     Rule("weight_decay is the one you pass, not AdamW's default 0.01",
          lambda s, _: s.probe_decays_all(PROBE_WEIGHT_DECAY),
          lambda s: s.probe_says(f" gave an optimizer with weight_decay "
-                           f"{', '.join(f'{g.weight_decay:g}' for g in s.ev.probe.groups)}: pass "
-                           "weight_decay=self.weight_decay"),
+                                f"{', '.join(f'{g.weight_decay:g}' for g in s.ev.probe.groups)}: pass "
+                                "weight_decay=self.weight_decay"),
          mistakes=(lambda s: s.probe_says(" failed to configure") if s.ev.probe.failure else None,
                    lambda s: s.probe_says(" still decays with 0.01, AdamW's default: pass "
                                           "weight_decay=self.weight_decay to the optimizer")
@@ -337,6 +343,8 @@ def _judge_epochs(report: CheckReport, ev: OptimizerEvidence, context: JudgeCont
 
 
 def _judge_optimizer(ev: OptimizerEvidence, context: JudgeContext | None = None) -> CheckReport:
+    """Which update rule the optimizer follows, with which weight decay and learning rate, and the
+    scheduler's LR per epoch; a model that cannot be configured gets one line saying where it failed."""
     context, title = context or learner_context(), f"Checking {ev.name[:60]}.configure_optimizers"
     if ev.main.failure:
         name, hint = _FAILURES[ev.main.failure]
@@ -474,11 +482,11 @@ def _collect_choice(choice: Callable[[pd.DataFrame], object] | float, sweep_tabl
 
 def _judge_sweep(report: CheckReport, table: SweepTable, context: JudgeContext) -> None:
     values, (low, high) = sorted(table.index), SWEEP_SPAN
+    few = len(values) < MIN_SWEEP_VALUES
     report.add(f"sweep tried ≥ {MIN_SWEEP_VALUES} weight decays spanning {low}–{high}",
-               len(values) >= MIN_SWEEP_VALUES and values[0] <= low and values[-1] >= high,
-               f"only {len(values)} values ({values}); try at least {MIN_SWEEP_VALUES}" if len(values) <
-               MIN_SWEEP_VALUES else f"the values run {values[0]:g}–{values[-1]:g}; include {low:g} and {high:g} "
-               "(or beyond)")
+               not few and values[0] <= low and values[-1] >= high,
+               f"only {len(values)} values ({values}); try at least {MIN_SWEEP_VALUES}" if few
+               else f"the values run {values[0]:g}–{values[-1]:g}; include {low:g} and {high:g} (or beyond)")
     name = f"every sweep run trained the course's {COURSE_EPOCHS} epochs"
     if context.quick is not None or "epochs" not in table.columns:
         report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set" if context.quick is not None
@@ -507,6 +515,9 @@ def _column_followed(table: SweepTable, values: list[float], seed: int) -> str |
             f"{values[0]:g}: pick the weight decay with the highest sweep_table['val_acc']")
 
 
+BY_VALIDATION = "chosen by validation accuracy, not test accuracy"
+
+
 def _by_validation(table: SweepTable, choice: float | Answers, seed: int) -> str | None:
     """The hint when the choice is not made by validation accuracy; "" when it cannot be told."""
     if isinstance(choice, float):
@@ -531,6 +542,8 @@ def _by_validation(table: SweepTable, choice: float | Answers, seed: int) -> str
 
 
 def _judge_choice(ev: ChoiceEvidence, context: JudgeContext | None = None) -> CheckReport:
+    """The criteria on the recorded answers; the example table is the judge's own, and the altered
+    tables' layouts come from the context's seed."""
     context = context or learner_context()
     table = ev.sweep_table or SweepTable.of(example_sweep_table())
     label = ev.choice.label if isinstance(ev.choice, Answers) else "weight decay"
@@ -545,9 +558,10 @@ def _judge_choice(ev: ChoiceEvidence, context: JudgeContext | None = None) -> Ch
             return report
         _judge_sweep(report, table, context)
     value = on_table.value
-    if not report.add("choice is one of the swept weight decays",
-                      value is not None and any(math.isclose(value, v) for v in table.index),
-                      f"got {value!r}; return one of {sorted(set(table.index))} (the table's index)") or value is None:
+    swept = value is not None and any(math.isclose(value, v) for v in table.index)
+    report.add("choice is one of the swept weight decays", swept,
+               f"got {value!r}; return one of {sorted(set(table.index))} (the table's index)")
+    if value is None or not swept:
         return report
     hint = _value_hint(value)
     report.add(f"on the example table your function picks {value:g}, which is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}"
@@ -559,10 +573,9 @@ def _judge_choice(ev: ChoiceEvidence, context: JudgeContext | None = None) -> Ch
                + (" — 0.01 is AdamW's default, not a choice" if default else ""))
     hint = _by_validation(table, ev.choice, context.seed)
     if hint == "":
-        report.skip("chosen by validation accuracy, not test accuracy",
-                    "needs a sweep of 3 or more values to tell the columns apart")
+        report.skip(BY_VALIDATION, "needs a sweep of 3 or more values to tell the columns apart")
     else:
-        report.add("chosen by validation accuracy, not test accuracy", hint is None, hint or "")
+        report.add(BY_VALIDATION, hint is None, hint or "")
     return report
 
 
