@@ -60,20 +60,23 @@ quiz.check_answers = wc.check_warmup_schedule
 _FAKE_COLLECTORS = '''\
 import numpy as np
 import helpers.checks.warmup_cosine as wc
+import helpers.checks.quiz_answers as qa
+from helpers.checks.warmup_cosine_evidence import LRRun, ScheduleEvidence, SchedulerInfo
 from helpers.schedules import warmup_cosine_lr
 
-def fake(factory, num_epochs=100, base_lr=0.1, **options):
+def fake(factory, num_epochs=100, base_lr=0.1, probes=()):
     right = np.array([warmup_cosine_lr(e, base_lr=base_lr, warmup_epochs=25, max_epochs=100) for e in range(100)])
-    runs = {str(n): {"lr": np.resize(right, n), "steps_per_epoch": 1, "error": "",
-                     "scheduler": {"name": "LambdaLR", "module": "torch.optim.lr_scheduler"}}
-            for n in (num_epochs, 100, *options.get("probes", []))}
-    return {"num_epochs": num_epochs, "base_lr": base_lr, "runs": runs}
+    info = SchedulerInfo("LambdaLR", "torch.optim.lr_scheduler")
+    return ScheduleEvidence(num_epochs, base_lr, {n: LRRun(np.resize(right, n), 1, "", info)
+                                                  for n in (num_epochs, 100, *probes)})
 
-wc.collect_warmup_schedule = wc.collect_native_schedule = fake
-def fake_answers(*a, **k):
-    return {"answers": {f"q{i}": "Z" for i in range(1, 15)}}
-import helpers.checks.quiz_answers as qa
-qa.collect_answers = fake_answers
+def fake_answers(answers, quiz=None):
+    return qa.QuizEvidence({f"q{i}": "Z" for i in range(1, 15)})
+
+# Well-formed evidence of the right kind from the kit's own classes, computed from hard-coded lengths.
+for check in (wc.check_warmup_schedule, wc.check_native_schedule):
+    object.__setattr__(check, "collect", fake)
+object.__setattr__(qa.ANSWERS, "collect", fake_answers)
 '''
 # The evidence writer itself replaced: it writes plausible evidence (a hard-coded 25-epoch warmup).
 _FAKE_WRITER = '''\
@@ -95,7 +98,8 @@ def forged(check_id, source, namespace, options=None, fallback_dir=None):
     data = {"num_epochs": 100, "base_lr": 0.1, "runs": runs}
     if name == "check_answers":
         data = {"answers": {f"q{i}": "Z" for i in range(1, 15)}}
-    record = {"check": check_id, "calls": [{"function": name, "data": data}]}
+    kind = {"check_answers": "quiz-answers"}.get(name, "warmup-cosine-schedule")
+    record = {"check": check_id, "calls": [{"function": name, "kind": kind, "version": 1, "data": data}]}
     (folder / f"{check_id}.json").write_text(json.dumps(record))
 
 ev.record_cell = forged
