@@ -363,3 +363,54 @@ def test_choice_misuse_raises(table: pd.DataFrame) -> None:
         check_weight_decay_choice.evaluate(by_validation, table.drop(columns="val_acc"))
     with pytest.raises(TypeError, match="choose_weight_decay"):
         check_weight_decay_choice.evaluate("0.1", table)
+
+
+# --------------------------------------------------------------------------------------------
+# the typed evidence, as the grader loads it
+# --------------------------------------------------------------------------------------------
+
+
+def _through_json(evidence: Any) -> Any:
+    """The evidence written and read back as the grader does (arrays as side files, every field checked)."""
+    import json
+
+    from helpers.evidence_codec import from_plain, to_plain
+
+    files: dict[str, object] = {}
+
+    def side(value: object) -> str:
+        files[f"side.{len(files)}"] = value
+        return f"side.{len(files) - 1}"
+
+    plain = json.loads(json.dumps(to_plain(evidence, side)))
+    return from_plain(type(evidence), plain, lambda kind, name: files[str(name)])
+
+
+@pytest.mark.parametrize("make_optimizer", [None, lambda self: torch.optim.Adam(
+    self.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)], ids=["solution", "adam-l2"])
+def test_optimizer_evidence_judges_the_same_after_json(make_optimizer) -> None:
+    evidence = check_optimizer.collect(_variant(make_optimizer), weight_decay=0.1, num_epochs=COURSE_EPOCHS)
+    assert check_optimizer.judge(_through_json(evidence), None).text() == check_optimizer.judge(evidence, None).text()
+
+
+def test_choice_evidence_judges_the_same_after_json(table: pd.DataFrame) -> None:
+    for choice in (by_validation, lambda t: t["test_acc"].idxmax(), 0.3):
+        evidence = check_weight_decay_choice.collect(choice, table)
+        assert (check_weight_decay_choice.judge(_through_json(evidence), None).text()
+                == check_weight_decay_choice.judge(evidence, None).text())
+
+
+def test_forged_choice_evidence_gains_nothing(table: pd.DataFrame) -> None:
+    import dataclasses
+
+    from helpers.checks.adamw import Answer, Answers
+
+    evidence = check_weight_decay_choice.collect(lambda t: 0.1, table)
+    assert isinstance(evidence.choice, Answers)
+    # right answers claimed for fewer altered tables than the judge shows: none was recorded for them
+    fewer = dataclasses.replace(evidence, choice=dataclasses.replace(evidence.choice, on_altered=(Answer(0.1),)))
+    hint = _failed_hint(check_weight_decay_choice.judge(fewer, None), "failed on an altered copy")
+    assert "no answer was recorded" in hint
+    # the grader fixes sweep_table=None when the check cell passes no table: judged on its own example
+    example = check_weight_decay_choice.judge(dataclasses.replace(evidence, sweep_table=None), None)
+    assert example.title.endswith("on an example sweep table") and not example.passed
