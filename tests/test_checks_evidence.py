@@ -224,3 +224,18 @@ def test_looking_up_exercise_0s_checks_imports_no_torch() -> None:
             "JUDGED['check_linear_warmup'].collect\nprint('torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_num_epochs_is_the_courses_is_one_rule_for_every_check() -> None:
+    """Full mode wants COURSE_EPOCHS; the grader's quick mode wants what course_epochs gives (anything
+    else was typed in by hand); a learner's own quick mode judges no length."""
+    from helpers.checks.context import wrong_length
+    from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS
+
+    full, grader_quick = JudgeContext(), JudgeContext(grader=True, quick=QUICK_EPOCHS)
+    assert wrong_length([("num_epochs", COURSE_EPOCHS)], full) is None
+    assert wrong_length([("num_epochs", COURSE_EPOCHS), ("the model's num_epochs", 50)], full) == (
+        "the model's num_epochs", 50)
+    assert wrong_length([("num_epochs", QUICK_EPOCHS)], grader_quick) is None
+    assert wrong_length([("num_epochs", COURSE_EPOCHS)], grader_quick) == ("num_epochs", COURSE_EPOCHS)
+    assert wrong_length([("num_epochs", 50)], JudgeContext(quick=QUICK_EPOCHS)) is None

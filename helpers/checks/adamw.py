@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 
 from helpers.checks.check import Check, Rule, run_rules
-from helpers.checks.context import JudgeContext, course_length, learner_context
+from helpers.checks.context import COURSE_LENGTH, JudgeContext, learner_context, wrong_length
 from helpers.checks.optimizer_config import OptimizerConfig, parse_configure_optimizers
 from helpers.checks.report import CheckReport
 from helpers.checks.sweep_evidence import SweepTable, SweepWeights, as_float, judge_weights, record_weights
@@ -325,21 +325,18 @@ _FAILURES = {  # a model that cannot be built or configured: its one line, and t
 
 
 def _judge_epochs(report: CheckReport, ev: OptimizerEvidence, context: JudgeContext) -> None:
-    name = f"num_epochs is the course's {COURSE_EPOCHS}"
-    epochs: list[tuple[str, int | str]] = [("the model's num_epochs", ev.main.num_epochs)]
+    epochs: list[tuple[str, object]] = [("the model's num_epochs", ev.main.num_epochs)]
     if ev.num_epochs is not None:
         epochs.insert(0, ("num_epochs", ev.num_epochs))
-    if context.quick is not None:
-        odd = [(label, v) for label, v in epochs if v != course_length(context.quick)]
-        if context.grader and odd:
-            report.add(name, False, f"{odd[0][0]} is {odd[0][1]}, set by hand: write num_epochs = course_epochs("
-                                    f"{COURSE_EPOCHS}) (quick mode shortens it; a number typed in is never shortened)")
-        else:
-            report.skip(name, f"quick mode, {QUICK_EPOCHS_ENV} is set")
-        return
-    wrong = [(label, v) for label, v in epochs if v != COURSE_EPOCHS]
-    report.add(name, not wrong, f"{wrong[0][0]} is {wrong[0][1]}: train the full {COURSE_EPOCHS} epochs; overfitting, "
-                                "and what weight decay does about it, shows only late in training" if wrong else "")
+    wrong = wrong_length(epochs, context)
+    if context.quick is not None and wrong is None:
+        report.skip(COURSE_LENGTH, f"quick mode, {QUICK_EPOCHS_ENV} is set")
+    elif context.quick is not None and wrong is not None:
+        report.add(COURSE_LENGTH, False, f"{wrong[0]} is {wrong[1]}, set by hand: write num_epochs = "
+                   f"course_epochs({COURSE_EPOCHS}) (quick mode shortens it; a number typed in is never shortened)")
+    else:
+        report.add(COURSE_LENGTH, wrong is None, f"{wrong[0]} is {wrong[1]}: train the full {COURSE_EPOCHS} epochs; "
+                   "overfitting, and what weight decay does about it, shows only late in training" if wrong else "")
 
 
 def _judge_optimizer(ev: OptimizerEvidence, context: JudgeContext | None = None) -> CheckReport:

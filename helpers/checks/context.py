@@ -51,6 +51,19 @@ def course_length(quick: int | None) -> int:
     return COURSE_EPOCHS if quick is None else min(COURSE_EPOCHS, quick)
 
 
+COURSE_LENGTH = f"num_epochs is the course's {COURSE_EPOCHS}"  # the criterion's name, in every check that has it
+
+
+def wrong_length(lengths: Sequence[tuple[str, object]], context: JudgeContext) -> tuple[str, object] | None:
+    """The first ``(label, value)`` that fails "num_epochs is the course's"; None when it holds or is not
+    judged (``context.quick``: then the criterion is skipped). Full mode wants COURSE_EPOCHS. In the
+    grader's quick mode course_epochs(COURSE_EPOCHS) gives the quick length, so any other value was
+    typed in by hand; in a learner's own quick mode the lengths are theirs to try."""
+    expected = course_length(context.quick)
+    wrong = next(((label, value) for label, value in lengths if value != expected), None)
+    return wrong if context.quick is None or context.grader else None
+
+
 def quick_epochs() -> int | None:
     """The grader's quick-mode length, if this kernel runs in quick mode."""
     value = os.environ.get(QUICK_EPOCHS_ENV)

@@ -14,7 +14,7 @@ import numpy as np
 
 from helpers.checks import warmup_cosine_evidence as ev
 from helpers.checks.check import Check, Rule, run_rules
-from helpers.checks.context import LEARNER_PROBES, JudgeContext, course_length, learner_context
+from helpers.checks.context import COURSE_LENGTH, LEARNER_PROBES, JudgeContext, learner_context, wrong_length
 from helpers.checks.course_weights import course_accuracy
 from helpers.checks.report import CheckReport
 from helpers.data import STEPS_PER_EPOCH
@@ -412,14 +412,14 @@ check_configure_optimizers = Check("check_configure_optimizers", _collect_config
 # --------------------------------------------------------------------------- the training run
 
 
-def _judge_length(report: CheckReport, n: int, quick: int | None) -> bool:
-    """The run's num_epochs is the course's; True when it was set by hand in quick mode."""
-    name = f"num_epochs is the course's {COURSE_EPOCHS}"
-    if quick is not None and n == course_length(quick):
-        report.skip(name, f"quick mode ({QUICK_EPOCHS_ENV} is set)")
+def _judge_length(report: CheckReport, n: int, context: JudgeContext) -> bool:
+    """The run's num_epochs is the course's; True when it was set by hand in the grader's quick mode."""
+    quick, wrong = context.quick, wrong_length([("num_epochs", n)], context)
+    if quick is not None and wrong is None:
+        report.skip(COURSE_LENGTH, f"quick mode ({QUICK_EPOCHS_ENV} is set)")
         return False
     by_hand = " (set by hand: quick mode would have shortened course_epochs(100))" if quick is not None else ""
-    report.add(name, n == COURSE_EPOCHS and quick is None, f"num_epochs is {n}{by_hand}: keep num_epochs = "
+    report.add(COURSE_LENGTH, wrong is None, f"num_epochs is {n}{by_hand}: keep num_epochs = "
                f"course_epochs({COURSE_EPOCHS}) so your result compares with the course's")
     return quick is not None
 
@@ -450,7 +450,7 @@ def _judge_training_result(evidence: ev.TrainingEvidence, context: JudgeContext 
     context = context or learner_context()
     quick, threshold, lr = context.quick, evidence.threshold, evidence.lr
     report = CheckReport("Check: training run")
-    by_hand = _judge_length(report, evidence.num_epochs, quick)
+    by_hand = _judge_length(report, evidence.num_epochs, context)
     if evidence.log_error:
         report.add("the run's log can be read", False, f"{evidence.log_error}; run the training cell again")
         return report
