@@ -12,7 +12,7 @@ import inspect
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from helpers.checks.context import JudgeContext
 from helpers.checks.report import CheckReport
@@ -46,13 +46,13 @@ class Check(Generic[E]):
         accepted = inspect.signature(self.collect).parameters
         return self.collect(*args, **kwargs, **{k: v for k, v in options.items() if k in accepted})
 
-    def evaluate(self, *args: Any, **kwargs: Any) -> CheckReport:
+    def evaluate(self, *args: object, **kwargs: object) -> CheckReport:
         """Collect and judge in the learner's kernel: the report ``check_*`` prints."""
         if self.caller_namespace:
             kwargs.setdefault("namespace", sys._getframe(1).f_globals)
         return self.judge(self.collect(*args, **kwargs), None)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> None:
+    def __call__(self, *args: object, **kwargs: object) -> None:
         """Print one ✓/✗ line per criterion."""
         if self.caller_namespace:
             kwargs.setdefault("namespace", sys._getframe(1).f_globals)

@@ -12,7 +12,6 @@ import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS, QUICK_EPOCHS_ENV, WARMUP_FRACTION
 
@@ -80,7 +79,7 @@ class JudgeContext:
     grader: bool = False
     quick: int | None = None
     course_epochs: int = COURSE_EPOCHS
-    key: Mapping[str, Any] = field(default_factory=dict)
+    key: Mapping[str, object] = field(default_factory=dict)
     seed: int = 0
 
     def main_length(self, learners: int) -> int:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 
+if TYPE_CHECKING:
+    from helpers.data import CourseSplits
+
 
 @lru_cache(maxsize=1)
-def _splits() -> Any:
+def _splits() -> CourseSplits:
     from helpers.data import make_course_splits
 
     return make_course_splits()
