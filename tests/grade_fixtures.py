@@ -10,9 +10,12 @@ solution's cells, the others add one typical mistake or one kind of bad input ea
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -405,3 +408,25 @@ def processes_with(marker: bytes) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+@contextlib.contextmanager
+def watched_grading(temp: Path) -> Iterator[list[str]]:
+    """While a test grades: :mod:`tempfile` writes into ``temp`` (so what a run leaves behind there is
+    seen) and every run token the grader kills is recorded, in order (the test then checks that no
+    process of any of them survived)."""
+    import pytest
+
+    from kit.grade import run as run_module
+
+    tokens: list[str] = []
+    kill = run_module.kill_token
+
+    def recording_kill(token: str) -> int:
+        tokens.append(token)
+        return kill(token)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tempfile, "tempdir", str(temp))
+        mp.setattr(run_module, "kill_token", recording_kill)
+        yield tokens

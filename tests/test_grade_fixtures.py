@@ -7,12 +7,11 @@ stop the batch, submissions stay byte-identical, and no temp folder or process i
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
-from grade_fixtures import TOY, build_class, build_toy_solutions
+from grade_fixtures import TOY, build_class, build_toy_solutions, watched_grading
 
 from kit.grade import rows as R
 from kit.grade import run as run_module
@@ -65,16 +64,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory):
     before = _hashes(base / "class")
     temp = base / "tmp"
     temp.mkdir()
-    tokens: list[str] = []
-    original_kill = run_module.kill_token
-
-    def recording_kill(token: str) -> int:
-        tokens.append(token)
-        return original_kill(token)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tempfile, "tempdir", str(temp))
-        mp.setattr(run_module, "kill_token", recording_kill)
+    with watched_grading(temp) as tokens:
         status = main([str(base / "class"), "--out", str(base / "out"), "--solutions", str(base / "solutions"),
                        "--jobs", "2", "--cell-timeout", "10", "--timeout", "120", "--memory-mb", "2048"])
     return {"status": status, "base": base, "before": before, "temp": temp, "tokens": set(tokens),

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import socket
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from grade_fixtures import (
     lambda_submission,
     processes_with,
     toy_starter,
+    watched_grading,
 )
 
 from kit.grade import rows as R
@@ -201,17 +201,8 @@ def batch(tmp_path_factory: pytest.TempPathFactory):
     before = _hashes([*canaries, solution_path, *inbox_files])
     temp = base / "tmp"
     temp.mkdir()
-    tokens: list[str] = []
-    original_kill = run_module.kill_token
-
-    def recording_kill(token: str) -> int:
-        tokens.append(token)
-        return original_kill(token)
-
     try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(tempfile, "tempdir", str(temp))
-            mp.setattr(run_module, "kill_token", recording_kill)
+        with watched_grading(temp) as tokens:
             status = main([str(inbox), "--out", str(base / "out"), "--solutions", str(base / "solutions"),
                            "--jobs", "2", "--cell-timeout", "30", "--timeout", "120", "--memory-mb", "3072"])
         accepted = []

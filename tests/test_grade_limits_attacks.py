@@ -24,7 +24,15 @@ from typing import Any
 
 import nbformat
 import pytest
-from grade_fixtures import TOY, _insert_after, _solved, build_toy_solutions, processes_with, toy_starter
+from grade_fixtures import (
+    TOY,
+    _insert_after,
+    _solved,
+    build_toy_solutions,
+    processes_with,
+    toy_starter,
+    watched_grading,
+)
 
 from kit.grade import rows as R
 from kit.grade import run as run_module
@@ -181,16 +189,7 @@ def _grade(base: Path, attacks: dict[str, str], extra: list[str]) -> dict[str, A
     inbox = _class(base, attacks, marker)
     temp = base / "tmp"
     temp.mkdir()
-    tokens: list[str] = []
-    original_kill = run_module.kill_token
-
-    def recording_kill(token: str) -> int:
-        tokens.append(token)
-        return original_kill(token)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tempfile, "tempdir", str(temp))
-        mp.setattr(run_module, "kill_token", recording_kill)
+    with watched_grading(temp) as tokens:
         start = time.monotonic()
         status = main([str(inbox), "--out", str(base / "out"), "--solutions", str(base / "solutions"),
                        "--jobs", "2", *SMALL, *extra])
