@@ -61,7 +61,7 @@ class _Writer:
         return f"{self.stem}.{self.count}{suffix}"
 
     def plain(self, value: Any) -> Any:
-        """A call record as JSON-ready data; untyped collector data (an instructor's own check) kept as best it can."""
+        """A call record as JSON-ready data: the evidence through its codec, the rest (names, errors) as it is."""
         if isinstance(value, Evidence):
             return to_plain(value, self.side)
         if isinstance(value, (np.ndarray, Tensors)):

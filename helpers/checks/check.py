@@ -16,8 +16,10 @@ from typing import Generic, TypeVar
 
 from helpers.checks.context import JudgeContext
 from helpers.checks.report import CheckReport
+from helpers.evidence_codec import Evidence
 
-E = TypeVar("E")  # a check's evidence: what collect returns and judge reads
+E = TypeVar("E", bound=Evidence)  # a check's evidence: what collect returns and judge reads
+V = TypeVar("V")  # what a rule reads: the evidence, or a view computed once from it
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Check(Generic[E]):
     name: str
     collect: Callable[..., E]
     judge: Callable[[E, JudgeContext | None], CheckReport]
-    evidence: type[E] | None = None
+    evidence: type[E]
     partial: bool = False
     needs_key: bool = False
     caller_namespace: bool = False
@@ -60,7 +62,7 @@ class Check(Generic[E]):
 
 
 @dataclass(frozen=True)
-class Rule(Generic[E]):
+class Rule(Generic[V]):
     """One criterion as a row of a table: its ✓/✗ line, when it holds, and the hint when not.
 
     ``mistakes`` name known wrong answers from the evidence (see :mod:`helpers.mistakes`); the
@@ -69,13 +71,13 @@ class Rule(Generic[E]):
     """
 
     name: str
-    holds: Callable[[E, JudgeContext | None], bool]
-    hint: Callable[[E], str]
+    holds: Callable[[V, JudgeContext | None], bool]
+    hint: Callable[[V], str]
     stop: bool = False
-    mistakes: tuple[Callable[[E], str | None], ...] = ()
+    mistakes: tuple[Callable[[V], str | None], ...] = ()
 
 
-def run_rules(title: str, rules: Sequence[Rule[E]], evidence: E, context: JudgeContext | None = None) -> CheckReport:
+def run_rules(title: str, rules: Sequence[Rule[V]], evidence: V, context: JudgeContext | None = None) -> CheckReport:
     """The report of ``rules`` on ``evidence``, in table order."""
     report = CheckReport(title)
     for rule in rules:

@@ -150,11 +150,6 @@ def _loaded(kind: type, value: object) -> object:
 def _typed(check: JudgedCheck[Any], call: Mapping[str, Any], fixed: Mapping[str, Any]) -> object:
     """The call's evidence as the check's own Evidence class (validated field by field), with the
     instructor's fixed arguments in place of what the evidence claims."""
-    data = call.get("data")
-    if check.evidence is None:  # an untyped collector: its judge reads a dict
-        if not isinstance(data, Mapping):
-            raise EvidenceError("the evidence for this check is not in the grader's format")
-        return {**data, **{k: v for k, v in fixed.items() if k in data}}
     cls = check.evidence
     evidence = from_record(cls, call, _loaded)
     names = {f.name for f in dataclasses.fields(cls)}
