@@ -15,13 +15,14 @@ import copy
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
 from kit.execute import run_notebook
+from kit.grade import rows as R
 from kit.starters import make_starter
 
 TOY = "00_toy"
@@ -430,3 +431,13 @@ def watched_grading(temp: Path) -> Iterator[list[str]]:
         mp.setattr(tempfile, "tempdir", str(temp))
         mp.setattr(run_module, "kill_token", recording_kill)
         yield tokens
+
+
+def statuses_by_learner(rows: Iterable[R.Row]) -> dict[str, tuple[str, ...]]:
+    """Per learner, the statuses of its check rows in grading order (totals and the row for the
+    submission as a whole left out)."""
+    got: dict[str, list[str]] = {}
+    for row in rows:
+        if not row.is_total and row.check != R.SUBMISSION_CHECK:
+            got.setdefault(row.learner, []).append(row.status)
+    return {learner: tuple(statuses) for learner, statuses in got.items()}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grade_fixtures import TOY, build_class, build_toy_solutions, watched_grading
+from grade_fixtures import TOY, build_class, build_toy_solutions, statuses_by_learner, watched_grading
 
 from kit.grade import rows as R
 from kit.grade import run as run_module
@@ -77,10 +77,7 @@ def test_batch_exits_0(graded) -> None:
 
 def test_every_check_row_has_its_expected_status(graded) -> None:
     rows = [r for r in graded["rows"] if r.exercise == TOY and r.check in CHECKS]
-    got: dict[str, list[str]] = {}
-    for row in rows:
-        got.setdefault(row.learner, []).append(row.status)
-    assert {k: tuple(v) for k, v in got.items()} == EXPECTED
+    assert statuses_by_learner(rows) == EXPECTED
     for row in rows:
         assert row.passed == (row.status == R.PASSED) and row.points == row.passed and row.max_points == 1
         assert row.restored == RESTORED.get((row.learner, row.check), "")

@@ -31,6 +31,7 @@ from grade_fixtures import (
     build_toy_solutions,
     lambda_submission,
     processes_with,
+    statuses_by_learner,
     toy_starter,
     watched_grading,
 )
@@ -221,18 +222,10 @@ def batch(tmp_path_factory: pytest.TempPathFactory):
             path.unlink(missing_ok=True)
 
 
-def _statuses(rows: list[R.Row]) -> dict[str, tuple[str, ...]]:
-    got: dict[str, list[str]] = {}
-    for row in rows:
-        if not row.is_total and row.check != R.SUBMISSION_CHECK:
-            got.setdefault(row.learner, []).append(row.status)
-    return {k: tuple(v) for k, v in got.items()}
-
-
 @needs_sandbox
 def test_no_learner_changes_another_learners_grade(batch) -> None:
     assert batch["status"] == 0
-    got = _statuses(batch["rows"])
+    got = statuses_by_learner(batch["rows"])
     expected = {learner: statuses for learner, (_, statuses) in batch["plan"].items() if statuses is not None}
     assert {k: got[k] for k in expected} == expected
 
@@ -242,7 +235,7 @@ def test_killers_only_stop_their_own_grading(batch) -> None:
     totals = {r.learner: r for r in batch["rows"] if r.is_total}
     for killer in ("a01-killer", "a03-procwalker"):  # killed its own pytest after the hidden check
         assert totals[killer].points <= 2
-        assert P not in _statuses(batch["rows"])[killer][2:]  # nothing after the kill passed
+        assert P not in statuses_by_learner(batch["rows"])[killer][2:]  # nothing after the kill passed
 
 
 @needs_sandbox
@@ -306,4 +299,4 @@ def test_no_sandbox_is_recorded(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "sandbox: OFF (--no-sandbox)" in err
     assert "Sandbox: **OFF** (--no-sandbox" in (tmp_path / "out" / "summary.md").read_text()
-    assert _statuses(R.read_csv(tmp_path / "out" / "grades.csv")) == {"alice": GOOD}
+    assert statuses_by_learner(R.read_csv(tmp_path / "out" / "grades.csv")) == {"alice": GOOD}

@@ -30,6 +30,7 @@ from grade_fixtures import (
     _solved,
     build_toy_solutions,
     processes_with,
+    statuses_by_learner,
     toy_starter,
     watched_grading,
 )
@@ -156,14 +157,6 @@ NAMED = {"fork-processes": ("tasks",), "fork-threads": ("tasks",), "memory-sprea
          "output-flood": ("disk", "memory"), "open-files": (), "sleepers": ()}
 
 
-def _statuses(rows: list[R.Row]) -> dict[str, tuple[str, ...]]:
-    got: dict[str, list[str]] = {}
-    for row in rows:
-        if not row.is_total and row.check != R.SUBMISSION_CHECK:
-            got.setdefault(row.learner, []).append(row.status)
-    return {k: tuple(v) for k, v in got.items()}
-
-
 def _class(base: Path, attacks: dict[str, str], marker: str) -> Path:
     solution = nbformat.read(build_toy_solutions(base / "solutions"), as_version=4)
     good = _solved(toy_starter(solution), solution)
@@ -195,7 +188,7 @@ def _grade(base: Path, attacks: dict[str, str], extra: list[str]) -> dict[str, A
                        "--jobs", "2", *SMALL, *extra])
         seconds = time.monotonic() - start
     rows = R.read_csv(base / "out" / "grades.csv")
-    return {"status": status, "rows": rows, "statuses": _statuses(rows), "temp": temp, "marker": marker,
+    return {"status": status, "rows": rows, "statuses": statuses_by_learner(rows), "temp": temp, "marker": marker,
             "tokens": tokens, "seconds": seconds, "out": base / "out",
             "totals": {r.learner: r for r in rows if r.is_total}}
 
