@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import io
 import json
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -51,7 +50,7 @@ def evidence_dir(fallback: str | os.PathLike | None = None) -> Path:
 
 
 class _Writer:
-    """Turns collected data into JSON, with arrays and state dicts as side files."""
+    """Writes the arrays and state dicts of one check's evidence as side files, named after the check."""
 
     def __init__(self, folder: Path, stem: str) -> None:
         self.folder, self.stem, self.count = folder, stem, 0
@@ -59,25 +58,6 @@ class _Writer:
     def _name(self, suffix: str) -> str:
         self.count += 1
         return f"{self.stem}.{self.count}{suffix}"
-
-    def plain(self, value: Any) -> Any:
-        """A call record as JSON-ready data: the evidence through its codec, the rest (names, errors) as it is."""
-        if isinstance(value, Evidence):
-            return to_plain(value, self.side)
-        if isinstance(value, (np.ndarray, Tensors)):
-            return self.side(value)
-        if isinstance(value, Mapping):
-            return {str(k): self.plain(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.plain(v) for v in value]
-        if isinstance(value, (bool, str)) or value is None:
-            return value
-        if isinstance(value, (int, np.integer)):
-            return int(value)
-        if isinstance(value, (float, np.floating)):
-            number = float(value)
-            return number if math.isfinite(number) else repr(number)
-        return repr(value)[:300]
 
     def side(self, value: object) -> dict[str, str]:
         """Write an array (``.npy``, no pickles) or a state dict (``.pt``); the reference to it."""
@@ -137,7 +117,9 @@ def record_cell(check_id: str, source: str, namespace: dict[str, Any], options: 
     folder = evidence_dir(fallback_dir)
     writer = _Writer(folder, check_id)
     records = [collect_call(call, namespace, dict(options or {})) for call in _calls(source)]
-    text = json.dumps({"check": check_id, "calls": writer.plain(records)}, allow_nan=False)
+    # The evidence through its codec; anything else a patched collector returned is kept as its repr.
+    text = json.dumps({"check": check_id, "calls": to_plain(records, writer.side)}, allow_nan=False,
+                      default=lambda value: repr(value)[:300])
     (folder / f"{check_id}.json").write_text(text, encoding="utf-8")
     print(f"evidence recorded for {check_id}")
 

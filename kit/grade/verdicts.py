@@ -135,8 +135,8 @@ def _failed_lines(reports: list[CheckReport]) -> str:
     return _clip("; ".join(lines), MAX_MESSAGE)
 
 
-def _epochs_of(data: object) -> list[int]:
-    value = data.get("num_epochs") if isinstance(data, Mapping) else getattr(data, "num_epochs", None)
+def _epochs_of(evidence: object) -> list[int]:
+    value = getattr(evidence, "num_epochs", None)
     return [value] if isinstance(value, int) and not isinstance(value, bool) else []
 
 
