@@ -66,6 +66,16 @@ def queued(job_ids: list[str]) -> Counter[str]:
     return Counter(line.strip() for line in done.stdout.splitlines() if line.strip())
 
 
+def task_state(job_id: str, index: int) -> str | None:
+    """Slurm's state of one array task (RUNNING, CANCELLED, TIMEOUT, ...), ended ones included while
+    the controller still remembers them (MinJobAge); None when it does not, or squeue is missing."""
+    if shutil.which("squeue") is None:
+        return None
+    command = ["squeue", "-h", "-t", "all", "-j", f"{job_id}_{index}", "-o", "%T"]
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=120)
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
 def wait(plan: Plan, merge_job: str, poll: float = 5.0) -> None:
     """Block until the merge job has left the queue, with one progress line per change."""
     last = ""

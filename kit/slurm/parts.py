@@ -11,10 +11,14 @@ from pathlib import Path
 from kit.grade import rows as R
 from kit.grade.report import write_reports
 from kit.grade.shard import RUN_FILE, merge
+from kit.slurm.jobs import task_state
 from kit.slurm.plan import MISSING_FILE, Plan, Shard
 
 # What slurmstepd writes into a job's output when it ends it: time limit, preemption, cancel, OOM.
 _STEPD = re.compile(r"slurmstepd: error: (\*\*\* .* \*\*\*|Detected \d+ oom.kill.*)")
+# Slurm's states of a task it ended itself; its log may not say so yet when the merge job starts.
+_ENDED_BY_SLURM = frozenset({"CANCELLED", "TIMEOUT", "PREEMPTED", "NODE_FAIL", "OUT_OF_MEMORY", "DEADLINE",
+                             "BOOT_FAIL"})
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,23 @@ def _why(plan: Plan, shard: Shard) -> str:
         match = _STEPD.search(line)
         if match:
             return f"ended by Slurm: {match.group(1)}"
+    state = _slurm_state(plan, shard)
+    if state in _ENDED_BY_SLURM:
+        return f"ended by Slurm: {state}"
     for line in reversed(lines):
         if line.startswith("error:") or "Error" in line.split(":")[0]:
             return f"failed: {line}"
     return f"ended without a result (last log line: {lines[-1] if lines else 'none'})"
+
+
+def _slurm_state(plan: Plan, shard: Shard) -> str | None:
+    """The shard's state in its newest array job that Slurm still knows (``plan.jobs`` holds
+    (array, merge) pairs, one per submission)."""
+    for array_job in reversed(plan.jobs[::2]):
+        state = task_state(array_job, shard.index)
+        if state is not None:
+            return state
+    return None
 
 
 def _complete(plan: Plan, shard: Shard) -> str | None:
