@@ -220,3 +220,27 @@ def test_a_node_without_user_namespaces_fails_the_shard_with_the_local_message(t
     section = (out / P.MISSING_FILE).read_text().split("## Shard 1/2")[1].split("## Shard 2/2")[0]
     assert "failed: error: cannot sandbox the learners' code: bwrap cannot create the sandbox's namespaces" in section
     assert "No permissions to create new namespace" in section
+
+
+def test_a_shard_slurm_ended_is_named_by_its_state_when_its_log_does_not_say(toy: dict[str, Path], tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """slurmstepd may write '*** CANCELLED ***' after the merge job has read the log: Slurm's own
+    state of the task names it then; without one, the last log line still does."""
+    from kit.slurm import parts
+
+    out = tmp_path / "out"
+    assert _dry(toy, out, "--shards", "2", "--no-sandbox") == 0
+    plan = P.load(out)
+    plan.jobs += ["41", "42", "43", "44"]  # submitted, then resubmitted: the newest array (43) counts first
+    for index in (1, 2):
+        plan.log(index).write_text(f"== shard {index}/2: job 43_{index} on node1, restart 0\nGrading ...\n")
+    asked: list[tuple[str, int]] = []
+
+    def state(job: str, index: int) -> str | None:
+        asked.append((job, index))
+        return {("43", 1): "CANCELLED", ("41", 2): "COMPLETED"}.get((job, index))
+
+    monkeypatch.setattr(parts, "task_state", state)
+    reasons = {gap.shard.index: gap.reason for gap in parts.missing(plan)}
+    assert reasons == {1: "ended by Slurm: CANCELLED", 2: "ended without a result (last log line: Grading ...)"}
+    assert asked == [("43", 1), ("43", 2), ("41", 2)]
