@@ -13,6 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "tools" / "ensure_venv.sh"
@@ -27,8 +30,8 @@ exit 0
 """
 
 
-# Every file whose change must rebuild the venv: the runtime list, the development list, the project.
-STAMPED = ("requirements.txt", "requirements-dev.txt", "pyproject.toml")
+# Every file whose change must rebuild the venv: the runtime list, the development list, the lock, the project.
+STAMPED = ("requirements.txt", "requirements-dev.txt", "constraints.txt", "pyproject.toml")
 
 
 def expected_stamp(repo: Path = REPO) -> str:
@@ -68,8 +71,9 @@ def test_changed_requirements_reinstall_and_stamp(fake_venv: Path) -> None:
     done = run(fake_venv)
     assert done.returncode == 0, done.stderr
     made = calls(fake_venv)
-    # One install of the development list, which pulls in the runtime list through its `-r`.
-    assert [c for c in made if " install -r " in f" {c}"] == [f"-m pip install -r {REPO}/requirements-dev.txt"]
+    # One install of the development list, which pulls in the runtime list through its `-r`, under the lock.
+    assert [c for c in made if " install -r " in f" {c}"] == [
+        f"-m pip install -r {REPO}/requirements-dev.txt -c {REPO}/constraints.txt"]
     assert any(c.startswith("-m pip install --no-deps --no-build-isolation -e ") for c in made)
     assert (fake_venv / ".kit-stamp").read_text().strip() == expected_stamp()
     assert "Environment ready" in done.stdout
@@ -89,7 +93,8 @@ def test_failed_install_says_what_failed_and_leaves_no_stamp(fake_venv: Path) ->
     (fake_venv / ".kit-stamp").write_text(f"0000000000000000 {REPO}\n")
     done = run(fake_venv, FAIL_REQUIREMENTS="1")
     assert done.returncode == 1
-    assert "ERROR: pip install -r requirements-dev.txt (with requirements.txt) failed (full log: " in done.stderr
+    assert ("ERROR: pip install -r requirements-dev.txt (with requirements.txt, under constraints.txt) failed "
+            "(full log: ") in done.stderr
     assert "No matching distribution found for torch==99" in done.stderr  # the log's tail is shown
     assert not (fake_venv / ".kit-stamp").exists()
     log = re.search(r"full log: (\S+)\)", done.stderr)
@@ -106,7 +111,7 @@ def test_usage_error_without_a_venv_path() -> None:
 
 @pytest.mark.parametrize("changed", STAMPED)
 def test_a_change_to_any_listed_file_reinstalls(tmp_path: Path, fake_venv: Path, changed: str) -> None:
-    """A copy of the checkout whose venv is stamped current; editing one of the three files (a new
+    """A copy of the checkout whose venv is stamped current; editing one of the stamped files (a new
     dev tool, say) makes the next run reinstall, not skip."""
     repo = tmp_path / "repo"
     (repo / "tools").mkdir(parents=True)
@@ -126,3 +131,38 @@ def test_a_change_to_any_listed_file_reinstalls(tmp_path: Path, fake_venv: Path,
     assert done.returncode == 0, done.stderr
     assert any(" install -r " in f" {c}" for c in calls(fake_venv)), calls(fake_venv)
     assert (fake_venv / ".kit-stamp").read_text().strip() == expected_stamp(repo)
+
+
+def _requirements(name: str) -> list[Requirement]:
+    """The requirement lines of one requirements file, following its ``-r`` includes."""
+    found: list[Requirement] = []
+    for line in (REPO / name).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            found += _requirements(line[3:].strip())
+        elif line:
+            found.append(Requirement(line))
+    return found
+
+
+def _pins() -> dict[str, Version]:
+    pins: dict[str, Version] = {}
+    for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"constraints.txt pins exact versions only, got {line!r}"
+            pins[canonicalize_name(name)] = Version(version)
+    return pins
+
+
+def test_the_lock_pins_every_requirement_within_its_range() -> None:
+    """A requirement edited without re-locking (tools/lock_venv.sh) would make pip fail on every
+    fresh machine; this says which line disagrees instead."""
+    pins = _pins()
+    wanted = _requirements("requirements-dev.txt")
+    assert len(wanted) > 10
+    unpinned = [str(r) for r in wanted if canonicalize_name(r.name) not in pins]
+    outside = [f"{r} (locked {pins[canonicalize_name(r.name)]})" for r in wanted
+               if canonicalize_name(r.name) in pins and not r.specifier.contains(pins[canonicalize_name(r.name)],
+                                                                                  prereleases=True)]
+    assert unpinned == [] and outside == [], "run tools/lock_venv.sh after changing a requirement"

@@ -2,16 +2,17 @@
 # Create or update the project's virtual environment, only when something changed.
 # Usage: tools/ensure_venv.sh VENV_DIR
 # Installs requirements-dev.txt (the learner runtime of requirements.txt, through its `-r`, plus
-# development and tests) and this checkout, editable.
-# The stamp holds a hash of requirements.txt + requirements-dev.txt + pyproject.toml and the path
-# of this checkout;
+# development and tests) under constraints.txt (the exact versions the solutions were executed
+# with: tools/lock_venv.sh), and this checkout, editable.
+# The stamp holds a hash of requirements.txt + requirements-dev.txt + constraints.txt +
+# pyproject.toml and the path of this checkout;
 # it is written only after every install step succeeded, so a failed install is never reused.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 venv="${1:?usage: ensure_venv.sh VENV_DIR}"
 python="${KIT_PYTHON:-python3}"
 stamp="$venv/.kit-stamp"
-want="$(cat "$repo/requirements.txt" "$repo/requirements-dev.txt" "$repo/pyproject.toml" | sha256sum | cut -c1-16) $repo"
+want="$(cat "$repo/requirements.txt" "$repo/requirements-dev.txt" "$repo/constraints.txt" "$repo/pyproject.toml" | sha256sum | cut -c1-16) $repo"
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/python" ]; then
   exit 0
@@ -34,8 +35,8 @@ if [ "$have" != "${want%% *}" ]; then
   rm -f "$stamp"
   echo "Installing requirements into $venv (first time: several minutes, about 6 GB) ..."
   "$venv/bin/python" -m pip install --upgrade "pip>=24" >>"$log" 2>&1 || fail "upgrading pip failed"
-  "$venv/bin/python" -m pip install -r "$repo/requirements-dev.txt" >>"$log" 2>&1 \
-    || fail "pip install -r requirements-dev.txt (with requirements.txt) failed"
+  "$venv/bin/python" -m pip install -r "$repo/requirements-dev.txt" -c "$repo/constraints.txt" >>"$log" 2>&1 \
+    || fail "pip install -r requirements-dev.txt (with requirements.txt, under constraints.txt) failed"
 fi
 # The kit itself, editable, so notebooks/ and solutions/ import helpers from this checkout.
 "$venv/bin/python" -m pip install --no-deps --no-build-isolation -e "$repo" >>"$log" 2>&1 \
