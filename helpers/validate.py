@@ -7,8 +7,9 @@ here (``True`` is an ``int`` to Python, never an epoch count to a learner). Type
 
 from __future__ import annotations
 
+import math
 import numbers
-from typing import Any, TypeGuard
+from typing import Any, SupportsFloat, TypeGuard
 
 
 def is_int(value: object, *, numpy: bool = False) -> TypeGuard[int]:
@@ -28,6 +29,20 @@ def is_number(value: object, *, numpy: bool = False) -> TypeGuard[float]:
 def as_number(value: object) -> float | None:
     """``value`` as a float if it is a number (not a bool), else None: for reading plain data."""
     return float(value) if is_number(value) else None
+
+
+def finite_float(value: object, *, text: bool = False) -> float | None:
+    """A finite float from what learner code gave (an int, a float, a numpy scalar, a one-element
+    tensor), else None: a bool, a string, bytes or a complex number is no number, unless ``text=True``,
+    which takes what ``float()`` takes, text ("0.1") and bool included, for cells typed into tables.
+    Out of float's range (``10**400``) or not real (a complex tensor) gives None too."""
+    if not isinstance(value, (SupportsFloat, str)) or (not text and isinstance(value, (bool, str, bytes, complex))):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError, RuntimeError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _fail_type(name: str, value: object, what: str) -> TypeError:

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from helpers import validate as v
 
@@ -28,6 +29,33 @@ def test_is_number(value, expected):
 def test_as_number():
     assert v.as_number(2) == 2.0 and isinstance(v.as_number(2), float)
     assert v.as_number(True) is None and v.as_number("x") is None
+
+
+class _FloatRaises:
+    """An object whose own ``__float__`` fails, as learner code may return."""
+
+    def __float__(self) -> float:
+        raise ValueError("no")
+
+
+# (value, without text, with text=True): a number is read either way; text and bool only with text=True
+FINITE_FLOAT_CASES: list[tuple[object, float | None, float | None]] = [
+    (2, 2.0, 2.0), (-0.25, -0.25, -0.25), (True, None, 1.0), (False, None, 0.0),
+    ("0.1", None, 0.1), (" 3 ", None, 3.0), ("x", None, None), ("nan", None, None), (np.str_("2"), None, 2.0),
+    (b"1", None, None), (1j, None, None), (complex(2, 0), None, None), (np.complex128(1 + 2j), None, 1.0),
+    (np.float32(0.5), 0.5, 0.5), (np.int64(3), 3.0, 3.0), (np.float64("inf"), None, None),
+    (torch.tensor(0.5), 0.5, 0.5), (torch.tensor([0.5]), 0.5, 0.5), (torch.tensor([1.0, 2.0]), None, None),
+    (torch.tensor(1 + 1j), None, None), (np.array(1.5), 1.5, 1.5), (np.array([1.0, 2.0]), None, None),
+    (math.nan, None, None), (math.inf, None, None), (-math.inf, None, None), (10**400, None, None),
+    (2**53 + 1, 2.0**53, 2.0**53), (None, None, None), ([1.0], None, None), (_FloatRaises(), None, None),
+]
+
+
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")
+@pytest.mark.parametrize("value, number, from_text", FINITE_FLOAT_CASES)
+def test_finite_float(value: object, number: float | None, from_text: float | None) -> None:
+    for got, expected in ((v.finite_float(value), number), (v.finite_float(value, text=True), from_text)):
+        assert got == expected and (got is None or type(got) is float), (value, got, expected)
 
 
 def test_require_int_rejects_bool_with_the_type_named():

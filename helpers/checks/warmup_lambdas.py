@@ -16,7 +16,7 @@ import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, SupportsFloat
+from typing import Literal
 
 from helpers.checks.check import Check, Rule, run_rules
 from helpers.checks.context import COMMON_HARDCODED_WARMUPS, JudgeContext
@@ -24,7 +24,7 @@ from helpers.checks.report import CheckReport, Criterion
 from helpers.evidence_codec import Evidence, EvidenceError
 from helpers.mistakes import exponential_exponent_over_w
 from helpers.settings import DEMO_WARMUP_EPOCHS
-from helpers.validate import require_whole
+from helpers.validate import finite_float, require_whole
 
 LrLambda = Callable[[int], float]
 TOL = 1e-6
@@ -77,17 +77,6 @@ class WarmupEvidence(Evidence):
                                 f"0-{3 * bad[0]}")
 
 
-def _as_float(value: object) -> float | None:
-    """A finite number (int, float, numpy scalar, 0-d tensor) as a float; None for anything else."""
-    if isinstance(value, (bool, str, bytes, complex)) or not isinstance(value, SupportsFloat):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _factors_at(lr_lambda: Callable[..., object], w: int, namespace: Mapping[str, object] | None,
                 takes_length: bool) -> Factors:
     """The factors for epochs 0 .. 3w with the warmup length set to ``w``: as the ``warmup_epochs``
@@ -106,7 +95,7 @@ def _factors_at(lr_lambda: Callable[..., object], w: int, namespace: Mapping[str
                 return Factors(problem="blank", text=str(exc)[:300])
             except Exception as exc:  # noqa: BLE001 - any error in learner code becomes a ✗ line
                 return Factors(problem="raised", epoch=epoch, text=f"{type(exc).__name__}: {str(exc)[:300]}")
-            if (number := _as_float(value)) is None:
+            if (number := finite_float(value)) is None:
                 return Factors(problem="not-a-number", epoch=epoch, text=f"{value!r}"[:100], type=type(value).__name__)
             values.append(number)
         return Factors(tuple(values))
