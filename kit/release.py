@@ -1,7 +1,7 @@
 """``kit release OUT``: the learner copy of a course, what the instructor of a graded class publishes.
 
 OUT receives the starters (generated afresh from ``solutions/``, so they cannot be stale), the
-learner runtime ``helpers/``, and what installing it needs (README, requirements, environment,
+learner runtime ``helpers/``, and what installing it needs (README, requirements and their lock, environment,
 pyproject, Makefile + ``tools/ensure_venv.sh`` for ``make lab``). It holds no ``solutions/`` and
 no ``kit/``: a learner needs neither (the self-check cells run ``helpers.checks``; ``kit check``
 grades against the solutions, which the copy does not have), so ``pyproject.toml`` loses the
@@ -34,8 +34,8 @@ from kit.course import Course, course, helpers_dir
 from kit.starters import StarterError, make_starter
 
 # Top-level files copied as they are (when the course has them).
-COPIED_FILES = ("README.md", "requirements.txt", "requirements-dev.txt", "environment.yml", "Makefile",
-                ".gitignore", "LICENSE", "tools/ensure_venv.sh")
+COPIED_FILES = ("README.md", "requirements.txt", "requirements-dev.txt", "constraints.txt", "environment.yml",
+                "Makefile", ".gitignore", "LICENSE", "tools/ensure_venv.sh")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "logs", "lightning_logs")
 WITHHELD_ANSWER = ("The answer is not part of this copy of the course: your instructor grades this "
                    "exercise. Use the hints above and the check cell's messages.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -86,6 +87,19 @@ def test_layout_starters_helpers_install_files_and_no_solutions_or_kit(released:
     project = (released / "pyproject.toml").read_text(encoding="utf-8")
     assert "[project.scripts]" not in project and "kit.cli" not in project, "no `kit` command without kit/"
     assert 'include = ["helpers*"]' in project and "kit*" not in project
+
+
+def test_the_copy_builds_its_venv_with_the_files_it_holds(released: Path, tmp_path: Path) -> None:
+    """``make lab`` in the published copy runs its tools/ensure_venv.sh, which reads the requirement
+    lists and the lock: every file it needs must be in the copy (a fake python stands in for pip)."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("#!/bin/sh\nexit 0\n")
+    (venv / "bin" / "python").chmod(0o755)
+    done = subprocess.run(["bash", str(released / "tools" / "ensure_venv.sh"), str(venv)], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (venv / ".kit-stamp").read_text().split()[1] == str(released)
 
 
 def test_no_solution_code(released: Path) -> None:
