@@ -31,6 +31,7 @@ from helpers.evidence_codec import Evidence
 from helpers.mistakes import literal_learning_rate
 from helpers.schedules import step_and_record
 from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS_ENV, TEMPLATE_LR
+from helpers.update_rules import Group, UpdateRule, identify, record_steps
 from helpers.validate import is_int, is_number
 
 ADAMW_DEFAULT_WEIGHT_DECAY = 0.01
@@ -39,26 +40,10 @@ PROBE_WEIGHT_DECAY = 0.37  # an unusual value: if the optimizer shows it, it rea
 PROBE_LR = 0.0123  # likewise for self.learning_rate
 MIN_SWEEP_VALUES = 4
 SWEEP_SPAN = (0.01, 1.0)
-STEPS, ELEMENTS = 3, 8  # optimizer steps, and elements recorded per parameter (the update rules act element-wise)
 
 
 def _raised(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc)[:300]}"
-
-
-@dataclass(frozen=True)
-class Group:
-    """A parameter group's hyperparameters; ``after``: per parameter (numbered across groups) its
-    recorded elements after the steps."""
-
-    lr: float | None
-    weight_decay: float
-    betas: tuple[float, float] | None
-    eps: float | None
-    momentum: float
-    decoupled: bool
-    amsgrad: bool
-    after: dict[int, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -98,11 +83,6 @@ class OptimizerEvidence(Evidence):
     lr_seen: float | None
 
 
-def _start_and_grads(seed: int, param: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    rng = np.random.default_rng([seed, param])
-    return rng.standard_normal(ELEMENTS), [rng.standard_normal(ELEMENTS) for _ in range(STEPS)]
-
-
 def _group(group: Mapping[str, object], after: dict[int, np.ndarray]) -> Group:
     b = group.get("betas")
     betas = tuple(map(as_float, b)) if isinstance(b, (tuple, list)) and len(b) == 2 else (None, None)
@@ -110,25 +90,6 @@ def _group(group: Mapping[str, object], after: dict[int, np.ndarray]) -> Group:
                  (betas[0], betas[1]) if betas[0] is not None and betas[1] is not None else None,
                  as_float(group.get("eps")), as_float(group.get("momentum")) or 0.0,
                  bool(group.get("decoupled_weight_decay", False)), bool(group.get("amsgrad", False)), after)
-
-
-def _behaviour(optimizer: torch.optim.Optimizer, seed: int) -> tuple[Group, ...]:
-    """Each group after a few steps on fixed gradients from fixed start values: which update rule
-    (and which weight decay) the optimizer really applies."""
-    params = [(id(g), p, min(ELEMENTS, p.numel())) for g in optimizer.param_groups for p in g["params"]]
-    with torch.no_grad():
-        for index, (_, p, k) in enumerate(params):
-            p.view(-1).zero_()
-            p.view(-1)[:k] = torch.as_tensor(_start_and_grads(seed, index)[0][:k], dtype=p.dtype)
-    for step in range(STEPS):
-        for index, (_, p, k) in enumerate(params):
-            grad = torch.zeros_like(p)
-            grad.view(-1)[:k] = torch.as_tensor(_start_and_grads(seed, index)[1][step][:k], dtype=p.dtype)
-            p.grad = grad
-        optimizer.step()
-    return tuple(_group(g, {i: p.detach().view(-1)[:k].double().numpy().copy()
-                            for i, (owner, p, k) in enumerate(params) if owner == id(g)})
-                 for g in optimizer.param_groups)
 
 
 def _schedule(config: OptimizerConfig, epochs: int | str) -> Schedule | None:
@@ -162,7 +123,8 @@ def _configured(model_class: type, weight_decay: float, seed: int) -> Configured
     if not isinstance(config.optimizer, torch.optim.Optimizer):
         return replace(facts, failure="returned", detail=config.returned_type)
     with torch.random.fork_rng():
-        groups = _behaviour(config.optimizer, seed)
+        recorded = record_steps(config.optimizer, seed)
+    groups = tuple(_group(g, after) for g, after in zip(config.optimizer.param_groups, recorded, strict=True))
     return replace(facts, optimizer=type(config.optimizer).__name__, groups=groups,
                    schedule=_schedule(config, facts.num_epochs))
 
@@ -195,48 +157,13 @@ def _collect_optimizer(model_class: type, *, weight_decay: float | None = None, 
                              _lr_seen(model_class, wd))
 
 
-def _simulate(rule: str, group: Group, start: np.ndarray, grads: list[np.ndarray]) -> np.ndarray | None:
-    """The elements after the steps under one update rule with the recorded hyperparameters: AdamW
-    shrinks θ itself, Adam and SGD add weight_decay·θ to the gradient (L2)."""
-    lr, wd, theta = group.lr, group.weight_decay, start.copy()
-    if lr is None or (rule != "sgd" and (group.betas is None or group.eps is None or group.amsgrad)):
-        return None
-    (b1, b2), eps = group.betas or (0.0, 0.0), group.eps or 0.0
-    m = v = buffer = np.zeros_like(theta)
-    for t, g in enumerate(grads, start=1):
-        if rule == "adamw":
-            theta = theta * (1 - lr * wd)
-        else:
-            g = g + wd * theta
-        if rule == "sgd":
-            buffer = g if t == 1 else group.momentum * buffer + g
-            theta = theta - lr * (buffer if group.momentum else g)
-        else:
-            m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
-            theta = theta - (lr / (1 - b1**t)) * m / (np.sqrt(v) / math.sqrt(1 - b2**t) + eps)
-    return theta
-
-
-def _update_rule(run: Configured, seed: int) -> str | None:
-    """Which update rule reproduces every recorded element: AdamW's decoupled decay, Adam's (L2 in
-    the gradient) or SGD's; None if none does."""
-    recorded = [(g, _start_and_grads(seed, i), a) for g in run.groups for i, a in g.after.items()]
-    if not run.groups or not all(g.after for g in run.groups) or not all(0 < len(a) <= ELEMENTS for *_, a in recorded):
-        return None
-    for rule in ("adamw", "adam", "sgd"):
-        expected = [(_simulate(rule, g, s[: len(a)], [x[: len(a)] for x in xs]), a) for g, (s, xs), a in recorded]
-        if all(e is not None and np.allclose(a, e, rtol=1e-4, atol=1e-6) for e, a in expected):
-            return rule
-    return None
-
-
 @dataclass(frozen=True)
 class _Seen:
     """The optimizer evidence as its rules read it: each run's update rule found once."""
 
     ev: OptimizerEvidence
-    rule: str | None
-    probe_rule: str | None
+    rule: UpdateRule | None
+    probe_rule: UpdateRule | None
     group: Group  # the main run's first group
     name: str  # the optimizer's class name
 
@@ -353,7 +280,7 @@ def _judge_optimizer(ev: OptimizerEvidence, context: JudgeContext | None = None)
     if (wd := ev.weight_decay) is not None:
         rules.insert(1, Rule(f"weight decay {wd:g} is > 0 and ≤ {ABSURD_WEIGHT_DECAY:g}",
                              lambda s, _: _value_hint(wd) is None, lambda s: _value_hint(wd) or ""))
-    seen = _Seen(ev, _update_rule(ev.main, context.seed), _update_rule(ev.probe, context.seed),
+    seen = _Seen(ev, identify(ev.main.groups, context.seed), identify(ev.probe.groups, context.seed),
                  ev.main.groups[0] if ev.main.groups else Group(None, 0.0, None, None, 0.0, False, False, {}),
                  ev.main.optimizer[:40])
     report = run_rules(title, rules, seen, context)
