@@ -54,28 +54,13 @@ class _Shape:
     num_epochs: int
     base_lr: float
     atol: float  # absolute tolerance: tol relative to the base LR
-    scheduler: ev.SchedulerInfo | None
+    cosine_only: bool  # plain CosineAnnealingLR, named in a hint
+    bolts: ev.SchedulerInfo | None  # pl_bolts' scheduler: its lengths as set explain a hint
+    w: int  # the warmup the exercise asks for, in epochs
+    top: int  # the first step at the peak
 
-    @property
-    def w(self) -> int:
-        """The warmup the exercise asks for, in epochs."""
-        return _warmup_epochs(self.num_epochs)
-
-    @property
-    def bolts(self) -> ev.SchedulerInfo | None:
-        """The scheduler if it is pl_bolts' (its lengths then explain a hint)."""
-        return self.scheduler if self.scheduler is not None and self.scheduler.is_bolts else None
-
-    @property
-    def top(self) -> int:
-        """The first step at the peak."""
-        return int(np.argmax(self.lr >= self.lr.max() - self.atol))
-
-    def lengths(self) -> str:
-        return f" (warmup_epochs={b.warmup_epochs!r}, max_epochs={b.max_epochs!r})" if (b := self.bolts) else ""
-
-    def max_epochs_set(self) -> str:
-        return f" (max_epochs={b.max_epochs!r})" if (b := self.bolts) else ""
+    def given(self, *lengths: str) -> str:
+        return f" ({', '.join(f'{a}={getattr(self.bolts, a)!r}' for a in lengths)})" if self.bolts else ""
 
     def leaves_zero(self) -> str | None:
         if not self.lr.max() <= self.atol:  # written so that NaN counts as leaving 0 (other criteria then fail on it)
@@ -93,20 +78,20 @@ class _Shape:
             return None
         if not first >= self.base_lr - self.atol:
             return f"epoch 0 runs at {first:.4g}; the exercise starts the warmup at warmup_start_lr=0.0"
-        if self.scheduler is not None and self.scheduler.cosine_only:
+        if self.cosine_only:
             return ("no warmup: this is plain CosineAnnealingLR, which starts at the base LR. Build pl_bolts' "
                     "LinearWarmupCosineAnnealingLR here instead")
         return f"no warmup: epoch 0 already runs at the base LR {first:.4g}; the LR should start at 0"
 
     def warmup_ends_at_a_quarter(self) -> str | None:
-        lr, top, w, n = self.lr, self.top, self.w, self.num_epochs
+        lr, top, w, n, lengths = self.lr, self.top, self.w, self.num_epochs, self.given("warmup_epochs", "max_epochs")
         rising = len(lr) > 1 and lr[-1] > lr[-2] + self.atol
         if top >= len(lr) - 1 or (rising and top >= len(lr) - self.spe):
-            return (f"warmup longer than training{self.lengths()}: the LR is still rising at the last epoch ({n - 1}). "
+            return (f"warmup longer than training{lengths}: the LR is still rising at the last epoch ({n - 1}). "
                     f"warmup_epochs must be a quarter of num_epochs: int({WARMUP_FRACTION} * {n}) = {w}")
         if w - 1 - 1e-9 <= top / self.spe <= max(w, WARMUP_FRACTION * n) + 1e-9:  # per step: 25 % of the steps
             return None
-        return (f"the LR peaks at epoch {top / self.spe:.4g}{self.lengths()}; with num_epochs={n} the warmup should "
+        return (f"the LR peaks at epoch {top / self.spe:.4g}{lengths}; with num_epochs={n} the warmup should "
                 f"end at epoch {w - 1}..{w}: warmup_epochs=int({WARMUP_FRACTION} * num_epochs) = {w}")
 
     def rises_linearly(self) -> str | None:
@@ -136,7 +121,7 @@ class _Shape:
         if not rises_at.size:
             return None
         return (f"the LR rises again from epoch {(self.top + int(rises_at[0]) + 1) / self.spe:.4g}: the schedule "
-                f"ended before training did{self.max_epochs_set()}; pl_bolts climbs back up along the cosine. "
+                f"ended before training did{self.given('max_epochs')}; pl_bolts climbs back up along the cosine. "
                 f"max_epochs must be the training length (num_epochs={self.num_epochs}, self.num_epochs in "
                 "configure_optimizers), not a hard-coded number")
 
@@ -147,7 +132,7 @@ class _Shape:
         if last <= END_FRACTION * self.base_lr + 2 * expected_last + self.atol:
             return None
         return (f"the last epoch still runs at {last:.4g} ({last / self.base_lr:.0%} of the base LR)"
-                f"{self.max_epochs_set()}: the cosine must end at training's end, max_epochs = num_epochs = {n}")
+                f"{self.given('max_epochs')}: the cosine must end at training's end, max_epochs = num_epochs = {n}")
 
     def equals_closed_form(self) -> str | None:
         total = self.num_epochs * self.spe  # the warmup counted in whole epochs or in steps: either is right
@@ -185,7 +170,9 @@ def _judge_shape(report: CheckReport, run: ev.LRRun, num_epochs: int, base_lr: f
     if num_epochs < MIN_EPOCHS:
         report.skip("shape of the schedule", f"only {num_epochs} epochs, too few to see a warmup")
         return True
-    shape = _Shape(run.lr, run.steps_per_epoch, num_epochs, base_lr, tol * base_lr, run.scheduler)
+    lr, atol, cosine_only = run.lr, tol * base_lr, run.scheduler is not None and run.scheduler.cosine_only
+    shape = _Shape(lr, run.steps_per_epoch, num_epochs, base_lr, atol, cosine_only, run.bolts,
+                   _warmup_epochs(num_epochs), top=int(np.argmax(lr >= lr.max() - atol)))
     judged = run_rules(report.title, _shape_rules(base_lr, exact), shape)
     report.criteria += judged.criteria
     return judged.passed
@@ -252,9 +239,8 @@ def _bolts_reference(num_epochs: int, base_lr: float) -> np.ndarray:
     """pl_bolts' own LR per epoch (the kit's library, run by whoever judges, never learner code)."""
     from pl_bolts.optimizers.lr_scheduler import LinearWarmupCosineAnnealingLR
 
-    w = _warmup_epochs(num_epochs)
-    return ev.record_factory(lambda opt, n: LinearWarmupCosineAnnealingLR(opt, warmup_epochs=w, max_epochs=n,
-                                                                          warmup_start_lr=0.0), num_epochs, base_lr).lr
+    return ev.record_factory(lambda opt, n: LinearWarmupCosineAnnealingLR(
+        opt, warmup_epochs=_warmup_epochs(n), max_epochs=n, warmup_start_lr=0.0), num_epochs, base_lr).lr
 
 
 def _judge_native_schedule(evidence: ev.ScheduleEvidence, context: JudgeContext | None = None) -> CheckReport:
@@ -349,7 +335,7 @@ def _lengths_match_interval(report: CheckReport, run: ev.LRRun, num_epochs: int)
                           f"over within the first {num_epochs} of the first epoch's {STEPS_PER_EPOCH} batches. Use "
                           f"'interval': 'epoch', or count in steps (warmup = int({WARMUP_FRACTION} * "
                           "self.trainer.estimated_stepping_batches), total = self.trainer.estimated_stepping_batches)")
-    max_epochs = run.scheduler.max_epochs if run.scheduler and run.scheduler.is_bolts else None
+    max_epochs = run.bolts.max_epochs if run.bolts else None
     if not step and max_epochs is not None and max_epochs >= 10 * num_epochs:
         return report.add(name, False, f"interval is 'epoch' but max_epochs={max_epochs!r} counts optimizer steps: "
                           "with lengths in steps use 'interval': 'step'")

@@ -61,6 +61,10 @@ class LRRun:
     error: str = ""
     scheduler: SchedulerInfo | None = None
 
+    @property
+    def bolts(self) -> SchedulerInfo | None:
+        return self.scheduler if self.scheduler is not None and self.scheduler.is_bolts else None
+
 
 @dataclass(frozen=True)
 class ScheduleEvidence(Evidence):
@@ -212,10 +216,9 @@ def _configure(module: L.LightningModule, num_epochs: int) -> tuple[object, str]
         module._trainer = None
 
 
-def _configured(model: type[L.LightningModule] | L.LightningModule, num_epochs: int | None
+def _configured(model: type[L.LightningModule] | L.LightningModule, name: str, num_epochs: int | None
                 ) -> tuple[Configured, int | None]:
     """What ``configure_optimizers`` of a model with ``num_epochs`` returned, and that model's num_epochs."""
-    name = model.__name__ if isinstance(model, type) else type(model).__name__
     try:
         module = _build_module(model, num_epochs)
     except Exception as exc:  # noqa: BLE001 - the learner's __init__
@@ -249,12 +252,12 @@ def configure_evidence(model: object, num_epochs: object, probes: Sequence[int])
     if not (isinstance(model, L.LightningModule) or (isinstance(model, type) and issubclass(model, L.LightningModule))):
         raise TypeError("pass your LightningModule class or an instance of it, e.g. "
                         f"check_configure_optimizers(LightningModel), not a {type(model).__name__}")
-    own, epochs = _configured(model, None if num_epochs is None else _epochs(num_epochs))
-    name = (model.__name__ if isinstance(model, type) else type(model).__name__)[:80]
+    name = model.__name__ if isinstance(model, type) else type(model).__name__
+    own, epochs = _configured(model, name, None if num_epochs is None else _epochs(num_epochs))
     if epochs is None:
-        return ConfigureEvidence(name, own)
-    runs = {n: own if n == epochs else _configured(model, n)[0] for n in lengths_to_record(epochs, probes)}
-    return ConfigureEvidence(name, own, epochs, runs)
+        return ConfigureEvidence(name[:80], own)
+    runs = {n: own if n == epochs else _configured(model, name, n)[0] for n in lengths_to_record(epochs, probes)}
+    return ConfigureEvidence(name[:80], own, epochs, runs)
 
 
 def _trained_model(result: RunResult, namespace: Mapping[str, object]) -> L.LightningModule | None:
