@@ -44,12 +44,6 @@ def draw_probes(seed: int, course: int = COURSE_EPOCHS) -> tuple[int, ...]:
     return pick(low, course - 1, False), pick(course + 1, high, False), pick(course + 1, high, True)
 
 
-def course_length(quick: int | None) -> int:
-    """What ``course_epochs(COURSE_EPOCHS)`` gives in the notebook: the quick-mode length when a
-    grader's quick mode is on. Any other num_epochs was typed in by hand."""
-    return COURSE_EPOCHS if quick is None else min(COURSE_EPOCHS, quick)
-
-
 COURSE_LENGTH = f"num_epochs is the course's {COURSE_EPOCHS}"  # the criterion's name, in every check that has it
 
 
@@ -58,15 +52,9 @@ def wrong_length(lengths: Sequence[tuple[str, object]], context: JudgeContext) -
     judged (``context.quick``: then the criterion is skipped). Full mode wants COURSE_EPOCHS. In the
     grader's quick mode course_epochs(COURSE_EPOCHS) gives the quick length, so any other value was
     typed in by hand; in a learner's own quick mode the lengths are theirs to try."""
-    expected = course_length(context.quick)
+    expected = COURSE_EPOCHS if context.quick is None else min(COURSE_EPOCHS, context.quick)
     wrong = next(((label, value) for label, value in lengths if value != expected), None)
     return wrong if context.quick is None or context.grader else None
-
-
-def quick_epochs() -> int | None:
-    """The grader's quick-mode length, if this kernel runs in quick mode."""
-    value = os.environ.get(QUICK_EPOCHS_ENV)
-    return int(value) if value is not None and value.isdigit() and int(value) > 0 else None
 
 
 @dataclass(frozen=True)
@@ -91,8 +79,10 @@ class JudgeContext:
 
 
 def learner_context() -> JudgeContext:
-    """The context of a check called in the notebook (quick mode read from the environment)."""
-    return JudgeContext(quick=quick_epochs())
+    """The context of a check called in the notebook: in quick mode when the grader's quick-mode
+    length is set in this kernel's environment."""
+    quick = os.environ.get(QUICK_EPOCHS_ENV)
+    return JudgeContext(quick=int(quick) if quick is not None and quick.isdigit() and int(quick) > 0 else None)
 
 
 def lengths_to_record(own: int, probes: Sequence[int], course: int = COURSE_EPOCHS) -> list[int]:

@@ -9,7 +9,7 @@ module only says which form it is and where the optimizer, scheduler, interval a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -67,6 +67,5 @@ def parse_configure_optimizers(returned: Any) -> OptimizerConfig:
                                **_scheduler_fields(returned.get("lr_scheduler")))
     if sequence and returned:
         inner = parse_configure_optimizers(returned[0])
-        return OptimizerConfig("sequence", kind, inner.optimizer, inner.scheduler, inner.scheduler_config,
-                               inner.has_scheduler, inner.interval, inner.frequency, inner=inner)
+        return replace(inner, form="sequence", returned_type=kind, inner=inner)
     return OptimizerConfig("other", kind)
