@@ -129,6 +129,10 @@ def test_unfilled_blank_is_reported_not_raised(capsys) -> None:
         (lambda e: "0.2", "returned '0.2' (str)"),
         (lambda e: None, "returned None"),
         (lambda e: float("nan"), "returned nan"),
+        (lambda e: e >= 0, "returned True (bool)"),
+        # beyond float's range, or complex: a cross line, not a traceback out of the check
+        (lambda e: 10**400, "returned 1000000000"),
+        (lambda e: torch.tensor(1 + 1j), "returned tensor(1.+1.j) (Tensor)"),
     ],
 )
 def test_broken_functions_are_reported(fn, fragment: str) -> None:
