@@ -411,7 +411,7 @@ def _judge_length(report: CheckReport, n: int, context: JudgeContext) -> bool:
 
 
 def _judge_accuracy(report: CheckReport, evidence: ev.TrainingEvidence, threshold: float,
-                    context: JudgeContext) -> None:
+                    context: JudgeContext) -> bool:
     """Test accuracy of the trained weights, computed here from the course data; in the notebook the
     accuracy the run reported stands in when the model was not found."""
     name = f"test accuracy ≥ {threshold}"
@@ -420,14 +420,13 @@ def _judge_accuracy(report: CheckReport, evidence: ev.TrainingEvidence, threshol
         try:
             accuracy = course_accuracy(evidence.weights, "test")
         except ValueError as exc:
-            report.add(name, False, f"the trained weights are {exc}")
-            return
+            return report.add(name, False, f"the trained weights are {exc}")
     if accuracy is None:
-        report.add(name, False, "the trained model was not found: keep the model you trained in a variable "
-                                "(model = ...; result = fit_and_test(model))")
-        return
-    report.add(name, accuracy >= threshold, f"test accuracy {accuracy:.4f}; with warmup + cosine over "
-               f"{COURSE_EPOCHS} epochs the course reaches about 0.89: compare your schedule with the checks above")
+        return report.add(name, False, "the trained model was not found: keep the model you trained in a variable "
+                                       "(model = ...; result = fit_and_test(model))")
+    return report.add(name, accuracy >= threshold, f"test accuracy {accuracy:.4f}; with warmup + cosine over "
+                      f"{COURSE_EPOCHS} epochs the course reaches about 0.89: compare your schedule with the checks "
+                      "above")
 
 
 def _judge_training_result(evidence: ev.TrainingEvidence, context: JudgeContext | None = None) -> CheckReport:

@@ -131,8 +131,7 @@ def _error_hint(exc: BaseException, info: SchedulerInfo | None = None) -> str:
     """What went wrong while building or stepping, as a hint; pl_bolts' ZeroDivisionError explained."""
     if isinstance(exc, NotImplementedError):
         return f"blank not filled yet: {exc}"
-    if isinstance(exc, ZeroDivisionError) and info is not None and info.is_bolts \
-            and info.max_epochs == info.warmup_epochs:
+    if isinstance(exc, ZeroDivisionError) and info and info.is_bolts and info.max_epochs == info.warmup_epochs:
         return (f"max_epochs equals warmup_epochs ({info.warmup_epochs}): pl_bolts divides by max_epochs - "
                 "warmup_epochs once the warmup is over (ZeroDivisionError). max_epochs is the whole training "
                 "(num_epochs), warmup_epochs a quarter of it")
