@@ -1,8 +1,9 @@
 """Argument checks with one wording, so a misused helper says what it wanted and what it got.
 
 Every message reads ``<name> must be <what>, got <what it got>``. ``bool`` is never a number
-here (``True`` is an ``int`` to Python, never an epoch count to a learner). Type checks raise
-``TypeError`` naming the type received; range checks raise ``ValueError`` naming the value.
+here (``True`` is an ``int`` to Python, never an epoch count to a learner), except where text is
+read as ``float()`` reads it. Type checks raise ``TypeError`` naming the type received; range
+checks raise ``ValueError`` naming the value.
 """
 
 from __future__ import annotations
