@@ -57,7 +57,11 @@ class _Shape:
     cosine_only: bool  # plain CosineAnnealingLR, named in a hint
     bolts: ev.SchedulerInfo | None  # pl_bolts' scheduler: its lengths as set explain a hint
     w: int  # the warmup the exercise asks for, in epochs
-    top: int  # the first step at the peak
+
+    @property
+    def top(self) -> int:
+        """The first step at the peak (computed once the LR is known to leave 0)."""
+        return int(np.argmax(self.lr >= self.lr.max() - self.atol))
 
     def given(self, *lengths: str) -> str:
         return f" ({', '.join(f'{a}={getattr(self.bolts, a)!r}' for a in lengths)})" if self.bolts else ""
@@ -170,9 +174,9 @@ def _judge_shape(report: CheckReport, run: ev.LRRun, num_epochs: int, base_lr: f
     if num_epochs < MIN_EPOCHS:
         report.skip("shape of the schedule", f"only {num_epochs} epochs, too few to see a warmup")
         return True
-    lr, atol, cosine_only = run.lr, tol * base_lr, run.scheduler is not None and run.scheduler.cosine_only
-    shape = _Shape(lr, run.steps_per_epoch, num_epochs, base_lr, atol, cosine_only, run.bolts,
-                   _warmup_epochs(num_epochs), top=int(np.argmax(lr >= lr.max() - atol)))
+    cosine_only = run.scheduler is not None and run.scheduler.cosine_only
+    shape = _Shape(run.lr, run.steps_per_epoch, num_epochs, base_lr, tol * base_lr, cosine_only, run.bolts,
+                   _warmup_epochs(num_epochs))
     judged = run_rules(report.title, _shape_rules(base_lr, exact), shape)
     report.criteria += judged.criteria
     return judged.passed
@@ -191,8 +195,7 @@ def _first_failing(probes: Sequence[int], judge_at: Callable[[CheckReport, int],
 # --------------------------------------------------------------------------- blanks (a) and (c): scheduler functions
 
 
-def _main_run(evidence: ev.ScheduleEvidence, context: JudgeContext, function: str
-              ) -> tuple[CheckReport, ev.LRRun, int]:
+def _main_run(evidence: ev.ScheduleEvidence, context: JudgeContext, function: str) -> tuple[CheckReport, ev.LRRun, int]:
     """The report begun at the main length (the learner's, or the course's for the grader)."""
     n = context.main_length(evidence.num_epochs)
     report = CheckReport(f"Check: {function}(optimizer, num_epochs={n})")

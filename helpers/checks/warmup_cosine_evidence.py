@@ -237,12 +237,10 @@ def _configured(model: type[L.LightningModule] | L.LightningModule, name: str, n
     stepped = parsed.form == "dict" and parsed.scheduler_config == "dict" and wraps and parsed.frequency == 1
     run = _step_through(scheduler, optimizer, epochs, parsed.interval) \
         if stepped and parsed.interval in ("epoch", "step") and base_lr else None
-    return Configured(
-        form=parsed.form, returned_type=parsed.returned_type[:200], config=parsed.scheduler_config,
-        has_scheduler=parsed.has_scheduler, interval=repr(parsed.interval)[:100],
-        frequency=repr(parsed.frequency)[:100], wraps=wraps, base_lr=base_lr,
-        learning_rate=v.as_number(getattr(module, "learning_rate", None)), run=run,
-    ), epochs
+    return Configured(form=parsed.form, returned_type=parsed.returned_type[:200], config=parsed.scheduler_config,
+                      has_scheduler=parsed.has_scheduler, interval=repr(parsed.interval)[:100],
+                      frequency=repr(parsed.frequency)[:100], wraps=wraps, base_lr=base_lr,
+                      learning_rate=v.as_number(getattr(module, "learning_rate", None)), run=run), epochs
 
 
 def configure_evidence(model: object, num_epochs: object, probes: Sequence[int]) -> ConfigureEvidence:
