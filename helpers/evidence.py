@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from helpers.checks.report import raised
 from helpers.evidence_codec import Evidence, EvidenceError, Tensors, to_plain
 
 __all__ = ["EvidenceError", "Tensors", "load_record", "read_folder", "record_cell"]
@@ -73,10 +74,6 @@ class _Writer:
         return {TENSORS_KEY: name}
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {str(exc)[:300]}"
-
-
 def _calls(source: str) -> list[ast.Call]:
     """The check calls of a check cell (each statement a call ``check_x(...)``)."""
     calls = []
@@ -101,11 +98,11 @@ def collect_call(call: ast.Call, namespace: dict[str, Any], options: Mapping[str
         args = [_evaluate(a, namespace) for a in call.args]
         kwargs = {k.arg: _evaluate(k.value, namespace) for k in call.keywords if k.arg}
     except Exception as exc:  # noqa: BLE001 - e.g. the learner deleted the function
-        return {"function": name, "raised": _describe(exc)}
+        return {"function": name, "raised": raised(exc)}
     try:
         data = JUDGED[name].collect_graded(args, kwargs, {**options, "namespace": namespace})
     except Exception as exc:  # noqa: BLE001 - misuse (TypeError, ValueError) as the learner-side check raises it
-        return {"function": name, "raised": _describe(exc)}
+        return {"function": name, "raised": raised(exc)}
     if isinstance(data, Evidence):
         return {"function": name, "kind": data.KIND, "version": data.VERSION, "data": data}
     return {"function": name, "data": data}
@@ -165,7 +162,7 @@ def _load_array(files: Mapping[str, bytes], name: Any) -> np.ndarray:
     try:
         array = np.load(io.BytesIO(blob), allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - any garbled file
-        raise EvidenceError(f"evidence file {name!r} is not a numpy array ({_describe(exc)})") from None
+        raise EvidenceError(f"evidence file {name!r} is not a numpy array ({raised(exc)})") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu" or array.ndim != 1:
         raise EvidenceError(f"evidence file {name!r} is not a 1-d numeric array")
     return array.astype(float)
@@ -178,7 +175,7 @@ def _load_tensors(files: Mapping[str, bytes], name: Any) -> Tensors:
     try:
         tensors = torch.load(io.BytesIO(blob), weights_only=True, map_location="cpu")
     except Exception as exc:  # noqa: BLE001
-        raise EvidenceError(f"evidence file {name!r} is not a weights file ({_describe(exc)})") from None
+        raise EvidenceError(f"evidence file {name!r} is not a weights file ({raised(exc)})") from None
     if not isinstance(tensors, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
                                                 for k, v in tensors.items()):
         raise EvidenceError(f"evidence file {name!r} is not a state dict of tensors")

@@ -25,7 +25,7 @@ import torch
 from helpers.checks.check import Check, Rule, run_rules
 from helpers.checks.context import COURSE_LENGTH, JudgeContext, learner_context, wrong_length
 from helpers.checks.optimizer_config import OptimizerConfig, parse_configure_optimizers
-from helpers.checks.report import CheckReport
+from helpers.checks.report import CheckReport, raised
 from helpers.checks.sweep_evidence import SweepTable, SweepWeights, as_float, judge_weights, record_weights
 from helpers.evidence_codec import Evidence
 from helpers.mistakes import literal_learning_rate
@@ -40,10 +40,6 @@ PROBE_WEIGHT_DECAY = 0.37  # an unusual value: if the optimizer shows it, it rea
 PROBE_LR = 0.0123  # likewise for self.learning_rate
 MIN_SWEEP_VALUES = 4
 SWEEP_SPAN = (0.01, 1.0)
-
-
-def _raised(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {str(exc)[:300]}"
 
 
 @dataclass(frozen=True)
@@ -110,7 +106,7 @@ def _configured(model_class: type, weight_decay: float, seed: int) -> Configured
     except NotImplementedError as exc:
         return Configured("blank", str(exc)[:300])
     except Exception as exc:  # noqa: BLE001 - any failure is the learner's to fix, reported not raised
-        return Configured("build", _raised(exc))
+        return Configured("build", raised(exc))
     epochs = getattr(model, "num_epochs", None)
     facts = Configured("", "", epochs if is_int(epochs) else repr(epochs)[:50],
                        as_float(getattr(model, "learning_rate", None)))
@@ -119,7 +115,7 @@ def _configured(model_class: type, weight_decay: float, seed: int) -> Configured
     except NotImplementedError as exc:
         return Configured("blank", str(exc)[:300])
     except Exception as exc:  # noqa: BLE001
-        return replace(facts, failure="configure", detail=_raised(exc))
+        return replace(facts, failure="configure", detail=raised(exc))
     if not isinstance(config.optimizer, torch.optim.Optimizer):
         return replace(facts, failure="returned", detail=config.returned_type)
     with torch.random.fork_rng():
@@ -371,7 +367,7 @@ def _answer(choose: Callable[[pd.DataFrame], object], table: pd.DataFrame) -> An
     except NotImplementedError as exc:
         return Answer(error=str(exc)[:300], blank=True)
     except Exception as exc:  # noqa: BLE001 - reported as the learner's to fix
-        return Answer(error=_raised(exc))
+        return Answer(error=raised(exc))
 
 
 def _collect_choice(choice: Callable[[pd.DataFrame], object] | float, sweep_table: pd.DataFrame | None = None, *,

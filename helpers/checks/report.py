@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 PASS, FAIL, SKIP = "✓", "✗", "–"
 
 
+def raised(exc: BaseException) -> str:
+    """What learner code raised, as hints quote it: the exception's type and the start of its message."""
+    return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
 @dataclass(frozen=True)
 class Criterion:
     """One line of a check: what was checked, whether it held, and what to do if not."""

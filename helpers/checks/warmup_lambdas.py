@@ -20,7 +20,7 @@ from typing import Literal
 
 from helpers.checks.check import Check, Rule, run_rules
 from helpers.checks.context import COMMON_HARDCODED_WARMUPS, JudgeContext
-from helpers.checks.report import CheckReport, Criterion
+from helpers.checks.report import CheckReport, Criterion, raised
 from helpers.evidence_codec import Evidence, EvidenceError
 from helpers.mistakes import exponential_exponent_over_w
 from helpers.settings import DEMO_WARMUP_EPOCHS
@@ -94,7 +94,7 @@ def _factors_at(lr_lambda: Callable[..., object], w: int, namespace: Mapping[str
             except NotImplementedError as exc:
                 return Factors(problem="blank", text=str(exc)[:300])
             except Exception as exc:  # noqa: BLE001 - any error in learner code becomes a ✗ line
-                return Factors(problem="raised", epoch=epoch, text=f"{type(exc).__name__}: {str(exc)[:300]}")
+                return Factors(problem="raised", epoch=epoch, text=raised(exc))
             if (number := finite_float(value)) is None:
                 return Factors(problem="not-a-number", epoch=epoch, text=f"{value!r}"[:100], type=type(value).__name__)
             values.append(number)
