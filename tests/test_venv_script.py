@@ -145,14 +145,30 @@ def _requirements(name: str) -> list[Requirement]:
     return found
 
 
+def _locked() -> list[Requirement]:
+    return [Requirement(line) for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+
+
 def _pins() -> dict[str, Version]:
     pins: dict[str, Version] = {}
-    for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            assert version, f"constraints.txt pins exact versions only, got {line!r}"
-            pins[canonicalize_name(name)] = Version(version)
+    for pin in _locked():
+        exact = [spec for spec in pin.specifier if spec.operator == "=="]
+        assert len(exact) == 1 and len(pin.specifier) == 1, f"constraints.txt pins exact versions only, got {pin}"
+        pins[canonicalize_name(pin.name)] = Version(exact[0].version)
     return pins
+
+
+def test_the_lock_binds_only_on_the_python_and_platform_it_was_made_on() -> None:
+    """Elsewhere (Python 3.10 on Ubuntu 22.04, Colab's 3.13, macOS) the exact versions may not exist:
+    there pip must resolve the requirement ranges instead of failing on a pin."""
+    made_on = {"python_version": "3.11", "sys_platform": "linux"}
+    for pin in _locked():
+        assert pin.marker is not None, f"{pin} binds everywhere"
+        assert pin.marker.evaluate(made_on), pin
+        for elsewhere in ({"python_version": "3.10"}, {"python_version": "3.13"}, {"sys_platform": "darwin"},
+                          {"sys_platform": "win32"}):
+            assert not pin.marker.evaluate({**made_on, **elsewhere}), (pin, elsewhere)
 
 
 def test_the_lock_pins_every_requirement_within_its_range() -> None:
