@@ -53,14 +53,15 @@ def record_steps(optimizer: torch.optim.Optimizer, seed: int) -> list[dict[int, 
     first ``ELEMENTS`` of a parameter start at 0 with gradient 0); per param group after the steps,
     its parameters' recorded elements."""
     params = [(id(g), p, min(ELEMENTS, p.numel())) for g in optimizer.param_groups for p in g["params"]]
+    draws = [start_and_grads(seed, index) for index in range(len(params))]
     with torch.no_grad():
-        for index, (_, p, k) in enumerate(params):
+        for (_, p, k), (start, _) in zip(params, draws, strict=True):
             p.view(-1).zero_()
-            p.view(-1)[:k] = torch.as_tensor(start_and_grads(seed, index)[0][:k], dtype=p.dtype)
+            p.view(-1)[:k] = torch.as_tensor(start[:k], dtype=p.dtype)
     for step in range(STEPS):
-        for index, (_, p, k) in enumerate(params):
+        for (_, p, k), (_, grads) in zip(params, draws, strict=True):
             grad = torch.zeros_like(p)
-            grad.view(-1)[:k] = torch.as_tensor(start_and_grads(seed, index)[1][step][:k], dtype=p.dtype)
+            grad.view(-1)[:k] = torch.as_tensor(grads[step][:k], dtype=p.dtype)
             p.grad = grad
         optimizer.step()
     return [{i: p.detach().view(-1)[:k].double().numpy().copy() for i, (owner, p, k) in enumerate(params)
