@@ -46,7 +46,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from helpers.training import QUICK_EPOCHS_ENV, TRAINING_LOG_ENV  # noqa: E402
+from helpers.settings import QUICK_EPOCHS_ENV  # noqa: E402
+from helpers.training import TRAINING_LOG_ENV  # noqa: E402
 from kit import notebooks  # noqa: E402
 from kit.execute import run_notebook  # noqa: E402
 

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pandas as pd
 
+METRICS_FILE = "metrics.csv"  # the file Lightning's CSVLogger writes in each run folder
+
 
 def metrics_file(log_dir: str | os.PathLike) -> Path:
     """The ``metrics.csv`` of a run folder (or the file itself), with a clear error if absent."""
     path = Path(log_dir)
-    candidate = path if path.suffix == ".csv" else path / "metrics.csv"
+    candidate = path if path.suffix == ".csv" else path / METRICS_FILE
     if not candidate.is_file():
         raise FileNotFoundError(
             f"no metrics file at {candidate}: pass the log folder of a finished run "
-            "(RunResult.log_dir) or its metrics.csv"
+            f"(RunResult.log_dir) or its {METRICS_FILE}"
         )
     return candidate
 

@@ -9,6 +9,8 @@ in :mod:`helpers.data`.
 
 from __future__ import annotations
 
+import os
+
 # Training length of every full run (a grader's quick mode lowers it: helpers.training.course_epochs).
 COURSE_EPOCHS = 100
 # The environment variable through which a grader's quick mode shortens every training.
@@ -29,6 +31,17 @@ BASE_LR = 0.1
 TEMPLATE_LR = 0.005
 # Both exercises: the test accuracy a full-length run must reach.
 TARGET_ACCURACY = 0.885
+
+
+def quick_epochs() -> int | None:
+    """The training length a grader's quick mode sets through ``QUICK_EPOCHS_ENV``, None when it is
+    unset: the one reading of that variable, for training lengths and for the checks' context alike."""
+    quick = os.environ.get(QUICK_EPOCHS_ENV)
+    if quick is None:
+        return None
+    if not quick.isdigit() or int(quick) < 1:
+        raise ValueError(f"{QUICK_EPOCHS_ENV} must be a positive whole number, got {quick!r}")
+    return int(quick)
 
 
 def facts() -> dict[str, object]:

@@ -24,7 +24,7 @@ from torch import nn
 
 from helpers.parallel import run_jobs, worker_plan
 from helpers.progress import EpochReporter, RunsProgress
-from helpers.training import COURSE_SEED, RunResult, _fail_early_on_blank, announce_log_dir, fit_and_test
+from helpers.training import COURSE_SEED, LOG_DIR, RunResult, _fail_early_on_blank, announce_log_dir, fit_and_test
 
 SWEEP_COLUMNS = ("val_acc", "test_acc", "train_acc", "gap", "epochs", "seconds")
 
@@ -206,7 +206,7 @@ def sweep_weight_decay(
 
     on_event = _progress_events([label for label, _, _ in plan]) if progress else _ignore_event
     workers, reason = worker_plan(len(plan))
-    announce_log_dir(fit_kwargs.get("log_dir", "logs"))  # once, here: not from every worker
+    announce_log_dir(fit_kwargs.get("log_dir", LOG_DIR))  # once, here: not from every worker
     start = time.perf_counter()
     results, used = run_jobs(
         [job(name, factory) for _, name, factory in plan],

@@ -25,12 +25,14 @@ from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 
 from helpers.data import CourseDataModule
+from helpers.metrics import METRICS_FILE
 from helpers.models import PyTorchMLP
 from helpers.progress import EpochProgress, _in_notebook
 from helpers.quiet import no_srun_hint, quiet_lightning_logs
-from helpers.settings import BASE_LR, COURSE_EPOCHS, COURSE_SEED, QUICK_EPOCHS_ENV  # their one home; re-exported here
+from helpers.settings import BASE_LR, COURSE_EPOCHS, COURSE_SEED, quick_epochs  # the first three re-exported here
 
 TRAINING_LOG_ENV = "KIT_TRAINING_LOG"  # benchmarks: a JSON-lines file every training appends to
+LOG_DIR = "logs"  # the default folder of training logs, relative to the working directory (beside the notebook)
 
 
 def course_epochs(default: int = COURSE_EPOCHS) -> int:
@@ -38,12 +40,8 @@ def course_epochs(default: int = COURSE_EPOCHS) -> int:
     lowers it through the ``KIT_QUICK_EPOCHS`` environment variable."""
     if not isinstance(default, int) or isinstance(default, bool) or default < 1:
         raise ValueError(f"default must be a positive int, got {default!r}")
-    quick = os.environ.get(QUICK_EPOCHS_ENV)
-    if quick is None:
-        return default
-    if not quick.isdigit() or int(quick) < 1:
-        raise ValueError(f"{QUICK_EPOCHS_ENV} must be a positive whole number, got {quick!r}")
-    return min(default, int(quick))
+    quick = quick_epochs()
+    return default if quick is None else min(default, quick)
 
 
 def _seeded_mlp(num_classes: int, seed: int) -> PyTorchMLP:
@@ -214,7 +212,7 @@ def make_trainer(
     *,
     accelerator: str = "cpu",
     seed: int = COURSE_SEED,
-    log_dir: str | os.PathLike = "logs",
+    log_dir: str | os.PathLike = LOG_DIR,
     run_name: str = "run",
     num_threads: int | None = 1,
     progress: bool = True,
@@ -300,7 +298,7 @@ def _fail_early_on_blank(module: L.LightningModule) -> None:
 _announced_log_dirs: set[str] = set()
 
 
-def announce_log_dir(log_dir: str | os.PathLike = "logs") -> None:
+def announce_log_dir(log_dir: str | os.PathLike = LOG_DIR) -> None:
     """Say once per notebook kernel where training logs are written, so that the folder does not
     appear beside the learner's notebooks unexplained (scripts and tests stay silent).
 
@@ -312,7 +310,7 @@ def announce_log_dir(log_dir: str | os.PathLike = "logs") -> None:
         return
     _announced_log_dirs.add(key)
     where = f"{os.path.basename(key)}/ (the log_dir given)" if os.path.isabs(key) else f"{key}/ beside this notebook"
-    print(f"Training logs (one metrics.csv per run) go to {where}; delete the folder whenever you like.")
+    print(f"Training logs (one {METRICS_FILE} per run) go to {where}; delete the folder whenever you like.")
 
 
 def _append_training_log(run_name: str, seconds: float, cpu_seconds: float, epochs: int) -> None:
@@ -355,10 +353,10 @@ def fit_and_test(
     if not isinstance(module, L.LightningModule):
         raise TypeError(f"module must be a LightningModule, got {type(module).__name__}")
     epochs = max_epochs if max_epochs is not None else getattr(module, "num_epochs", COURSE_EPOCHS)
-    if os.environ.get(QUICK_EPOCHS_ENV) is not None and isinstance(epochs, int) and epochs >= 1:
-        epochs = min(epochs, course_epochs(epochs))  # a grader's quick mode caps a length typed in by hand too
+    if (quick := quick_epochs()) is not None and isinstance(epochs, int) and epochs >= 1:
+        epochs = min(epochs, quick)  # a grader's quick mode caps a length typed in by hand too
     _fail_early_on_blank(module)
-    announce_log_dir(trainer_kwargs.get("log_dir", "logs"))
+    announce_log_dir(trainer_kwargs.get("log_dir", LOG_DIR))
     datamodule = datamodule if datamodule is not None else CourseDataModule()
     trainer = make_trainer(epochs, **trainer_kwargs)
     start, cpu_start = time.perf_counter(), time.process_time()

@@ -233,7 +233,7 @@ def compare_over_seeds(
 ) -> list[SeedResult]:
     """Repeat :func:`compare_warmup` for several seeds, so a claim rests on more than one lucky start."""
     if not seeds:
-        raise ValueError("seeds is empty: pass e.g. (123, 1, 2)")
+        raise ValueError(f"seeds is empty: pass e.g. ({COURSE_SEED}, 1, 2)")
     results = []
     for seed in seeds:
         pair = compare_warmup(

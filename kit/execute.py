@@ -25,7 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-from helpers.settings import QUICK_EPOCHS_ENV
+from helpers.settings import QUICK_EPOCHS_ENV, quick_epochs
 from kit import notebooks
 from kit.peaks import PEAKS_KEY, PeakSampler
 
@@ -165,7 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.timeout < 1:
         parser.error(f"--timeout must be a positive number of seconds, got {args.timeout}")
-    if os.environ.get(QUICK_EPOCHS_ENV):
+    try:
+        quick = quick_epochs()
+    except ValueError as exc:  # before any notebook runs: every training cell would raise it
+        parser.error(str(exc))
+    if quick is not None:
         print(
             f"note: {QUICK_EPOCHS_ENV}={os.environ[QUICK_EPOCHS_ENV]} is set, so training cells use "
             "fewer epochs; unset it before executing solutions to commit.",

@@ -15,8 +15,8 @@ from helpers.checks.adamw import (
     check_weight_decay_choice,
     example_sweep_table,
 )
-from helpers.settings import COURSE_EPOCHS
-from helpers.training import QUICK_EPOCHS_ENV, ClassifierModule
+from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS_ENV
+from helpers.training import ClassifierModule
 
 
 @pytest.fixture(autouse=True)
@@ -322,6 +322,28 @@ def test_unfilled_choice_blank_is_reported(table: pd.DataFrame, capsys: pytest.C
 def test_crashing_choice_is_reported(table: pd.DataFrame) -> None:
     report = check_weight_decay_choice.evaluate(lambda t: t["validation"].idxmax(), table)
     assert not report.passed and "KeyError" in report.hints()[0]
+
+
+@pytest.mark.parametrize(("returned", "shown"), [
+    (None, "got None"),
+    ("abc", "got 'abc'"),
+    (torch.tensor([0.1, 0.3]), "got tensor([0.1000, 0.3000])"),
+    (10**400, "got 1000000000"),  # beyond float's range: a number it is not, and nothing raised
+    (float("nan"), "got nan"),
+])
+def test_an_answer_that_is_no_number_is_shown_as_returned(table: pd.DataFrame, returned: object, shown: str) -> None:
+    report = check_weight_decay_choice.evaluate(lambda t: returned, table)
+    failed = report.failed()
+    assert [c.name for c in failed] == ["choice is one of the swept weight decays"], report.text()
+    assert failed[0].hint.startswith(shown) and "raised" not in failed[0].hint
+
+
+def test_a_table_cell_beyond_float_is_no_number_not_a_crash(table: pd.DataFrame) -> None:
+    huge = table.astype({"val_acc": object})
+    huge.loc[0.3, "val_acc"] = 10**400
+    report = check_weight_decay_choice.evaluate(by_validation, huge)
+    assert "0.1 has val_acc 0.8930; the best is at [0.1]" not in report.text()
+    assert any("val_acc nan" in hint for hint in report.hints()), report.text()
 
 
 def test_sweep_too_small_narrow_or_short(table: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:

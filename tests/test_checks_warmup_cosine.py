@@ -32,7 +32,8 @@ from helpers.checks.warmup_cosine_evidence import TrainingEvidence
 from helpers.evidence import load_record, read_folder, record_cell
 from helpers.evidence_codec import EvidenceError, Tensors, from_record
 from helpers.schedules import warmup_cosine_lr
-from helpers.training import QUICK_EPOCHS_ENV, ClassifierModule, RunResult, fit_and_test
+from helpers.settings import QUICK_EPOCHS_ENV
+from helpers.training import ClassifierModule, RunResult, fit_and_test
 from kit.grade import rows as R
 from kit.grade import verdicts as V
 from kit.grade.registry import Check as CheckCell

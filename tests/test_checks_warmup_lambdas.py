@@ -147,8 +147,10 @@ def test_short_warmups_skip_the_shape_criterion() -> None:
 
 
 def test_misuse_raises() -> None:
-    with pytest.raises(TypeError, match="pass your lr_lambda function itself"):
+    with pytest.raises(TypeError, match=r"itself \(e\.g\. check_linear_warmup\(linear_warmup, WARMUP_EPOCHS\)\)"):
         check_linear_warmup(0.2, W)
+    with pytest.raises(TypeError, match=r"e\.g\. check_exponential_warmup\(exponential_warmup, WARMUP_EPOCHS\)"):
+        check_exponential_warmup("exponential_warmup", W)
     with pytest.raises(ValueError, match="warmup_epochs must be a whole number >= 2"):
         check_exponential_warmup(exponential, 1)
     with pytest.raises(ValueError, match="warmup_epochs"):

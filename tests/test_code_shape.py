@@ -5,6 +5,7 @@
   set's facts) and is imported everywhere else. The matching is narrow on purpose: a number counts
   as a course number only where its surroundings say so (``100`` as an ``epochs`` argument, ``0.1``
   as a learning rate), so a progress bar's 100 % or a 0.25 s refresh interval is not flagged.
+  Messages count too: ``"keep course_epochs(100)"`` in a hint repeats the setting just as code would.
 """
 
 from __future__ import annotations
@@ -100,12 +101,28 @@ def _numbers_with_context(tree: ast.Module) -> Iterator[tuple[int, object, set[s
                     yield part.lineno, part.value, operator.union(*(_names(p) for p in parts if p is not part))
 
 
+# "name=1", "name(1)" or "name: 1" inside a message: the name says what the number is.
+_NAMED_NUMBER = re.compile(r"([A-Za-z_]\w*)\s*[=(:]\s*(\d+(?:\.\d+)?)(?![\d.])")
+
+
+def _numbers_in_messages(tree: ast.Module) -> Iterator[tuple[int, object, set[str]]]:
+    """Every number a string literal (not a docstring) writes right after a name, with that name."""
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            for match in _NAMED_NUMBER.finditer(node.value):
+                number = float(match.group(2))
+                yield node.lineno, int(number) if number.is_integer() else number, {match.group(1)}
+
+
 def repeated_course_numbers() -> list[str]:
     found = []
     for rel, tree in _sources():
         if rel in HOMES:
             continue
-        for line, value, names in _numbers_with_context(tree):
+        for line, value, names in [*_numbers_with_context(tree), *_numbers_in_messages(tree)]:
             for fact in FACTS:
                 if fact.seen_in(value, names):
                     found.append(f"{rel}:{line}: {value!r} near {sorted(names)} repeats {fact.home}")
@@ -149,6 +166,20 @@ def test_course_numbers_are_imported_not_typed() -> None:
 ])
 def test_the_literal_rule_catches_repetitions_not_every_number(source: str, flagged: bool) -> None:
     hits = [(value, names) for _, value, names in _numbers_with_context(ast.parse(source))
+            if any(fact.seen_in(value, names) for fact in FACTS)]
+    assert bool(hits) is flagged, hits
+
+
+@pytest.mark.parametrize(("source", "flagged"), [
+    ('hint = "keep num_epochs = course_epochs(100)"', True),
+    ('hint = f"pass lr=0.005, got {lr}"', True),
+    ('hint = "warmup_epochs: 5"', True),
+    ('hint = "the course reaches about 0.89 after 100 epochs"', False),
+    ('hint = "width: 100%"', False),
+    ('def f():\n    """Train with num_epochs=100."""', False),
+])
+def test_the_literal_rule_reads_messages_too(source: str, flagged: bool) -> None:
+    hits = [(value, names) for _, value, names in _numbers_in_messages(ast.parse(source))
             if any(fact.seen_in(value, names) for fact in FACTS)]
     assert bool(hits) is flagged, hits
 

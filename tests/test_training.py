@@ -16,9 +16,11 @@ import torch
 from lightning.pytorch.loggers import CSVLogger
 
 from helpers import progress
+from helpers.checks.context import learner_context
 from helpers.progress import EpochProgress
 from helpers.schedules import warmup_cosine_lr
-from helpers.training import QUICK_EPOCHS_ENV, ClassifierModule, RunResult, course_epochs, fit_and_test, make_trainer
+from helpers.settings import QUICK_EPOCHS_ENV
+from helpers.training import ClassifierModule, RunResult, course_epochs, fit_and_test, make_trainer
 
 
 class FewBatches(TypedDict):
@@ -79,6 +81,24 @@ def test_course_epochs_bad_quick_value(monkeypatch, value) -> None:
     monkeypatch.setenv(QUICK_EPOCHS_ENV, value)
     with pytest.raises(ValueError, match=rf"{QUICK_EPOCHS_ENV} must be a positive whole number, got '{value}'"):
         course_epochs()
+
+
+@pytest.mark.parametrize("value", [None, "3", "250", "0", "abc", " 4"])
+def test_training_and_the_checks_read_quick_mode_alike(monkeypatch, value) -> None:
+    """A check judges in quick mode exactly when the trainings ran shortened, and rejects what they reject."""
+    if value is None:
+        monkeypatch.delenv(QUICK_EPOCHS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(QUICK_EPOCHS_ENV, value)
+    try:
+        shortened: int | str = course_epochs(1000)
+    except ValueError as exc:
+        shortened = str(exc)
+    try:
+        judged: int | str | None = learner_context().quick
+    except ValueError as exc:
+        judged = str(exc)
+    assert judged == (None if shortened == 1000 else shortened)
 
 
 @pytest.mark.parametrize("default", [0, -5, 2.5, True, "100"])

@@ -12,6 +12,7 @@ mentioning "test" is no crime and a renamed column no escape.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -26,20 +27,25 @@ from helpers.checks.check import Check, Rule, run_rules
 from helpers.checks.context import COURSE_LENGTH, JudgeContext, learner_context, wrong_length
 from helpers.checks.optimizer_config import OptimizerConfig, parse_configure_optimizers
 from helpers.checks.report import CheckReport, raised
-from helpers.checks.sweep_evidence import SweepTable, SweepWeights, as_float, judge_weights, record_weights
+from helpers.checks.sweep_evidence import SweepTable, SweepWeights, judge_weights, record_weights
 from helpers.evidence_codec import Evidence
 from helpers.mistakes import literal_learning_rate
 from helpers.schedules import step_and_record
 from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS_ENV, TEMPLATE_LR
 from helpers.update_rules import Group, UpdateRule, identify, record_steps
-from helpers.validate import is_int, is_number
+from helpers.validate import finite_float, is_int, is_number
 
 ADAMW_DEFAULT_WEIGHT_DECAY = 0.01
 ABSURD_WEIGHT_DECAY = 10.0
 PROBE_WEIGHT_DECAY = 0.37  # an unusual value: if the optimizer shows it, it really takes self.weight_decay
 PROBE_LR = 0.0123  # likewise for self.learning_rate
 MIN_SWEEP_VALUES = 4
+# Rows a table needs before altered copies can put the best validation, test and training accuracy
+# on three different weight decays (and so tell which column a selection follows).
+MIN_ALTERED_ROWS = 3
 SWEEP_SPAN = (0.01, 1.0)
+# What learner code gives as a number (a numpy scalar, a 0-d tensor, the text "0.1"), or None.
+_number = functools.partial(finite_float, text=True)
 
 
 @dataclass(frozen=True)
@@ -81,10 +87,10 @@ class OptimizerEvidence(Evidence):
 
 def _group(group: Mapping[str, object], after: dict[int, np.ndarray]) -> Group:
     b = group.get("betas")
-    betas = tuple(map(as_float, b)) if isinstance(b, (tuple, list)) and len(b) == 2 else (None, None)
-    return Group(as_float(group.get("initial_lr", group.get("lr"))), as_float(group.get("weight_decay")) or 0.0,
+    betas = tuple(map(_number, b)) if isinstance(b, (tuple, list)) and len(b) == 2 else (None, None)
+    return Group(_number(group.get("initial_lr", group.get("lr"))), _number(group.get("weight_decay")) or 0.0,
                  (betas[0], betas[1]) if betas[0] is not None and betas[1] is not None else None,
-                 as_float(group.get("eps")), as_float(group.get("momentum")) or 0.0,
+                 _number(group.get("eps")), _number(group.get("momentum")) or 0.0,
                  bool(group.get("decoupled_weight_decay", False)), bool(group.get("amsgrad", False)), after)
 
 
@@ -96,7 +102,7 @@ def _schedule(config: OptimizerConfig, epochs: int | str) -> Schedule | None:
         with contextlib.suppress(Exception):  # a scheduler that cannot step: not the template's cosine
             lr = step_and_record(config.scheduler, config.optimizer, epochs)
     return Schedule(str(config.interval)[:20], type(config.scheduler).__name__,
-                    as_float(getattr(config.scheduler, "T_max", None)), lr)
+                    _number(getattr(config.scheduler, "T_max", None)), lr)
 
 
 def _configured(model_class: type, weight_decay: float, seed: int) -> Configured:
@@ -109,7 +115,7 @@ def _configured(model_class: type, weight_decay: float, seed: int) -> Configured
         return Configured("build", raised(exc))
     epochs = getattr(model, "num_epochs", None)
     facts = Configured("", "", epochs if is_int(epochs) else repr(epochs)[:50],
-                       as_float(getattr(model, "learning_rate", None)))
+                       _number(getattr(model, "learning_rate", None)))
     try:
         config = parse_configure_optimizers(model.configure_optimizers())
     except NotImplementedError as exc:
@@ -173,8 +179,10 @@ class _Seen:
 def _value_hint(value: float) -> str | None:
     if value <= 0:
         return f"weight decay is {value:g}: nothing decays; pass weight_decay=self.weight_decay > 0"
+    if not value > ABSURD_WEIGHT_DECAY:  # nan included, as a NaN decay fails earlier (torch rejects it)
+        return None
     return (f"weight decay {value:g} is absurd (> {ABSURD_WEIGHT_DECAY:g}): torch multiplies it by the learning rate "
-            "each step, and useful values lie between about 0.01 and 1") if value > ABSURD_WEIGHT_DECAY else None
+            f"each step, and useful values lie between about {SWEEP_SPAN[0]:g} and {SWEEP_SPAN[1]:g}")
 
 
 def _lr_hint(s: _Seen) -> str | None:
@@ -219,13 +227,13 @@ _OPTIMIZER_RULES: tuple[Rule[_Seen], ...] = (
                               if s.rule in ("adamw", "adam") else None),
                    lambda s: (f"found torch.optim.{s.name}; this exercise uses torch.optim.AdamW"
                               if s.rule == "sgd" or s.name not in ("Adam", "AdamW") else None))),
-    Rule("weight_decay is the one you pass, not AdamW's default 0.01",
+    Rule(f"weight_decay is the one you pass, not AdamW's default {ADAMW_DEFAULT_WEIGHT_DECAY:g}",
          lambda s, _: s.probe_decays_all(PROBE_WEIGHT_DECAY),
          lambda s: s.probe_says(f" gave an optimizer with weight_decay "
                                 f"{', '.join(f'{g.weight_decay:g}' for g in s.ev.probe.groups)}: pass "
                                 "weight_decay=self.weight_decay"),
          mistakes=(lambda s: s.probe_says(" failed to configure") if s.ev.probe.failure else None,
-                   lambda s: s.probe_says(" still decays with 0.01, AdamW's default: pass "
+                   lambda s: s.probe_says(f" still decays with {ADAMW_DEFAULT_WEIGHT_DECAY:g}, AdamW's default: pass "
                                           "weight_decay=self.weight_decay to the optimizer")
                    if s.probe_decays_all(ADAMW_DEFAULT_WEIGHT_DECAY) else None,
                    lambda s: s.probe_says("'s optimizer does not update its parameters by a known rule: pass "
@@ -291,17 +299,20 @@ check_optimizer = Check("check_optimizer", _collect_optimizer, _judge_optimizer,
 
 @dataclass(frozen=True)
 class Answer:
-    """What the selection returned on one table (a finite number or None), or what it raised
-    (``error``: "KeyError: 'x'", or the unfilled blank's message)."""
+    """What the selection returned on one table (a finite number, else None and ``returned``: the
+    start of its repr), or what it raised (``error``: "KeyError: 'x'", or the unfilled blank's message)."""
 
     value: float | None = None
     error: str = ""
     blank: bool = False
+    returned: str = ""
 
     def failure(self) -> str:
-        """The failure as the exception's repr ("None" for an answer that is no number)."""
+        """The failure as the exception's repr, or the repr of what was returned instead of a number."""
         kind, _, text = self.error.partition(": ")
-        return "NotImplementedError('blank not filled')" if self.blank else f"{kind}({text!r})" if kind else "None"
+        if self.blank:
+            return "NotImplementedError('blank not filled')"
+        return f"{kind}({text!r})" if kind else self.returned or "None"
 
 
 _NO_ANSWER = Answer(error="LookupError: no answer was recorded for this table")
@@ -310,7 +321,7 @@ _NO_ANSWER = Answer(error="LookupError: no answer was recorded for this table")
 @dataclass(frozen=True)
 class Answers:
     """The selection's answer on each table the judge shows it: the table itself, the table without
-    its test columns (None if it has none), the altered copies of ``_layouts`` (none below 3 rows)."""
+    its test columns (None if it has none), the altered copies of ``_layouts`` (none below MIN_ALTERED_ROWS)."""
 
     label: str
     on_table: Answer
@@ -324,7 +335,7 @@ class ChoiceEvidence(Evidence):
     passes none); ``choice``: a number chosen by hand, or the selection's answers."""
 
     KIND = "adamw-weight-decay-choice"
-    VERSION = 1
+    VERSION = 2
     sweep_table: SweepTable | None
     choice: float | Answers
     weights: SweepWeights | None = None
@@ -346,7 +357,7 @@ def _layouts(rows: int, seed: int) -> list[tuple[int, ...]]:
     fixed layouts and two drawn from ``seed`` (the grader draws a new seed per run)."""
     rng = random.Random(seed)
     return [(0, rows - 1, rows // 2), (rows - 1, 0, 1 if rows >= 4 else rows // 2),
-            *(tuple(rng.sample(range(rows), 3)) for _ in range(2))]
+            *(tuple(rng.sample(range(rows), MIN_ALTERED_ROWS)) for _ in range(2))]
 
 
 def _altered(table: pd.DataFrame, val_at: int, test_at: int, train_at: int) -> pd.DataFrame:
@@ -363,7 +374,8 @@ def _altered(table: pd.DataFrame, val_at: int, test_at: int, train_at: int) -> p
 
 def _answer(choose: Callable[[pd.DataFrame], object], table: pd.DataFrame) -> Answer:
     try:  # on a copy: the learner's table is never modified
-        return Answer(as_float(choose(table.copy())))
+        returned = choose(table.copy())
+        return Answer(number) if (number := _number(returned)) is not None else Answer(returned=repr(returned)[:80])
     except NotImplementedError as exc:
         return Answer(error=str(exc)[:300], blank=True)
     except Exception as exc:  # noqa: BLE001 - reported as the learner's to fix
@@ -391,7 +403,7 @@ def _collect_choice(choice: Callable[[pd.DataFrame], object] | float, sweep_tabl
         recorded = Answers(str(getattr(choice, "__name__", "your selection"))[:60], _answer(choice, table),
                            _answer(choice, table.drop(columns=tests)) if tests else None,
                            tuple(_answer(choice, _altered(table, *at)) for at in _layouts(len(table), seed))
-                           if len(table) >= 3 else ())
+                           if len(table) >= MIN_ALTERED_ROWS else ())
     else:
         raise TypeError("choice must be your selection function (e.g. choose_weight_decay) or the chosen number, "
                         f"got {type(choice).__name__}")
@@ -452,9 +464,9 @@ def _by_validation(table: SweepTable, choice: float | Answers, seed: int) -> str
         failure = "NotImplementedError: blank not filled" if without_test.blank else without_test.error
         return (f"without the test columns your selection fails ({failure}): it reads test metrics; choose with "
                 "sweep_table['val_acc'] only")
-    if len(table.index) < 3:
+    if len(table.index) < MIN_ALTERED_ROWS:
         return ""
-    given = choice.on_altered if len(choice.on_altered) == len(_layouts(3, seed)) else (_NO_ANSWER,)
+    given = choice.on_altered if len(choice.on_altered) == len(_layouts(MIN_ALTERED_ROWS, seed)) else (_NO_ANSWER,)
     failed = next((a for a in given if a.error or a.value is None), None)
     if failed is not None:
         return f"your selection failed on an altered copy of the table ({failed.failure()}); use sweep_table['val_acc']"
@@ -480,7 +492,7 @@ def _judge_choice(ev: ChoiceEvidence, context: JudgeContext | None = None) -> Ch
     value = on_table.value
     swept = value is not None and any(math.isclose(value, v) for v in table.index)
     report.add("choice is one of the swept weight decays", swept,
-               f"got {value!r}; return one of {sorted(set(table.index))} (the table's index)")
+               f"got {on_table.returned or repr(value)}; return one of {sorted(set(table.index))} (the table's index)")
     if value is None or not swept:
         return report
     hint = _value_hint(value)
@@ -490,10 +502,11 @@ def _judge_choice(ev: ChoiceEvidence, context: JudgeContext | None = None) -> Ch
     best, default = table.best("val_acc"), math.isclose(value, ADAMW_DEFAULT_WEIGHT_DECAY)
     report.add("choice has the sweep's best validation accuracy", any(math.isclose(value, v) for v in best),
                f"{value:g} has val_acc {table.at(value, 'val_acc'):.4f}; the best is at {sorted(best)}"
-               + (" — 0.01 is AdamW's default, not a choice" if default else ""))
+               + (f" — {ADAMW_DEFAULT_WEIGHT_DECAY:g} is AdamW's default, not a choice" if default else ""))
     hint = _by_validation(table, ev.choice, context.seed)
     if hint == "":
-        report.skip(BY_VALIDATION, "needs a sweep of 3 or more values to tell the columns apart")
+        report.skip(BY_VALIDATION, f"needs a sweep of {MIN_ALTERED_ROWS} or more values to tell the columns "
+                    "apart")
     else:
         report.add(BY_VALIDATION, hint is None, hint or "")
     return report

@@ -8,12 +8,11 @@ quick and full mode alike, so a hard-coded number cannot happen to be right.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS, QUICK_EPOCHS_ENV, WARMUP_FRACTION
+from helpers.settings import COURSE_EPOCHS, QUICK_EPOCHS, WARMUP_FRACTION, quick_epochs
 
 # Exercise 1's probes are training lengths. A hard-coded schedule is right by accident at a
 # common total, or where the warmup (WARMUP_FRACTION of it) is a common hard-coded warmup; probes
@@ -81,8 +80,7 @@ class JudgeContext:
 def learner_context() -> JudgeContext:
     """The context of a check called in the notebook: in quick mode when the grader's quick-mode
     length is set in this kernel's environment."""
-    quick = os.environ.get(QUICK_EPOCHS_ENV)
-    return JudgeContext(quick=int(quick) if quick is not None and quick.isdigit() and int(quick) > 0 else None)
+    return JudgeContext(quick=quick_epochs())
 
 
 def lengths_to_record(own: int, probes: Sequence[int], course: int = COURSE_EPOCHS) -> list[int]:

@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import SupportsFloat
 
 import pandas as pd
 import torch
@@ -27,19 +26,11 @@ from helpers.checks.report import CheckReport
 from helpers.evidence_codec import Tensors
 from helpers.sweep import WeightDecaySweep
 from helpers.training import WEIGHTS_FILE
+from helpers.validate import finite_float
 
 ACCURACY_TOLERANCE = 0.002  # 3-4 validation examples: the same weights evaluated by another process
 WEIGHTS_NAME = "the sweep table's accuracies are those of the runs' trained weights"
 ORDER_NAME = "each row's weights come from a run with its own weight decay"
-
-
-def as_float(value: object) -> float | None:
-    """A finite number from what learner code gave (a numpy scalar, a 0-d tensor, "0.1"), else None."""
-    try:
-        number = float(value) if isinstance(value, (SupportsFloat, str)) else math.nan
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)
@@ -51,7 +42,7 @@ class SweepTable:
 
     @classmethod
     def of(cls, table: pd.DataFrame) -> SweepTable:
-        cell = lambda v: math.nan if (x := as_float(v)) is None else x  # noqa: E731
+        cell = lambda v: math.nan if (x := finite_float(v, text=True)) is None else x  # noqa: E731
         return cls(tuple(float(v) for v in table.index), {str(c): tuple(map(cell, table[c])) for c in table.columns})
 
     @property

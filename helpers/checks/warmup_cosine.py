@@ -316,7 +316,7 @@ _FORM_RULES: tuple[Rule[ev.Configured], ...] = (
          _returned_hint, stop=True),
     Rule("returns the Lightning scheduler dict",
          lambda c, _: c.form == "dict" and c.config == "dict" and c.has_scheduler, _scheduler_dict_hint, stop=True),
-    Rule("interval is 'epoch' or 'step'", lambda c, _: c.interval in ev.INTERVALS,
+    Rule("interval is 'epoch' or 'step'", lambda c, _: c.interval in ev.STEPS_PER_INTERVAL,
          lambda c: f"interval={c.interval}; Lightning accepts only 'epoch' or 'step'", stop=True),
     Rule("frequency is 1", lambda c, _: c.frequency == "1", lambda c: f"frequency={c.frequency} steps the scheduler "
          f"only every {c.frequency} intervals, stretching the schedule; use 'frequency': 1", stop=True),
@@ -362,7 +362,7 @@ def _judge_configured(report: CheckReport, c: ev.Configured | None, n: int, *, f
     steps = f"scheduler steps through {n} epochs"
     if c.base_lr is None or c.base_lr <= 0:
         return report.add(steps, False, "the returned optimizer has no positive lr")
-    stepped = c.run is not None and c.run.steps_per_epoch == ev.INTERVALS[c.interval]
+    stepped = c.run is not None and c.run.steps_per_epoch == ev.STEPS_PER_INTERVAL[c.interval]
     run = _curve(c.run, n) if stepped else ev.LRRun(np.empty(0), error="the LR was not recorded as Lightning steps "
                                                                         "this interval")
     return (report.add(steps, not run.error, run.error) and _lengths_match_interval(report, run, n)
@@ -407,7 +407,7 @@ def _judge_length(report: CheckReport, n: int, context: JudgeContext) -> bool:
     if quick is not None and wrong is None:
         report.skip(COURSE_LENGTH, f"quick mode ({QUICK_EPOCHS_ENV} is set)")
         return False
-    by_hand = " (set by hand: quick mode would have shortened course_epochs(100))" if quick is not None else ""
+    by_hand = "" if quick is None else f" (set by hand: quick mode would have shortened course_epochs({COURSE_EPOCHS}))"
     report.add(COURSE_LENGTH, wrong is None, f"num_epochs is {n}{by_hand}: keep num_epochs = "
                f"course_epochs({COURSE_EPOCHS}) so your result compares with the course's")
     return quick is not None

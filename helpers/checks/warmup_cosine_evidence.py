@@ -22,10 +22,12 @@ from helpers.checks.context import lengths_to_record
 from helpers.checks.optimizer_config import parse_configure_optimizers
 from helpers.data import STEPS_PER_EPOCH
 from helpers.evidence_codec import Evidence, Tensors
-from helpers.schedules import step_and_record
+from helpers.schedules import INTERVALS, step_and_record
+from helpers.settings import BASE_LR, TARGET_ACCURACY
 from helpers.training import RunResult
 
-INTERVALS = {repr("epoch"): 1, repr("step"): STEPS_PER_EPOCH}  # Lightning's intervals as recorded: steps per epoch
+# Lightning's intervals as recorded (their repr, as hints quote them) -> LR values recorded per epoch
+STEPS_PER_INTERVAL = dict(zip(map(repr, INTERVALS), (1, STEPS_PER_EPOCH), strict=True))
 _MAX_HINT = 400
 
 
@@ -124,7 +126,7 @@ def _epochs(value: object) -> int:
 
 
 def _base_lr(value: object) -> float:
-    return float(v.require_positive("base_lr", v.require_number("base_lr", value, what="a number such as 0.1")))
+    return float(v.require_positive("base_lr", v.require_number("base_lr", value, what=f"a number such as {BASE_LR}")))
 
 
 def _error_hint(exc: BaseException, info: SchedulerInfo | None = None) -> str:
@@ -236,7 +238,7 @@ def _configured(model: type[L.LightningModule] | L.LightningModule, name: str, n
     wraps = scheduler is not None and getattr(scheduler, "optimizer", None) is optimizer
     stepped = parsed.form == "dict" and parsed.scheduler_config == "dict" and wraps and parsed.frequency == 1
     run = _step_through(scheduler, optimizer, epochs, parsed.interval) \
-        if stepped and parsed.interval in ("epoch", "step") and base_lr else None
+        if stepped and parsed.interval in INTERVALS and base_lr else None
     return Configured(form=parsed.form, returned_type=parsed.returned_type[:200], config=parsed.scheduler_config,
                       has_scheduler=parsed.has_scheduler, interval=repr(parsed.interval)[:100],
                       frequency=repr(parsed.frequency)[:100], wraps=wraps, base_lr=base_lr,
@@ -273,7 +275,7 @@ def training_evidence(result: object, num_epochs: object, threshold: object, bas
     if not isinstance(result, RunResult):
         raise TypeError(f"pass the RunResult that fit_and_test returned, not a {type(result).__name__}")
     if threshold is not None:
-        threshold = float(v.require_number("threshold", threshold, what="a number such as 0.885, or None"))
+        threshold = float(v.require_number("threshold", threshold, what=f"a number such as {TARGET_ACCURACY}, or None"))
     epochs, lr = _epochs(num_epochs), _base_lr(base_lr)
     logged, log_error, lrs = None, "", None
     try:

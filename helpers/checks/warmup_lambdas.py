@@ -30,6 +30,8 @@ LrLambda = Callable[[int], float]
 TOL = 1e-6
 WARMUP_GLOBAL = "WARMUP_EPOCHS"  # the notebook's setting; set to each probe length while probing
 LEARNER_WARMUP_PROBES = (7, 13)
+MIN_WARMUP = 2  # the shortest warmup that still rises: from a first factor below 1 to 1
+MIN_SHAPE_WARMUP = 3  # a warmup of 2 epochs has one step: no equal steps or constant ratio to compare
 # Probes avoid lengths a hard-coded lambda is often right at: the common hard-coded warmups and, inside
 # the bands, 8, 12, 24, 32 and 40 (the bands themselves leave out 15, 16 and 30).
 _AVOIDED = COMMON_HARDCODED_WARMUPS | {8, 12, 24, 32, 40}
@@ -68,8 +70,8 @@ class WarmupEvidence(Evidence):
     runs: dict[int, Factors]
 
     def validate(self) -> None:
-        if self.warmup_epochs < 2:
-            raise EvidenceError(f"warmup_epochs must be a whole number >= 2, got {self.warmup_epochs!r}")
+        if self.warmup_epochs < MIN_WARMUP:
+            raise EvidenceError(f"warmup_epochs must be a whole number >= {MIN_WARMUP}, got {self.warmup_epochs!r}")
         bad = [n for n, run in self.runs.items()
                if len(run.factors) not in (0, 3 * n + 1) or not all(map(math.isfinite, run.factors))]
         if bad:
@@ -210,9 +212,9 @@ class _Warmup:
         """The factors of ``lr_lambda`` at the learner's, the notebook's and the probe warmup lengths
         (``seed``: the grader's probe seed; ``namespace``: the notebook's globals)."""
         if not callable(lr_lambda):
-            raise TypeError(f"pass your lr_lambda function itself (e.g. check_linear_warmup(linear_warmup, "
-                            f"WARMUP_EPOCHS)), got {type(lr_lambda).__name__}")
-        require_whole("warmup_epochs", warmup_epochs, 2)
+            raise TypeError(f"pass your lr_lambda function itself (e.g. check_{self.default_name}({self.default_name}, "
+                            f"{WARMUP_GLOBAL})), got {type(lr_lambda).__name__}")
+        require_whole("warmup_epochs", warmup_epochs, MIN_WARMUP)
         try:
             takes_length = "warmup_epochs" in inspect.signature(lr_lambda).parameters
         except (TypeError, ValueError):
@@ -246,10 +248,10 @@ class _Warmup:
             report.criteria.append(ramp)
             return None
         report.add(f"{name} returns a number for epochs 0-{3 * w}", True)
-        rules = [*_rules(ramp), *([self.shape] if w >= 3 else [])]
+        rules = [*_rules(ramp), *([self.shape] if w >= MIN_SHAPE_WARMUP else [])]
         report.criteria += run_rules("", [dataclasses.replace(r, mistakes=mistakes) for r in rules], ramp).criteria
-        if w < 3:
-            report.skip(self.shape.name, "needs a warmup of at least 3 epochs")
+        if w < MIN_SHAPE_WARMUP:
+            report.skip(self.shape.name, f"needs a warmup of at least {MIN_SHAPE_WARMUP} epochs")
         return ramp
 
     def _probes(self, evidence: WarmupEvidence, name: str, main: int, probes: list[int]) -> tuple[str, bool, str]:
