@@ -27,7 +27,7 @@ import numpy as np
 from helpers.checks.report import raised
 from helpers.evidence_codec import Evidence, EvidenceError, Tensors, to_plain
 
-__all__ = ["EvidenceError", "Tensors", "load_record", "read_folder", "record_cell"]
+__all__ = ["EvidenceError", "Tensors", "has_record", "load_record", "read_folder", "record_cell", "record_name"]
 
 EVIDENCE_ENV = "KIT_EVIDENCE_DIR"
 ARRAY_KEY = "__npy__"
@@ -35,6 +35,16 @@ TENSORS_KEY = "__pt__"
 MAX_JSON_BYTES = 8_000_000
 MAX_ARRAY_BYTES = 16_000_000
 MAX_TENSOR_BYTES = 32_000_000
+
+
+def record_name(check_id: str) -> str:
+    """The file one check's evidence record is written to, in the evidence folder."""
+    return f"{check_id}.json"
+
+
+def has_record(files: Mapping[str, bytes], check_id: str) -> bool:
+    """Whether the run wrote an evidence record for ``check_id`` (usable or not)."""
+    return record_name(check_id) in files
 
 
 def evidence_dir(fallback: str | os.PathLike | None = None) -> Path:
@@ -117,7 +127,7 @@ def record_cell(check_id: str, source: str, namespace: dict[str, Any], options: 
     # The evidence through its codec; anything else a patched collector returned is kept as its repr.
     text = json.dumps({"check": check_id, "calls": to_plain(records, writer.side)}, allow_nan=False,
                       default=lambda value: repr(value)[:300])
-    (folder / f"{check_id}.json").write_text(text, encoding="utf-8")
+    (folder / record_name(check_id)).write_text(text, encoding="utf-8")
     print(f"evidence recorded for {check_id}")
 
 
@@ -184,10 +194,9 @@ def _load_tensors(files: Mapping[str, bytes], name: Any) -> Tensors:
 
 def load_record(files: Mapping[str, bytes], check_id: str) -> list[dict[str, Any]]:
     """The calls recorded for one check, side files resolved; :class:`EvidenceError` if unusable."""
-    name = f"{check_id}.json"
-    if name not in files:
+    if not has_record(files, check_id):
         raise EvidenceError("no evidence was written for this check")
-    blob = files[name]
+    blob = files[record_name(check_id)]
     if len(blob) > MAX_JSON_BYTES:
         raise EvidenceError(f"the evidence for this check is larger than {MAX_JSON_BYTES} bytes")
     try:

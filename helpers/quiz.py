@@ -33,7 +33,15 @@ from helpers.validate import is_int, is_number
 QUIZ_DIR = Path(__file__).with_name("quiz_data")
 DEFAULT_QUIZ = QUIZ_DIR / "warmup_quiz.json"
 DIFFICULTIES = ("easy", "medium", "hard")
-KINDS = ("choice", "number")
+CHOICE, NUMBER = "choice", "number"
+KINDS = (CHOICE, NUMBER)
+# The keys of a quiz file (kit.grade.verdicts masks it for grading, kit.release for publishing), then of a question.
+TITLE_KEY, SALT_KEY, QUESTIONS_KEY = "title", "salt", "questions"
+GRADED_BY_INSTRUCTOR_KEY = "graded_by_instructor"
+ABOUT_KEY = "about"  # a note to whoever opens the file; no code reads it
+ID_KEY, DIFFICULTY_KEY, KIND_KEY, PROMPT_KEY, EXPLANATION_KEY = "id", "difficulty", "kind", "prompt", "explanation"
+ANSWER_HASH_KEY, OPTIONS_KEY = "answer_hash", "options"
+TOLERANCE_KEY, DECIMALS_KEY, TOPIC_KEY = "tolerance", "decimals", "topic"
 MAX_GRID_POINTS = 100_000  # tolerance / 10**-decimals must stay below this (hashing cost)
 
 
@@ -122,44 +130,45 @@ def _require(condition: bool, where: str, message: str) -> None:
 
 def _parse_question(raw: Any, where: str) -> Question:
     _require(isinstance(raw, dict), where, "each question must be a JSON object")
-    for key in ("id", "difficulty", "kind", "prompt", "explanation", "answer_hash"):
+    for key in (ID_KEY, DIFFICULTY_KEY, KIND_KEY, PROMPT_KEY, EXPLANATION_KEY, ANSWER_HASH_KEY):
         _require(isinstance(raw.get(key), str) and raw[key].strip() != "", where, f"needs a non-empty string {key!r}")
-    where = f"{where} ({raw['id']})"
-    _require(raw["difficulty"] in DIFFICULTIES, where, f"difficulty must be one of {DIFFICULTIES}")
-    _require(raw["kind"] in KINDS, where, f"kind must be one of {KINDS}")
-    _require(len(raw["answer_hash"]) == 64, where, "answer_hash must be a hex sha256 (64 characters)")
+    where = f"{where} ({raw[ID_KEY]})"
+    _require(raw[DIFFICULTY_KEY] in DIFFICULTIES, where, f"{DIFFICULTY_KEY} must be one of {DIFFICULTIES}")
+    _require(raw[KIND_KEY] in KINDS, where, f"{KIND_KEY} must be one of {KINDS}")
+    _require(len(raw[ANSWER_HASH_KEY]) == 64, where, f"{ANSWER_HASH_KEY} must be a hex sha256 (64 characters)")
     options: tuple[str, ...] = ()
     tolerance, decimals = 0.0, 0
-    if raw["kind"] == "choice":
-        opts = raw.get("options")
-        _require(isinstance(opts, list) and 2 <= len(opts) <= 26, where, "a choice question needs 2-26 options")
-        _require(all(isinstance(o, str) and o.strip() for o in opts), where, "options must be non-empty strings")
+    if raw[KIND_KEY] == CHOICE:
+        opts = raw.get(OPTIONS_KEY)
+        _require(isinstance(opts, list) and 2 <= len(opts) <= 26, where,
+                 f"a {CHOICE} question needs 2-26 {OPTIONS_KEY}")
+        _require(all(isinstance(o, str) and o.strip() for o in opts), where, f"{OPTIONS_KEY} must be non-empty strings")
         options = tuple(opts)
     else:
-        _require("options" not in raw, where, "a number question has no options")
-        tolerance, decimals = raw.get("tolerance"), raw.get("decimals")
+        _require(OPTIONS_KEY not in raw, where, f"a {NUMBER} question has no {OPTIONS_KEY}")
+        tolerance, decimals = raw.get(TOLERANCE_KEY), raw.get(DECIMALS_KEY)
         _require(
             is_number(tolerance) and tolerance >= 0,
             where,
-            "a number question needs a tolerance >= 0",
+            f"a {NUMBER} question needs a {TOLERANCE_KEY} >= 0",
         )
         _require(
             is_int(decimals) and 0 <= decimals <= 9,
             where,
-            "a number question needs decimals, a whole number 0-9",
+            f"a {NUMBER} question needs {DECIMALS_KEY}, a whole number 0-9",
         )
         _require(tolerance * 10**decimals < MAX_GRID_POINTS / 2, where, "tolerance too wide for its decimals")
     return Question(
-        id=raw["id"],
-        difficulty=raw["difficulty"],
-        kind=raw["kind"],
-        prompt=raw["prompt"],
-        explanation=raw["explanation"],
-        answer_hash=raw["answer_hash"].lower(),
+        id=raw[ID_KEY],
+        difficulty=raw[DIFFICULTY_KEY],
+        kind=raw[KIND_KEY],
+        prompt=raw[PROMPT_KEY],
+        explanation=raw[EXPLANATION_KEY],
+        answer_hash=raw[ANSWER_HASH_KEY].lower(),
         options=options,
         tolerance=float(tolerance),
         decimals=int(decimals),
-        topic=str(raw.get("topic", "")),
+        topic=str(raw.get(TOPIC_KEY, "")),
     )
 
 
@@ -172,17 +181,19 @@ def load_quiz(path: str | os.PathLike = DEFAULT_QUIZ) -> Quiz:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path.name}: not valid JSON: {exc}") from exc
-    _require(isinstance(data, dict), path.name, "the top level must be an object with 'title', 'salt', 'questions'")
-    _require(isinstance(data.get("salt"), str) and data["salt"] != "", path.name, "needs a non-empty 'salt'")
-    raw_questions = data.get("questions")
-    _require(isinstance(raw_questions, list) and bool(raw_questions), path.name, "needs a non-empty 'questions' list")
+    _require(isinstance(data, dict), path.name,
+             f"the top level must be an object with {TITLE_KEY!r}, {SALT_KEY!r}, {QUESTIONS_KEY!r}")
+    _require(isinstance(data.get(SALT_KEY), str) and data[SALT_KEY] != "", path.name, f"needs a non-empty {SALT_KEY!r}")
+    raw_questions = data.get(QUESTIONS_KEY)
+    _require(isinstance(raw_questions, list) and bool(raw_questions), path.name,
+             f"needs a non-empty {QUESTIONS_KEY!r} list")
     questions = tuple(_parse_question(raw, f"{path.name} question {i + 1}") for i, raw in enumerate(raw_questions))
     ids = [q.id for q in questions]
     _require(len(set(ids)) == len(ids), path.name, "question ids must be unique")
-    quiz = Quiz(title=str(data.get("title", path.stem)), salt=data["salt"], questions=questions,
-                graded_by_instructor=data.get("graded_by_instructor") is True)
+    quiz = Quiz(title=str(data.get(TITLE_KEY, path.stem)), salt=data[SALT_KEY], questions=questions,
+                graded_by_instructor=data.get(GRADED_BY_INSTRUCTOR_KEY) is True)
     for q in questions:
-        if q.kind == "choice":
+        if q.kind == CHOICE:
             matches = [letter for letter in q.letters if answer_hash(quiz.salt, q.id, letter) == q.answer_hash]
             _require(len(matches) == 1, f"{path.name} ({q.id})", "the answer hash matches none of its options")
     return quiz
@@ -248,7 +259,7 @@ def mark_answer(quiz: Quiz, question_id: str, value: object) -> Marking:
     q = quiz.question(question_id)
     if value is None or (isinstance(value, str) and value.strip() == ""):
         return Marking(q, "unanswered", f"not answered yet: set answers[{q.id!r}] to {_example(q)}")
-    if q.kind == "choice":
+    if q.kind == CHOICE:
         letters = ", ".join(q.letters)
         if not isinstance(value, str):
             return Marking(
@@ -272,7 +283,7 @@ def mark_answer(quiz: Quiz, question_id: str, value: object) -> Marking:
 
 def _example(q: Question) -> str:
     """What kind of value to give, without suggesting any particular one."""
-    return f"one letter ({', '.join(q.letters)})" if q.kind == "choice" else "a number"
+    return f"one letter ({', '.join(q.letters)})" if q.kind == CHOICE else "a number"
 
 
 # ---------------------------------------------------------------------------------------------

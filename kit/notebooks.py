@@ -9,12 +9,40 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
 AS_VERSION = 4
+KIT_METADATA = "kit"  # the kit's own key in notebook and cell metadata (as nbgrader's is "nbgrader")
+# nbval's cell markers: a comment line ``# NAME`` in a cell, an instruction to the test runner, not code.
+CHECK_OUTPUT, IGNORE_OUTPUT = "NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT"
+SKIP, RAISES_EXCEPTION = "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"
+NBVAL_MARKERS = frozenset({CHECK_OUTPUT, IGNORE_OUTPUT, SKIP, RAISES_EXCEPTION})
+# The same instructions as cell tags, named as nbval derives them (nbval-skip, ...), plus its alias raises-exception.
+NBVAL_TAGS = frozenset({marker.lower().replace("_", "-") for marker in NBVAL_MARKERS} | {"raises-exception"})
+
+
+def marker_line(marker: str) -> str:
+    """The source line of an nbval marker, e.g. ``# NBVAL_SKIP``."""
+    return f"# {marker}"
+
+
+def is_nbval_marker(line: str) -> bool:
+    """Whether nbval reads ``line`` as one of :data:`NBVAL_MARKERS`: a comment whose text after its
+    ``#`` signs is the marker (``# NBVAL_SKIP``, ``#NBVAL_SKIP``, ``## NBVAL_SKIP``)."""
+    text = line.strip()
+    return text.startswith("#") and text.lstrip("#").strip() in NBVAL_MARKERS
+
+
+def kit_metadata(node: Mapping[str, object]) -> Mapping[str, object]:
+    """The kit's metadata of a notebook or a cell (``node.metadata.kit``); empty when absent, or when a
+    hand-edited file holds something other than a dict there (its keys are then simply not set)."""
+    metadata = node.get("metadata")
+    found = metadata.get(KIT_METADATA) if isinstance(metadata, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
 
 
 def read(path: str | os.PathLike) -> NotebookNode:
@@ -56,7 +84,7 @@ def write_atomic(nb: NotebookNode, path: str | os.PathLike) -> None:
 def first_line(source: str) -> str:
     """The first non-empty source line of a cell (nbval markers skipped), for messages naming a cell."""
     for line in source.splitlines():
-        if line.strip() and not line.strip().startswith("# NBVAL_"):
+        if line.strip() and not is_nbval_marker(line):
             return line.strip()
     return "(empty cell)"
 

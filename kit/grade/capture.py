@@ -20,7 +20,19 @@ from typing import Any
 
 import pytest
 
-MAX_OUTPUT = int(os.environ.get("KIT_GRADE_MAX_OUTPUT", "4000"))  # the grader raises it for references
+# The protocol between the grader (kit.grade.run, kit.transforms.graded, kit.grade.engine) and this
+# plugin. It is copied alone into the sandbox and imports nothing of the kit, so it is their home.
+MAX_OUTPUT_ENV = "KIT_GRADE_MAX_OUTPUT"
+TIMEOUTS_OPTION = "--kit-timeouts"
+PROGRESS_OPTION = "--kit-progress"
+META_KEY = "kit_grade"  # cell metadata of the grader's check cells, whose printed output is kept
+# junit properties of a cell
+KIND_PROPERTY, SECONDS_PROPERTY, OUTPUT_PROPERTY, ERROR_PROPERTY = "kit_kind", "kit_seconds", "kit_output", "kit_error"
+# a cell's kind, the value of KIND_PROPERTY
+PASSED, DIFFERS, EXCEPTION, TIMEOUT = "passed", "differs", "exception", "timeout"
+KERNEL_DIED, SKIPPED, GRADER_ERROR = "kernel-died", "skipped", "grader-error"
+
+MAX_OUTPUT = int(os.environ.get(MAX_OUTPUT_ENV, "4000"))  # the grader raises it for references
 _POLL = 1.0
 
 
@@ -53,8 +65,8 @@ def _patch_await_reply() -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kit-grade")
-    group.addoption("--kit-timeouts", default=None, help="JSON file {cell number: timeout seconds}")
-    group.addoption("--kit-progress", default=None, help="file the running cell number is written to")
+    group.addoption(TIMEOUTS_OPTION, default=None, help="JSON file {cell number: timeout seconds}")
+    group.addoption(PROGRESS_OPTION, default=None, help="file the running cell number is written to")
 
 
 _TIMEOUTS: dict[int, float] = {}
@@ -63,15 +75,19 @@ _STARTED: dict[str, float] = {}
 
 def pytest_configure(config: pytest.Config) -> None:
     _patch_await_reply()
-    path = config.getoption("--kit-timeouts", None)
+    path = config.getoption(TIMEOUTS_OPTION, None)
     if path:
         with open(path) as handle:
             _TIMEOUTS.update({int(k): float(v) for k, v in json.load(handle).items()})
 
 
-def _cell_number(item: pytest.Item) -> int | None:
-    name = getattr(item, "name", "")
+def cell_number(name: str) -> int | None:
+    """N of nbval's test name ``Cell N`` (the N-th code cell); None for any other name."""
     return int(name[5:]) if name.startswith("Cell ") and name[5:].isdigit() else None
+
+
+def _cell_number(item: pytest.Item) -> int | None:
+    return cell_number(getattr(item, "name", ""))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -82,7 +98,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if number in _TIMEOUTS:  # nbval reads the option when the cell starts
         item.config.option.nbval_cell_timeout = _TIMEOUTS[number]
     _STARTED[item.nodeid] = time.monotonic()
-    path = item.config.getoption("--kit-progress", None)
+    path = item.config.getoption(PROGRESS_OPTION, None)
     if path:
         total = sum(_cell_number(i) is not None for i in item.session.items)
         tmp = f"{path}.tmp"
@@ -105,23 +121,23 @@ def _output_text(outputs: list[Any] | None) -> str:
 
 def _kind(item: pytest.Item, call: pytest.CallInfo) -> str:
     if call.excinfo is None:
-        return "passed"
+        return PASSED
     exc = call.excinfo.value
     kernel = getattr(getattr(item, "parent", None), "kernel", None)
     if isinstance(exc, KernelDied) or (kernel is not None and not kernel.is_alive()) or (
         isinstance(exc, RuntimeError) and "Kernel dead" in str(exc)
     ):
-        return "kernel-died"
+        return KERNEL_DIED
     message = str(getattr(exc, "args", [""])[0]) if getattr(exc, "args", None) else ""
     if "Timeout" in message:
-        return "timeout"
+        return TIMEOUT
     if message == "Cell outputs differ":
-        return "differs"
+        return DIFFERS
     if message == "Cell execution caused an exception":
-        return "exception"
+        return EXCEPTION
     if isinstance(exc, pytest.skip.Exception):
-        return "skipped"
-    return "grader-error"
+        return SKIPPED
+    return GRADER_ERROR
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -132,15 +148,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome.get_result()
     # junit XML takes properties from the teardown report, which copies the item's list.
     kind = _kind(item, call)
-    item.user_properties.append(("kit_kind", kind))
+    item.user_properties.append((KIND_PROPERTY, kind))
     if item.nodeid in _STARTED:
-        item.user_properties.append(("kit_seconds", f"{time.monotonic() - _STARTED[item.nodeid]:.3f}"))
+        item.user_properties.append((SECONDS_PROPERTY, f"{time.monotonic() - _STARTED[item.nodeid]:.3f}"))
     outputs = getattr(item, "test_outputs", None)
-    if item.cell.get("metadata", {}).get("kit_grade"):
-        item.user_properties.append(("kit_output", _output_text(outputs)))
-    elif kind != "passed":
+    if item.cell.get("metadata", {}).get(META_KEY):
+        item.user_properties.append((OUTPUT_PROPERTY, _output_text(outputs)))
+    elif kind != PASSED:
         errors = [o for o in outputs or [] if o.get("output_type") == "error"]
         if errors:
             item.user_properties.append(
-                ("kit_error", f"{errors[-1].get('ename')}: {str(errors[-1].get('evalue'))[:300]}")
+                (ERROR_PROPERTY, f"{errors[-1].get('ename')}: {str(errors[-1].get('evalue'))[:300]}")
             )

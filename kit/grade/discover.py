@@ -17,6 +17,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from kit.grade import rows as R
+from kit.notebooks import AS_VERSION, kit_metadata
 
 MAX_BYTES = 200 * 2**20  # larger files are not read at all (saved outputs are never needed)
 
@@ -75,8 +76,8 @@ def read_notebook(path: Path) -> tuple[NotebookNode | None, tuple[str, str] | No
     if not isinstance(raw, dict) or ("cells" not in raw and "worksheets" not in raw):
         return None, (R.NOT_JSON, "valid JSON but not a Jupyter notebook (no cells)")
     major = raw.get("nbformat")
-    if major != 4:
-        return None, (R.UNSUPPORTED_NBFORMAT, (f"nbformat {major} notebook: only nbformat 4 can be graded; "
+    if major != AS_VERSION:
+        return None, (R.UNSUPPORTED_NBFORMAT, (f"nbformat {major} notebook: only nbformat {AS_VERSION} can be graded; "
                                               "open it in JupyterLab and save it, then submit again"))
     cells = raw.get("cells")
     if not isinstance(cells, list) or not all(
@@ -94,8 +95,7 @@ def read_notebook(path: Path) -> tuple[NotebookNode | None, tuple[str, str] | No
 
 
 def _metadata_exercise(nb: NotebookNode | None) -> str:
-    kit = nb.get("metadata", {}).get("kit", {}) if nb is not None else {}
-    name = kit.get("exercise") if isinstance(kit, dict) else None
+    name = kit_metadata(nb).get("exercise") if nb is not None else None
     return name if isinstance(name, str) else ""
 
 

@@ -7,14 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
+from helpers.checks.report import FAIL, PASS
 from helpers.training import COURSE_EPOCHS
 from kit.grade import rows as R
 from kit.grade import verdicts as V
 from kit.grade.assemble import GradedCopy, build_graded_copy
+from kit.grade.capture import DIFFERS, EXCEPTION, KERNEL_DIED, PASSED, TIMEOUT
 from kit.grade.discover import Submission
 from kit.grade.limits.usage import STOPPING, LimitHit
+from kit.grade.messages import MAX_DETAIL, MAX_MESSAGE, clip
 from kit.grade.progress import submission as progress_scope
-from kit.grade.registry import Check, Exercise, stdout_of
+from kit.grade.registry import NEEDS_TRAINING_TAG, Check, Exercise, stdout_of
 from kit.grade.report import remember_titles
 from kit.grade.run import QUICK_EPOCHS as RUN_QUICK_EPOCHS
 from kit.grade.run import CellResult, Limits, RunOutcome, run_graded_copy
@@ -22,7 +25,7 @@ from kit.grade.run import CellResult, Limits, RunOutcome, run_graded_copy
 _T = TypeVar("_T")
 _U = TypeVar("_U")
 
-_LEARNER_TROUBLE = ("exception", "timeout", "kernel-died")
+_LEARNER_TROUBLE = (EXCEPTION, TIMEOUT, KERNEL_DIED)
 # Check statuses a stopping limit explains: the check did not run to its end. Passed and failed
 # checks ran to their end (before the limit, or unaffected by it) and keep their verdict.
 _LIMIT_EXPLAINS = (R.ERROR, R.TIMEOUT, R.KERNEL_DIED, R.GRADER_ERROR)
@@ -34,30 +37,23 @@ class Graded:
     seconds: float
 
 
-MAX_MESSAGE = 600
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _failed_lines(output: str, reference: str = "") -> str:
     """The ✗ lines (each carries its hint); otherwise the first line that differs from what the
     solution prints, and what the solution prints there."""
-    lines = [_clip(line.strip(), 200) for line in output.splitlines() if line.strip().startswith("✗")]
+    lines = [clip(line.strip(), 200) for line in output.splitlines() if line.strip().startswith(FAIL)]
     if lines:
-        return _clip("; ".join(lines), MAX_MESSAGE)
+        return clip("; ".join(lines), MAX_MESSAGE)
     got = [line.strip() for line in output.splitlines() if line.strip()]
     want = [line.strip() for line in reference.splitlines() if line.strip()]
     if not got:
-        return "printed nothing" + (f"; the solution prints {_clip(want[0], 120)!r}" if want else "")
+        return "printed nothing" + (f"; the solution prints {clip(want[0], 120)!r}" if want else "")
     at = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
     if at < len(got) and at < len(want):
-        return _clip(f"printed {_clip(got[at], 160)!r} where the solution prints {_clip(want[at], 160)!r}", MAX_MESSAGE)
+        return clip(f"printed {clip(got[at], 160)!r} where the solution prints {clip(want[at], 160)!r}", MAX_MESSAGE)
     if at < len(want):
-        return _clip(f"stopped before {_clip(want[at], 160)!r} (the solution prints {len(want)} lines, this "
-                     f"check {len(got)})", MAX_MESSAGE)
-    return _clip(f"printed more than the solution: {_clip(got[at], 160)!r}", MAX_MESSAGE)
+        return clip(f"stopped before {clip(want[at], 160)!r} (the solution prints {len(want)} lines, this "
+                    f"check {len(got)})", MAX_MESSAGE)
+    return clip(f"printed more than the solution: {clip(got[at], 160)!r}", MAX_MESSAGE)
 
 
 def _learner_trouble(cell_ids: list[str], results: dict[str, CellResult], checks: set[str]) -> str:
@@ -67,11 +63,11 @@ def _learner_trouble(cell_ids: list[str], results: dict[str, CellResult], checks
         result = results.get(cell_id)
         if cell_id in checks or result is None or result.kind not in _LEARNER_TROUBLE:
             continue
-        what = result.error.split(":")[0] if result.kind == "exception" and result.error else result.kind
+        what = result.error.split(":")[0] if result.kind == EXCEPTION and result.error else result.kind
         notes.append(f"{cell_id} ({what})")
-        if result.kind == "kernel-died":
+        if result.kind == KERNEL_DIED:
             break  # the cells after it only found a dead kernel
-    return _clip("cells with problems: " + ", ".join(notes), 300) if notes else ""
+    return clip("cells with problems: " + ", ".join(notes), MAX_DETAIL) if notes else ""
 
 
 def _earlier_trouble(cell_ids: list[str], results: dict[str, CellResult], check_id: str,
@@ -86,7 +82,7 @@ def _earlier_trouble(cell_ids: list[str], results: dict[str, CellResult], check_
         result = results.get(cell_id)
         if cell_id not in checks and result is not None and result.kind in _LEARNER_TROUBLE:
             trouble.append(result)
-    died = [t for t in trouble if t.kind == "kernel-died"]
+    died = [t for t in trouble if t.kind == KERNEL_DIED]
     if died:
         return died[0]  # the cells after it only found a dead kernel
     causes = [t for t in trouble if not t.error.startswith("NameError")]
@@ -97,8 +93,8 @@ def _context(trouble: CellResult | None, limits: Limits) -> str:
     """`` (earlier, cell 'x' raised ...)``: the learner cell most likely behind a check's failure."""
     if trouble is None:
         return ""
-    what = {"exception": f"raised {trouble.error}" if trouble.error else "raised an exception",
-            "timeout": f"ran longer than {limits.cell_timeout:g} s", "kernel-died": "stopped the kernel"}
+    what = {EXCEPTION: f"raised {trouble.error}" if trouble.error else "raised an exception",
+            TIMEOUT: f"ran longer than {limits.cell_timeout:g} s", KERNEL_DIED: "stopped the kernel"}
     return f" (earlier, cell {trouble.cell_id!r} {what[trouble.kind]})"
 
 
@@ -110,19 +106,19 @@ def _verdict(result: CellResult | None, outcome: RunOutcome, limits: Limits,
         last = outcome.stderr_tail.strip().splitlines()[-1:] or ["no output"]
         return R.GRADER_ERROR, f"the grading process left no result for this check ({last[0][:200]})"
     context = _context(trouble, limits)
-    if result.kind == "passed":
+    if result.kind == PASSED:
         return R.PASSED, ""
-    if result.kind == "differs":  # the ✗ lines carry their own hints
+    if result.kind == DIFFERS:  # the ✗ lines carry their own hints
         return R.FAILED, _failed_lines(result.output, reference)
-    if result.kind == "exception":
+    if result.kind == EXCEPTION:
         error = result.output.strip().splitlines()[-1:] or ["an exception"]
-        return R.ERROR, _clip(f"the check raised {error[0]}", 300) + context
-    if result.kind == "timeout":
-        if trouble is not None and trouble.kind == "timeout":
+        return R.ERROR, clip(f"the check raised {error[0]}", MAX_DETAIL) + context
+    if result.kind == TIMEOUT:
+        if trouble is not None and trouble.kind == TIMEOUT:
             return R.TIMEOUT, f"not run: cell {trouble.cell_id!r} ran longer than {limits.cell_timeout:g} s"
         return R.TIMEOUT, f"the check ran longer than {limits.cell_timeout:g} s" + context
-    if result.kind == "kernel-died":
-        where = f"cell {trouble.cell_id!r}" if trouble is not None and trouble.kind == "kernel-died" else "a cell"
+    if result.kind == KERNEL_DIED:
+        where = f"cell {trouble.cell_id!r}" if trouble is not None and trouble.kind == KERNEL_DIED else "a cell"
         return R.KERNEL_DIED, (f"not run: the Python kernel stopped in {where} (os._exit, a crash, or more than "
                                f"{limits.memory_mb} MB of memory)")
     return R.GRADER_ERROR, f"unexpected nbval result {result.kind!r}"
@@ -175,7 +171,7 @@ def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = 
     """
     plan = V.EvidencePlan(judged=V.judged_checks(exercise), seed=V.new_probe_seed() if seed is None else seed)
     needs_run = quick or any(set(names) & V.NEEDS_KEY for names in plan.judged.values())
-    not_graded = {c.id: "tagged needs-training" for c in exercise.checks if quick and c.needs_training}
+    not_graded = {c.id: f"tagged {NEEDS_TRAINING_TAG}" for c in exercise.checks if quick and c.needs_training}
     if not needs_run:
         return GradingPlan(exercise.name, {}, not_graded, 0.0, plan, quick=False)
     graded = build_graded_copy(exercise.notebook, exercise, skip=frozenset(not_graded), evidence=plan.cells(exercise))
@@ -192,18 +188,18 @@ def prepare(exercise: Exercise, limits: Limits, quick: bool, seed: int | None = 
                 not_graded[check.id] = missing[check.id]
             elif quick and (verdict is None or verdict.status != R.PASSED):
                 why = "no evidence" if verdict is None else verdict.message or verdict.status
-                not_graded[check.id] = _clip(f"the solution itself does not pass it in quick mode ({why})", 300)
+                not_graded[check.id] = clip(f"the solution itself does not pass it in quick mode ({why})", MAX_DETAIL)
             continue
         if not quick:
             continue
         result = outcome.cells.get(check.id)
         lines = [line.strip() for line in result.output.splitlines()] if result is not None else []
-        if result is None or result.kind not in ("passed", "differs"):
+        if result is None or result.kind not in (PASSED, DIFFERS):
             kind = result.kind if result else "no result"
             not_graded[check.id] = f"the solution does not run it in quick mode ({kind})"
-        elif any(line.startswith("✗") for line in lines):
+        elif any(line.startswith(FAIL) for line in lines):
             not_graded[check.id] = "the solution itself fails it in quick mode"
-        elif not any(line.startswith("✓") for line in lines):
+        elif not any(line.startswith(PASS) for line in lines):
             not_graded[check.id] = "nothing of it can be checked after shortened training"
         else:
             references[check.id] = result.output
@@ -230,14 +226,14 @@ def _judged_row(sub: Submission, exercise: Exercise, check: Check, plan: Grading
     if verdict is not None:
         status, message = verdict.status, verdict.message
         if status == R.ERROR:  # e.g. a NameError: name the earlier cell that left the name undefined
-            message = _clip(message + _context(trouble, limits), 400)
+            message = clip(message + _context(trouble, limits), 400)
     else:
         result = outcome.cells.get(check.id)
         status, message = _verdict(result, outcome, limits, trouble)
         if status in (R.PASSED, R.FAILED):  # the cell ran, yet no usable evidence
-            status, message = R.FAILED, _clip("no usable evidence was written for this check (its cell ran, but a "
-                                              "learner cell may have replaced or broken the kit's evidence writer)"
-                                              + _context(trouble, limits), 300)
+            status, message = R.FAILED, clip("no usable evidence was written for this check (its cell ran, but a "
+                                             "learner cell may have replaced or broken the kit's evidence writer)"
+                                             + _context(trouble, limits), MAX_DETAIL)
     if restored:
         note = "check cell was deleted" if restored == "missing" else "check cell was edited"
         message = f"{note}; the original check was run" + (f"; {message}" if message else "")
@@ -310,7 +306,8 @@ def _limit_rows(rows: list[R.Row], limit_hits: tuple[LimitHit, ...]) -> list[R.R
     if not stopping:
         return rows
     named = "; ".join(f"stopped by the {hit.text}" for hit in stopping)
-    return [replace(row, status=R.RESOURCE_LIMIT, message=_clip(f"{named} (was: {row.status}: {row.message})", 600))
+    return [replace(row, status=R.RESOURCE_LIMIT,
+                    message=clip(f"{named} (was: {row.status}: {row.message})", MAX_MESSAGE))
             if row.status in _LIMIT_EXPLAINS else row for row in rows]
 
 

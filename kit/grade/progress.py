@@ -18,7 +18,14 @@ from typing import TextIO
 
 _local = threading.local()
 _board: Board | None = None
-REFERENCE = "solution (quick reference)"
+
+
+def reference(exercise: object = "") -> str:
+    """The label of a solution's quick reference run (``exercise``: its name, if known)."""
+    return " ".join(["solution", *([str(exercise)] if exercise else []), "(quick reference)"])
+
+
+REFERENCE = reference()
 
 
 def _clock(seconds: float) -> str:

@@ -14,17 +14,16 @@ from nbformat import NotebookNode
 
 from kit.course import course
 from kit.grade.errors import GradeUsageError
+from kit.notebooks import AS_VERSION, is_nbval_marker, kit_metadata
 
 CHECK_TAG = "check"
 HIDDEN_CHECK_TAG = "hidden-check"  # instructor-only: dropped from starters, inserted back in grading
 NEEDS_TRAINING_TAG = "needs-training"
-# nbval's cell markers: instructions to the test runner, not part of a check's code.
-NBVAL_MARKERS = frozenset({"NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"})
 
 
 def strip_nbval_markers(source: str) -> str:
-    """``source`` without its nbval marker lines."""
-    return "\n".join(line for line in source.splitlines() if line.strip().lstrip("#").strip() not in NBVAL_MARKERS)
+    """``source`` without its nbval marker lines (instructions to the test runner, not part of a check's code)."""
+    return "\n".join(line for line in source.splitlines() if not is_nbval_marker(line))
 
 
 def default_solutions_dir() -> Path:
@@ -79,7 +78,7 @@ def is_check_cell(cell: NotebookNode) -> bool:
 def load_exercise(path: Path) -> Exercise:
     """Read one solution and validate it as a rubric (misuse errors name the file and cell)."""
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.read(path, as_version=AS_VERSION)
     except Exception as exc:  # noqa: BLE001 - any unreadable solution is a setup problem
         raise GradeUsageError(f"solution {path} cannot be read as a notebook: {exc}") from None
     cells = nb.cells
@@ -95,7 +94,7 @@ def load_exercise(path: Path) -> Exercise:
                 f"solution {path}: check cell {cell['id']!r} has no saved printed output; execute the "
                 f"solution first (kit execute {path.name}) - a check must print its ✓ lines"
             )
-        points = cell.get("metadata", {}).get("kit", {}).get("points", 1)
+        points = kit_metadata(cell).get("points", 1)
         if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
             raise GradeUsageError(f"solution {path}: cell {cell['id']!r} has invalid kit.points {points!r}")
         checks.append(Check(
@@ -107,7 +106,7 @@ def load_exercise(path: Path) -> Exercise:
             cell=cell,
         ))
     if not checks:
-        raise GradeUsageError(f"solution {path} has no cell tagged 'check' or 'hidden-check'")
+        raise GradeUsageError(f"solution {path} has no cell tagged {CHECK_TAG!r} or {HIDDEN_CHECK_TAG!r}")
     return Exercise(name=path.stem, path=path, notebook=nb, checks=tuple(checks))
 
 

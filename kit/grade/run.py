@@ -30,15 +30,19 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.evidence import EVIDENCE_ENV
 from helpers.settings import QUICK_EPOCHS, QUICK_EPOCHS_ENV  # QUICK_EPOCHS re-exported for the CLI
 from kit.execute import TIMING_KEY
-from kit.grade import progress, sandbox
+from kit.grade import capture, progress, sandbox
 from kit.grade.assemble import GradedCopy
 from kit.grade.kill import kill_until_gone
 from kit.grade.limits.box import Box
 from kit.grade.limits.budget import Budget
 from kit.grade.limits.session import session
+from kit.grade.limits.slots import PREFIX
 from kit.grade.limits.usage import LimitHit, Usage
+from kit.grade.messages import clip
+from kit.notebooks import kit_metadata
 
 TOKEN_VAR = "KIT_GRADE_TOKEN"
 NOTEBOOK_NAME = "submission.ipynb"
@@ -46,6 +50,9 @@ EVIDENCE_DIR = "evidence"
 TIMEOUT_MARGIN = 10.0  # a cell may take this many times the solution's measured time
 MAX_REPORT_BYTES = 64 * 1024 ** 2  # a bigger junit file is not parsed
 NO_LIMITS = "none"
+# The report folder: what the grader writes for the child, and what the child writes back.
+INI_FILE, SANITIZE_FILE, TIMEOUTS_FILE = "pytest.ini", "sanitize.cfg", "timeouts.json"
+JUNIT_FILE, PROGRESS_FILE = "junit.xml", "progress"
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ class CellResult:
     """What nbval reported for one code cell of the graded copy."""
 
     cell_id: str
-    kind: str  # passed | differs | exception | timeout | kernel-died | skipped | grader-error | not-run
+    kind: str  # one of kit.grade.capture's cell kinds (PASSED, DIFFERS, EXCEPTION, TIMEOUT, KERNEL_DIED, ...)
     output: str = ""  # printed output of a check cell
     error: str = ""  # "Name: message" of a learner cell that raised
     seconds: float = 0.0  # how long the cell ran (as the child measured it)
@@ -119,7 +126,7 @@ def run_settings(token: str, quick: bool, max_output: int | None = None) -> dict
     token, no bytecode files, and quick mode and the output cap when asked for."""
     settings = {TOKEN_VAR: token, "PYTHONDONTWRITEBYTECODE": "1"}
     if max_output is not None:
-        settings["KIT_GRADE_MAX_OUTPUT"] = str(max_output)
+        settings[capture.MAX_OUTPUT_ENV] = str(max_output)
     if quick:
         settings[QUICK_EPOCHS_ENV] = str(QUICK_EPOCHS)
     return settings
@@ -197,9 +204,9 @@ def pytest_command(notebook: Path | str, junit: Path | str, ini: Path | str, lim
     if sanitize:
         command += ["--nbval-sanitize-with", str(sanitize)]
     if timeouts is not None:
-        command += ["--kit-timeouts", str(timeouts)]
+        command += [capture.TIMEOUTS_OPTION, str(timeouts)]
     if progress_file is not None:
-        command += ["--kit-progress", str(progress_file)]
+        command += [capture.PROGRESS_OPTION, str(progress_file)]
     return command
 
 
@@ -233,7 +240,7 @@ def cell_heading(notebook: nbformat.NotebookNode, cell_id: str, limit: int = 120
         headings = [line.lstrip("#").strip() for line in lines if line.startswith("#")]
         text = headings[-1] if headings else (" ".join(lines).split(". ")[0] if lines else "")
         if text:
-            return text if len(text) <= limit else text[: limit - 1] + "…"
+            return clip(text, limit)
     return ""
 
 
@@ -242,21 +249,23 @@ def parse_junit(junit: Path | bytes, cell_ids: list[str]) -> dict[str, CellResul
     results: dict[str, CellResult] = {}
     root = ET.fromstring(junit) if isinstance(junit, bytes) else ET.parse(junit).getroot()
     for case in root.iter("testcase"):
-        name = case.get("name", "")
-        if not name.startswith("Cell ") or not name[5:].isdigit() or int(name[5:]) >= len(cell_ids):
+        number = capture.cell_number(case.get("name", ""))
+        if number is None or number >= len(cell_ids):
             continue
-        cell_id = cell_ids[int(name[5:])]
+        cell_id = cell_ids[number]
         props = {p.get("name"): p.get("value", "") for p in case.iter("property")}
         failed = case.find("failure") is not None or case.find("error") is not None
         skipped = case.find("skipped") is not None
-        kind = props.get("kit_kind") or ("skipped" if skipped else "grader-error" if failed else "passed")
-        if kind == "passed" and (failed or skipped):
-            kind = "grader-error"
+        kind = props.get(capture.KIND_PROPERTY) or (
+            capture.SKIPPED if skipped else capture.GRADER_ERROR if failed else capture.PASSED)
+        if kind == capture.PASSED and (failed or skipped):
+            kind = capture.GRADER_ERROR
         try:
-            seconds = max(0.0, float(props.get("kit_seconds", 0.0)))
+            seconds = max(0.0, float(props.get(capture.SECONDS_PROPERTY, 0.0)))
         except ValueError:
             seconds = 0.0
-        results[cell_id] = CellResult(cell_id, kind, props.get("kit_output", ""), props.get("kit_error", ""), seconds)
+        results[cell_id] = CellResult(cell_id, kind, props.get(capture.OUTPUT_PROPERTY, ""),
+                                      props.get(capture.ERROR_PROPERTY, ""), seconds)
     return results
 
 
@@ -297,11 +306,11 @@ def _stage(layout: sandbox.Layout, graded: GradedCopy, limits: Limits, masks: Ma
         sandbox.stage_kit(layout.kit, masks)
     (layout.work / EVIDENCE_DIR).mkdir()
     nbformat.write(graded.notebook, layout.work / NOTEBOOK_NAME)
-    (layout.report / "pytest.ini").write_text("[pytest]\n")
+    (layout.report / INI_FILE).write_text("[pytest]\n")
     sanitize = _sanitize_file()
     if sanitize is not None:
-        (layout.report / "sanitize.cfg").write_bytes(sanitize.read_bytes())
-    (layout.report / "timeouts.json").write_text(json.dumps(_timeouts(graded, limits)))
+        (layout.report / SANITIZE_FILE).write_bytes(sanitize.read_bytes())
+    (layout.report / TIMEOUTS_FILE).write_text(json.dumps(_timeouts(graded, limits)))
     layout.hand_over()
     return sanitize is not None
 
@@ -311,11 +320,11 @@ def _child_setup(layout: sandbox.Layout, limits: Limits, token: str, quick: bool
     """The child's environment, interpreter, and work/report folders as the child sees them."""
     if limits.sandbox:
         work, report = Path(sandbox.WORK_INSIDE), Path(sandbox.REPORT_INSIDE)
-        extra = {"KIT_EVIDENCE_DIR": str(work / EVIDENCE_DIR), **run_settings(token, quick, max_output)}
+        extra = {EVIDENCE_ENV: str(work / EVIDENCE_DIR), **run_settings(token, quick, max_output)}
         extra.setdefault("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
         return sandbox.sandbox_env(extra), sandbox.interpreter().executable, work, report
     env = child_env(token, quick, max_output)
-    env["KIT_EVIDENCE_DIR"] = str(layout.work / EVIDENCE_DIR)
+    env[EVIDENCE_ENV] = str(layout.work / EVIDENCE_DIR)
     inherited = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
     env["PYTHONPATH"] = os.pathsep.join([str(layout.kit), *inherited])
     return env, sys.executable, layout.work, layout.report
@@ -367,7 +376,7 @@ def _wait(child: subprocess.Popen[bytes], deadline: float, progress_file: Path, 
 
 
 def _cell_results(layout: sandbox.Layout, graded: GradedCopy, limits: Limits, killed: bool) -> dict[str, CellResult]:
-    junit = read_regular(layout.report / "junit.xml", MAX_REPORT_BYTES)
+    junit = read_regular(layout.report / JUNIT_FILE, MAX_REPORT_BYTES)
     cells: dict[str, CellResult] = {}
     if not killed and junit:
         try:
@@ -400,22 +409,20 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
             raise
         layout = sandbox.Layout(base, box.writable, box.uid)
     else:
-        layout = sandbox.Layout(Path(tempfile.mkdtemp(prefix="kit-grade-")))
+        layout = sandbox.Layout(Path(tempfile.mkdtemp(prefix=PREFIX)))
     token = uuid.uuid4().hex
-    kit_meta = graded.notebook.metadata.get("kit")
-    exercise = kit_meta.get("exercise", "") if isinstance(kit_meta, dict) else ""
-    label = progress.run_started(f"solution {exercise} (quick reference)" if exercise else progress.REFERENCE)
+    label = progress.run_started(progress.reference(kit_metadata(graded.notebook).get("exercise", "")))
     start = time.monotonic()
     try:
         sanitize = _stage(layout, graded, limits, masks or {})
         env, python, work, report = _child_setup(layout, limits, token, quick, max_output)
-        command = pytest_command(work / NOTEBOOK_NAME, report / "junit.xml", report / "pytest.ini", limits,
-                                 python=python, sanitize=(report / "sanitize.cfg") if sanitize else False,
-                                 timeouts=report / "timeouts.json", progress_file=report / "progress")
+        command = pytest_command(work / NOTEBOOK_NAME, report / JUNIT_FILE, report / INI_FILE, limits,
+                                 python=python, sanitize=(report / SANITIZE_FILE) if sanitize else False,
+                                 timeouts=report / TIMEOUTS_FILE, progress_file=report / PROGRESS_FILE)
         child = _start(layout, command, env, limits, box)
         if box is not None:
             box.started()
-        killed = _wait(child, start + limits.submission_timeout, layout.report / "progress", label, box)
+        killed = _wait(child, start + limits.submission_timeout, layout.report / PROGRESS_FILE, label, box)
         _kill_run(child, token)  # the sandbox (and every process in it), or kernels that outlived pytest
         seconds = time.monotonic() - start
         return RunOutcome(cells=_cell_results(layout, graded, limits, killed), seconds=seconds, killed=killed,

@@ -29,9 +29,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from helpers.parallel import WORKERS_ENV
 from kit.course import helpers_dir
 from kit.grade import capture
 from kit.grade.errors import GradeUsageError
+from kit.grade.limits.slots import PREFIX
 
 INSTALL_HINT = ("install bubblewrap: `apt-get install bubblewrap` (Debian/Ubuntu), `dnf install bubblewrap` "
                 "(Fedora), `pacman -S bubblewrap` (Arch); or grade with --no-sandbox, which runs learner code "
@@ -50,7 +52,7 @@ _ETC = ("alternatives", "fonts", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "l
         "host.conf", "gai.conf", "locale.alias", "mime.types", "os-release", "timezone", "ssl",
         "ca-certificates", "matplotlibrc")
 _PASSED_ENV = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-               "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", "MPLBACKEND", "KIT_WORKERS")
+               "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED", "MPLBACKEND", WORKERS_ENV)
 
 
 class SandboxUnavailable(GradeUsageError):
@@ -342,7 +344,7 @@ def font_cache_seed() -> tuple[str, bytes] | None:
     """
     import tempfile
 
-    base = Path(tempfile.mkdtemp(prefix="kit-grade-fonts-"))
+    base = Path(tempfile.mkdtemp(prefix=f"{PREFIX}fonts-"))
     try:
         layout = Layout(base)
         for folder in (layout.work, layout.report, layout.home / ".config" / "matplotlib"):

@@ -19,21 +19,24 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import helpers
 from helpers import hints
 from helpers.checks.check import Check as JudgedCheck
 from helpers.checks.context import JudgeContext, draw_probes
 from helpers.checks.registry import JUDGED
-from helpers.checks.report import CheckReport
-from helpers.evidence import EvidenceError, load_record
+from helpers.checks.report import CheckReport, Criterion
+from helpers.evidence import EvidenceError, has_record, load_record
 from helpers.evidence_codec import check_field, from_record
 from kit.grade import rows as R
+from kit.grade.messages import MAX_DETAIL, MAX_MESSAGE, clip
 from kit.grade.registry import Check, Exercise, strip_nbval_markers
+from kit.notebooks import IGNORE_OUTPUT, marker_line
 
 PARTIAL = {name for name, check in JUDGED.items() if check.partial}
 NEEDS_KEY = {name for name, check in JUDGED.items() if check.needs_key}
-MAX_MESSAGE = 600
 
 
 def check_source(check: Check) -> str:
@@ -90,7 +93,7 @@ def judged_checks(exercise: Exercise) -> dict[str, list[str]]:
 def evidence_cell_source(check: Check, options: Mapping[str, Any]) -> str:
     """The cell that replaces a judged check in the graded copy: it collects, never judges."""
     return (
-        "# NBVAL_IGNORE_OUTPUT\n"
+        f"{marker_line(IGNORE_OUTPUT)}\n"
         "import helpers.evidence as _kit_evidence\n"
         f"_kit_evidence.record_cell({check.id!r}, {check_source(check)!r}, globals(), {dict(options)!r})\n"
     )
@@ -118,10 +121,6 @@ class Verdict:
     learner_epochs: tuple[int, ...] = ()
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _failed_lines(reports: list[CheckReport]) -> str:
     """The criteria's own ✗ lines; failures sharing one hint (e.g. an unfilled blank) share a line."""
     groups: list[tuple[list[str], str]] = []
@@ -130,9 +129,8 @@ def _failed_lines(reports: list[CheckReport]) -> str:
             groups[-1][0].append(c.name)
         else:
             groups.append(([c.name], c.hint))
-    lines = [_clip(f"✗ {', '.join(names)} — {hint}" if hint else f"✗ {', '.join(names)}", 480)
-             for names, hint in groups]
-    return _clip("; ".join(lines), MAX_MESSAGE)
+    lines = [clip(Criterion(", ".join(names), False, hint).line(), 480) for names, hint in groups]
+    return clip("; ".join(lines), MAX_MESSAGE)
 
 
 def _epochs_of(evidence: object) -> list[int]:
@@ -163,26 +161,26 @@ def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
     try:
         calls = load_record(files, check.id)
     except EvidenceError as exc:
-        if f"{check.id}.json" not in files:
+        if not has_record(files, check.id):
             return None
-        return Verdict(R.FAILED, _clip(f"the evidence for this check is unusable: {exc}", 300))
+        return Verdict(R.FAILED, clip(f"the evidence for this check is unusable: {exc}", MAX_DETAIL))
     if [c.get("function") for c in calls] != names:
         return Verdict(R.FAILED, "the evidence recorded for this check does not match the check's calls")
     reports: list[CheckReport] = []
     epochs: list[int] = []
     for name, call, fixed in zip(names, calls, trusted_arguments(check), strict=True):
         if "raised" in call:
-            return Verdict(R.ERROR, _clip(f"the check raised {call['raised']}", 300))
+            return Verdict(R.ERROR, clip(f"the check raised {call['raised']}", MAX_DETAIL))
         try:
             data = _typed(JUDGED[name], call, fixed)
         except EvidenceError as exc:
-            return Verdict(R.FAILED, _clip(f"the evidence for this check is unusable: {exc}", 300))
+            return Verdict(R.FAILED, clip(f"the evidence for this check is unusable: {exc}", MAX_DETAIL))
         epochs += _epochs_of(data)
         try:
             reports.append(JUDGED[name].judge(data, context))
         except Exception as exc:  # noqa: BLE001 - garbled or forged evidence fails, never crashes
-            return Verdict(R.FAILED, _clip(f"the evidence for this check cannot be judged ({type(exc).__name__}: "
-                                           f"{exc})", 300))
+            return Verdict(R.FAILED, clip(f"the evidence for this check cannot be judged ({type(exc).__name__}: "
+                                          f"{exc})", MAX_DETAIL))
     checked = [c for r in reports for c in r.criteria if c.passed is not None]
     right = sum(bool(c.passed) for c in checked)
     if all(r.passed for r in reports):
@@ -192,7 +190,7 @@ def judge_evidence(check: Check, names: list[str], files: Mapping[str, bytes],
     fraction = right / len(checked) if checked and set(names) <= PARTIAL else 0.0
     message = _failed_lines(reports)
     if set(names) <= PARTIAL:
-        message = _clip(f"{right}/{len(checked)} right; {message}", MAX_MESSAGE)
+        message = clip(f"{right}/{len(checked)} right; {message}", MAX_MESSAGE)
     return Verdict(R.FAILED, message, fraction, tuple(epochs))
 
 
@@ -221,29 +219,34 @@ def keys_from_reference(exercise: Exercise, files: Mapping[str, bytes]) -> tuple
 # --------------------------------------------------------------------------- masks
 
 
+def kit_path(path: Path) -> str:
+    """A file of the ``helpers`` package as a mask names it (kit-relative: ``helpers/quiz_data/x.json``)."""
+    return path.relative_to(Path(helpers.__file__).parent.parent).as_posix()
+
+
 def quiz_masks(seed: int | None = None) -> dict[str, bytes]:
     """Quiz files as the learner's code sees them in grading: every answer hash replaced by a
     decoy (a valid hash of a random option or number), so no key can be recovered from them."""
-    from helpers.quiz import QUIZ_DIR, answer_hash
+    from helpers import quiz
 
     rng = __import__("random").Random(seed if seed is not None else secrets.randbits(64))
     masks: dict[str, bytes] = {}
-    for path in sorted(QUIZ_DIR.glob("*.json")):
+    for path in sorted(quiz.QUIZ_DIR.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            questions = data["questions"]
+            questions = data[quiz.QUESTIONS_KEY]
             for q in questions:
-                if q.get("kind") == "choice":
-                    letter = rng.choice(string.ascii_uppercase[: len(q.get("options", [])) or 1])
-                    q["answer_hash"] = answer_hash(data["salt"], q["id"], letter)
+                if q.get(quiz.KIND_KEY) == quiz.CHOICE:
+                    letter = rng.choice(string.ascii_uppercase[: len(q.get(quiz.OPTIONS_KEY, [])) or 1])
+                    q[quiz.ANSWER_HASH_KEY] = quiz.answer_hash(data[quiz.SALT_KEY], q[quiz.ID_KEY], letter)
                 else:
-                    q["answer_hash"] = hashlib.sha256(rng.randbytes(32)).hexdigest()
-            data["graded_by_instructor"] = True
-            data["about"] = ("In grading the answer hashes are decoys: the instructor's grader marks the quiz "
-                             "against its own key, outside this sandbox.")
+                    q[quiz.ANSWER_HASH_KEY] = hashlib.sha256(rng.randbytes(32)).hexdigest()
+            data[quiz.GRADED_BY_INSTRUCTOR_KEY] = True
+            data[quiz.ABOUT_KEY] = ("In grading the answer hashes are decoys: the instructor's grader marks the quiz "
+                                    "against its own key, outside this sandbox.")
         except (ValueError, KeyError, TypeError, AttributeError):
             continue  # not a quiz file this grader knows: left as it is
-        masks[f"helpers/quiz_data/{path.name}"] = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+        masks[kit_path(path)] = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
     return masks
 
 
@@ -256,7 +259,7 @@ def hint_masks() -> dict[str, bytes]:
         data["blanks"] = {key: list(levels)[:1] for key, levels in data["blanks"].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
-    return {"helpers/hint_data/hints.json": (json.dumps(data, indent=1) + "\n").encode()}
+    return {kit_path(path): (json.dumps(data, indent=1) + "\n").encode()}
 
 
 def masks() -> dict[str, bytes]:
@@ -275,7 +278,7 @@ def _sentence(markdown: str) -> str:
         if end in text and len(head) >= 25:
             text = head + ("" if end == ": " else end.strip())
             break
-    return _clip(text.strip().rstrip(":"), 90)
+    return clip(text.strip().rstrip(":"), 90)
 
 
 def check_titles(exercise: Exercise) -> dict[str, str]:
@@ -293,7 +296,7 @@ def check_titles(exercise: Exercise) -> dict[str, str]:
         for index in range(check.position - 2, max(-1, check.position - 4), -1):
             source = "".join(cells[index].source).strip()
             if cells[index].cell_type == "markdown" and source.startswith("#"):
-                titles[check.id] = _clip(source.splitlines()[0].lstrip("#").strip().replace("`", ""), 90)
+                titles[check.id] = clip(source.splitlines()[0].lstrip("#").strip().replace("`", ""), 90)
                 break
     return titles
 

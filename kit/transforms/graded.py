@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat import NotebookNode
 
+from kit.grade.capture import META_KEY
 from kit.grade.registry import Exercise, stdout_of, strip_nbval_markers
+from kit.notebooks import CHECK_OUTPUT, NBVAL_TAGS, SKIP, marker_line
 
-CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
-SKIP_MARKER = "# NBVAL_SKIP"
-META_KEY = "kit_grade"
-_NBVAL_TAGS = {"nbval-check-output", "nbval-ignore-output", "nbval-skip", "nbval-raises-exception",
-               "raises-exception"}
+CHECK_MARKER = marker_line(CHECK_OUTPUT)
+SKIP_MARKER = marker_line(SKIP)
 
 
 @dataclass
@@ -224,7 +223,7 @@ def learner_cell(cell: NotebookNode, cell_id: str) -> NotebookNode:
         cell.execution_count = None
         tags = cell.metadata.get("tags")
         if isinstance(tags, list):
-            cell.metadata["tags"] = [t for t in tags if t not in _NBVAL_TAGS]
+            cell.metadata["tags"] = [t for t in tags if t not in NBVAL_TAGS]
     else:
         cell.pop("outputs", None)
         cell.pop("execution_count", None)
