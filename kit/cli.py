@@ -10,11 +10,14 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from kit.course import SOLUTIONS_DIR, STARTERS_DIR
+
 # name -> (module, function taking argv, one line for `kit --help`)
 # The grader's main() reports usage errors itself and takes the command name first.
 _GRADER = "kit.grade.__main__"
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "assign": ("kit.starters", "main", "generate the starters in notebooks/ (and the hint data) from solutions/"),
+    "assign": ("kit.starters", "main",
+               f"generate the starters in {STARTERS_DIR}/ (and the hint data) from {SOLUTIONS_DIR}/"),
     "execute": ("kit.execute", "main", "execute solution notebooks top to bottom, in place, recording cell times"),
     "launch": ("kit.launch", "main", "rewrite the launch badges and cloud setup cells (and README's table)"),
     "grade": ("kit.grade.__main__", "main", "grade a folder of learner notebooks (docs/GRADING.md)"),

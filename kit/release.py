@@ -29,14 +29,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.quiz import ABOUT_KEY, ANSWER_HASH_KEY, QUESTIONS_KEY
 from kit import launch, notebooks
-from kit.course import Course, course, helpers_dir
+from kit.course import SOLUTIONS_DIR, STARTERS_DIR, Course, course, helpers_dir
 from kit.starters import StarterError, make_starter
 
 # Top-level files copied as they are (when the course has them).
 COPIED_FILES = ("README.md", "requirements.txt", "requirements-dev.txt", "constraints.txt", "environment.yml",
                 "Makefile", ".gitignore", "LICENSE", "tools/ensure_venv.sh")
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "logs", "lightning_logs")
+# Never copied from helpers/: caches and training logs (helpers.training.LOG_DIR is added where they are copied).
+_IGNORED = ("__pycache__", "*.pyc", ".ipynb_checkpoints", "lightning_logs")
 WITHHELD_ANSWER = ("The answer is not part of this copy of the course: your instructor grades this "
                    "exercise. Use the hints above and the check cell's messages.")
 
@@ -99,7 +101,7 @@ def starters(where: Course, at: launch.Published | None = None) -> dict[str, str
     out: dict[str, str] = {}
     for path in sorted(where.solutions.glob("*.ipynb")):
         nb = make_starter(notebooks.read(path), path.name).notebook
-        repo_path = f"notebooks/{path.name}"
+        repo_path = f"{STARTERS_DIR}/{path.name}"
         launch.refresh_launch_cells(nb, repo_path, at)
         out[repo_path] = notebooks.dumps(nb)
     if not out:
@@ -135,9 +137,9 @@ def masked_quiz_files(seed: int | None = None) -> dict[str, bytes]:
     out = {}
     for rel, data in quiz_masks(seed).items():
         quiz = json.loads(data)
-        quiz["about"] = QUIZ_ABOUT
-        for question in quiz.get("questions", []):
-            question["answer_hash"] = hashlib.sha256(rng.randbytes(32)).hexdigest()
+        quiz[ABOUT_KEY] = QUIZ_ABOUT
+        for question in quiz.get(QUESTIONS_KEY, []):
+            question[ANSWER_HASH_KEY] = hashlib.sha256(rng.randbytes(32)).hexdigest()
         out[rel] = (json.dumps(quiz, indent=2, ensure_ascii=False) + "\n").encode()
     return out
 
@@ -185,15 +187,18 @@ def _stage(where: Course, stage: Path, repo_url: str | None, ref: str | None, se
     at = published_at(repo_url, ref)
     for rel, text in starters(where, at).items():
         _write(stage, rel, text, release)
-    shutil.copytree(where.root / "helpers", stage / "helpers", ignore=_IGNORED)
+    from helpers.training import LOG_DIR  # imports torch, as the quiz masks below do: not at `kit release --help`
+
+    shutil.copytree(where.root / "helpers", stage / "helpers", ignore=shutil.ignore_patterns(*_IGNORED, LOG_DIR))
     release.files += sorted(str(p.relative_to(stage)) for p in (stage / "helpers").rglob("*") if p.is_file())
     for rel in COPIED_FILES:
         if (where.root / rel).is_file():
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(where.root / rel, stage / rel)
             release.files.append(rel)
-    if (stage / "README.md").is_file():
-        launch.update_readme(stage / "README.md", at=at)
+    readme = Course(stage).readme  # the release is laid out as a course
+    if readme.is_file():
+        launch.update_readme(readme, at=at)
     hints = masked_hint_data(where.hint_data)
     if hints is not None:
         _write(stage, str(where.hint_data.relative_to(where.root)), hints, release)
@@ -243,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="kit release",
         description="Write the learner copy of the course into OUT: starters, helpers/ and install files; "
-        "no solutions/, no kit/, no answer keys (hint answers withheld, quiz hashes replaced by decoys).",
+        f"no {SOLUTIONS_DIR}/, no kit/, no answer keys (hint answers withheld, quiz hashes replaced by decoys).",
     )
     parser.add_argument("out", metavar="OUT", type=Path, help="an empty folder outside the course (created if missing)")
     parser.add_argument("--force", action="store_true",
@@ -257,8 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ReleaseError, StarterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    notebook_count = sum(f.startswith("notebooks/") for f in made.files)
-    print(f"wrote {made.out}: {len(made.files)} files ({notebook_count} starters); no solutions/, no kit/, "
+    notebook_count = sum(f.startswith(f"{STARTERS_DIR}/") for f in made.files)
+    print(f"wrote {made.out}: {len(made.files)} files ({notebook_count} starters); no {SOLUTIONS_DIR}/, no kit/, "
           "hint answers withheld, quiz hashes replaced by decoys")
     return 0
 

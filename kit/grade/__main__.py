@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from helpers.settings import QUICK_EPOCHS_ENV
 from kit.grade import progress as P
+from kit.grade import run_record as RR
 from kit.grade import sandbox
 from kit.grade.discover import Submission, find_submissions
 from kit.grade.engine import Graded, grade_all
@@ -27,10 +28,14 @@ from kit.grade.errors import GradeUsageError
 from kit.grade.limits import budget as B
 from kit.grade.limits.session import MODE_ENV, MODES, session
 from kit.grade.registry import Exercise, default_solutions_dir, exercise_names, load_exercises
-from kit.grade.report import feedback_text, write_reports
+from kit.grade.report import FEEDBACK_DIR, GRADES_CSV, SUMMARY_FILE, feedback_text, write_reports
 from kit.grade.run import QUICK_EPOCHS, TIMEOUT_MARGIN, Limits, measured_seconds
-from kit.grade.shard import RUN_FILE, merge, parse_shard, select_shard
+from kit.grade.shard import merge, parse_shard, select_shard
 from kit.lms import cli as lms_cli
+
+# Time limits in seconds when no option sets them (a solution's measured times may raise the full ones).
+QUICK_CELL_TIMEOUT, FULL_CELL_TIMEOUT = 120.0, 900.0
+QUICK_SUBMISSION_TIMEOUT, FULL_SUBMISSION_TIMEOUT = 300.0, 3600.0
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -48,15 +53,17 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 def _limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
-                        help=f"train for {QUICK_EPOCHS} epochs (KIT_QUICK_EPOCHS); schedule, optimizer and quiz checks "
-                             "are judged at full length as always, training checks are 'not-graded-quick'")
+                        help=f"train for {QUICK_EPOCHS} epochs ({QUICK_EPOCHS_ENV}); schedule, optimizer and quiz "
+                             "checks are judged at full length as always, training checks are 'not-graded-quick'")
     parser.add_argument("--solutions", type=Path, default=None,
                         help="folder of executed solution notebooks (default: this kit's solutions/)")
     parser.add_argument("--cell-timeout", type=_positive(float), default=None,
-                        help="seconds for every cell (default: 120 with --quick, else 900, or "
+                        help=f"seconds for every cell (default: {QUICK_CELL_TIMEOUT:g} with --quick, else "
+                             f"{FULL_CELL_TIMEOUT:g}, or "
                              f"{TIMEOUT_MARGIN:g}x the solution's measured time of the cell if more)")
     parser.add_argument("--timeout", type=_positive(float), default=None,
-                        help="seconds per submission (default: 300 with --quick, else 3600 or "
+                        help=f"seconds per submission (default: {QUICK_SUBMISSION_TIMEOUT:g} with --quick, else "
+                             f"{FULL_SUBMISSION_TIMEOUT:g} or "
                              f"{TIMEOUT_MARGIN:g}x the solution's measured total if more)")
     parser.add_argument("--memory-mb", type=_positive(int), default=8192,
                         help="address-space limit per submission in MB (torch alone maps about 4.5 GB)")
@@ -95,7 +102,8 @@ def _limits(args: argparse.Namespace, exercises: dict[str, Exercise]) -> Limits:
         for cell_id, value in seconds.items():
             measured[cell_id] = max(value, measured.get(cell_id, 0.0))
     # Quick mode keeps its fixed submission limit: the recorded times are full-length ones.
-    submission = args.timeout or (300.0 if args.quick else max(3600.0, TIMEOUT_MARGIN * max(totals)))
+    submission = args.timeout or (QUICK_SUBMISSION_TIMEOUT if args.quick else
+                                  max(FULL_SUBMISSION_TIMEOUT, TIMEOUT_MARGIN * max(totals)))
     budget = B.overridden(B.derived([B.peaks_of(e.notebook.metadata) for e in exercises.values()],
                                     getattr(args, "jobs", 1)),
                           tasks=args.max_tasks, memory_mb=args.max_memory_mb, disk_mb=args.max_disk_mb,
@@ -105,7 +113,7 @@ def _limits(args: argparse.Namespace, exercises: dict[str, Exercise]) -> Limits:
     elif args.require_limits:
         raise GradeUsageError("--require-limits needs the sandbox: per-submission limits apply to sandboxed runs")
     return Limits(
-        cell_timeout=args.cell_timeout or (120.0 if args.quick else 900.0),
+        cell_timeout=args.cell_timeout or (QUICK_CELL_TIMEOUT if args.quick else FULL_CELL_TIMEOUT),
         submission_timeout=submission,
         memory_mb=args.memory_mb,
         sandbox=not args.no_sandbox,
@@ -127,9 +135,9 @@ def _check_limits(args: argparse.Namespace, budget: B.Budget) -> None:
 def _limits_record(limits: Limits) -> dict[str, object]:
     """run.json's and the summary's record of the per-submission limits."""
     if not limits.sandbox:
-        return {"mode": "none (--no-sandbox)"}
+        return {RR.LIMITS_MODE: "none (--no-sandbox)"}
     current = session(limits.limits_mode)
-    return {"mode": current.backend.name, **limits.budget.as_dict(), "not_enforced": current.unenforced()}
+    return {RR.LIMITS_MODE: current.backend.name, **limits.budget.as_dict(), RR.NOT_ENFORCED: current.unenforced()}
 
 
 def _sandbox_note(limits: Limits) -> str:
@@ -145,7 +153,8 @@ def grade_main(argv: list[str]) -> int:
     parser.add_argument("--shard", default=None, help="grade only slice i of n (e.g. 2/4); merge the outputs later")
     parser.add_argument("--exercise", action="append", default=None, help="grade only this exercise (repeatable)")
     parser.add_argument("--probe-seed", type=int, default=None,
-                        help="seed of the probe lengths (default: drawn per run; run.json's probe_seeds replays a run)")
+                        help=f"seed of the probe lengths (default: drawn per run; {RR.RUN_FILE}'s "
+                             f"{RR.PROBE_SEEDS} replays a run)")
     _limit_options(parser)
     lms_cli.add_options(parser)
     args = parser.parse_args(argv)
@@ -180,18 +189,18 @@ def grade_main(argv: list[str]) -> int:
         results, plans = grade_all(subs, exercises, limits, quick=args.quick, jobs=args.jobs, progress=progress,
                                    probe_seed=args.probe_seed)
     rows = lms_cli.finish(args, staged, [row for result in results for row in result.rows])
-    settings = {"mode": mode, "sandbox": limits.sandbox, "shard": args.shard, "jobs": args.jobs,
-                "submissions": len(subs),
-                "seconds": round(time.monotonic() - start, 1), "exercises": sorted(exercises),
-                "not_graded_in_quick_mode": {name: plan.not_graded for name, plan in plans.items()},
-                "probe_seeds": {name: plan.evidence.seed for name, plan in plans.items() if plan.evidence},
-                "quick_calibration_seconds": {name: round(plan.seconds, 1) for name, plan in plans.items()},
-                "limits": _limits_record(limits)}
+    settings = {RR.MODE: mode, RR.SANDBOX: limits.sandbox, RR.SHARD: args.shard, RR.JOBS: args.jobs,
+                RR.SUBMISSIONS: len(subs),
+                RR.SECONDS: round(time.monotonic() - start, 1), RR.EXERCISES: sorted(exercises),
+                RR.NOT_GRADED_IN_QUICK_MODE: {name: plan.not_graded for name, plan in plans.items()},
+                RR.PROBE_SEEDS: {name: plan.evidence.seed for name, plan in plans.items() if plan.evidence},
+                RR.QUICK_CALIBRATION_SECONDS: {name: round(plan.seconds, 1) for name, plan in plans.items()},
+                RR.LIMITS: _limits_record(limits)}
     write_reports(rows, args.out, settings)
     lms_cli.class_report(args, staged, rows, settings)
-    (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
-    print(f"Graded {len(subs)} submission(s) in {settings['seconds']} s: {args.out}/grades.csv, "
-          f"summary.md, feedback/; {_sandbox_note(limits)}", file=sys.stderr)
+    RR.write(args.out, settings)
+    print(f"Graded {len(subs)} submission(s) in {settings[RR.SECONDS]} s: {args.out}/{GRADES_CSV}, "
+          f"{SUMMARY_FILE}, {FEEDBACK_DIR}/; {_sandbox_note(limits)}", file=sys.stderr)
     return 0
 
 
@@ -229,13 +238,13 @@ def merge_main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows, settings = merge(args.parts)
-    untitled = settings.get("untitled")
+    untitled = settings.get(RR.UNTITLED)
     for folder in untitled if isinstance(untitled, list) else []:
         print(f"note: {folder} has no check titles (graded by an older kit): its checks are named by id",
               file=sys.stderr)
     write_reports(rows, args.out, settings)
-    (args.out / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
-    print(f"Merged {len(args.parts)} run(s), {sum(r.is_total for r in rows)} submission(s): {args.out}/grades.csv",
+    RR.write(args.out, settings)
+    print(f"Merged {len(args.parts)} run(s), {sum(r.is_total for r in rows)} submission(s): {args.out}/{GRADES_CSV}",
           file=sys.stderr)
     return 0
 

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.checks.report import FAIL
 from kit.grade import rows as R
+from kit.grade import run_record as RR
 
 FILE_NAME = "class_report.html"
 BINS = 10  # score distribution in tenths of the maximum
@@ -131,7 +133,7 @@ def frequent_mistakes(rows: list[R.Row]) -> list[tuple[str, str, str, int]]:
             continue
         for line in row.message.splitlines():
             text = line.strip()
-            if text.startswith("✗"):
+            if text.startswith(FAIL):
                 learners[(row.exercise, row.check, text)].add(row.learner)
     ranked = sorted(learners.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     return [(ex, check, text, len(who)) for (ex, check, text), who in ranked[:TOP_MISTAKES]]
@@ -140,13 +142,13 @@ def frequent_mistakes(rows: list[R.Row]) -> list[tuple[str, str, str, int]]:
 def _mistakes_section(rows: list[R.Row]) -> str:
     found = frequent_mistakes(rows)
     if not found:
-        return "<h2>Most frequent mistakes</h2><p class='muted'>No check printed a ✗ hint.</p>"
+        return f"<h2>Most frequent mistakes</h2><p class='muted'>No check printed a {FAIL} hint.</p>"
     top = found[0][3]
     body = "".join(f"<tr><td>{_e(text)}</td><td><code>{_e(check)}</code> <span class='muted'>{_e(ex)}</span></td>"
                    f"<td class='num'>{n}</td><td style='width:20%'>{_bar(n / top, f'{n} learners')}</td></tr>"
                    for ex, check, text, n in found)
-    return ("<h2>Most frequent mistakes</h2><p class='muted'>Each ✗ hint as the learners saw it, counted once per "
-            "learner.</p><table><tr><th>hint</th><th>check</th><th>learners</th><th></th></tr>"
+    return (f"<h2>Most frequent mistakes</h2><p class='muted'>Each {FAIL} hint as the learners saw it, counted once "
+            "per learner.</p><table><tr><th>hint</th><th>check</th><th>learners</th><th></th></tr>"
             f"{body}</table>")
 
 
@@ -188,12 +190,12 @@ def _learners_section(rows: list[R.Row], info: ClassInfo) -> str:
 
 
 def _settings_section(settings: Mapping[str, object], info: ClassInfo) -> str:
-    sandbox = settings.get("sandbox")
-    shown = {"mode": settings.get("mode", "?"),
+    sandbox = settings.get(RR.SANDBOX)
+    shown = {"mode": settings.get(RR.MODE, "?"),
              "sandbox": "on (bubblewrap)" if sandbox is True else "OFF (--no-sandbox)" if sandbox is False else sandbox,
-             "probe seeds": settings.get("probe_seeds", {}), "jobs": settings.get("jobs", "?"),
-             "submissions": settings.get("submissions", "?"), "seconds": settings.get("seconds", "?"),
-             "not graded in quick mode": settings.get("not_graded_in_quick_mode", {}),
+             "probe seeds": settings.get(RR.PROBE_SEEDS, {}), "jobs": settings.get(RR.JOBS, "?"),
+             "submissions": settings.get(RR.SUBMISSIONS, "?"), "seconds": settings.get(RR.SECONDS, "?"),
+             "not graded in quick mode": settings.get(RR.NOT_GRADED_IN_QUICK_MODE, {}),
              "LMS": info.lms or "none (folder)", "LMS points": info.points or "not scaled",
              "late learners": len(info.late)}
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in shown.items())
@@ -204,7 +206,7 @@ def render(rows: list[R.Row], settings: Mapping[str, object], info: ClassInfo) -
     exercises = sorted({r.exercise for r in rows if r.check not in (R.SUBMISSION_CHECK, R.TOTAL_CHECK)})
     learners = {r.learner for r in rows}
     intro = (f"<h1>Class report</h1><p class='muted'>{len(learners)} learner(s), "
-             f"{sum(r.is_total for r in rows)} file(s), mode {_e(settings.get('mode', '?'))}.</p>")
+             f"{sum(r.is_total for r in rows)} file(s), mode {_e(settings.get(RR.MODE, '?'))}.</p>")
     parts = [intro]
     parts += [_exercise_section(ex, rows, info) for ex in exercises]
     parts += [_mistakes_section(rows), _problems_section(rows, info), _learners_section(rows, info),

@@ -7,9 +7,16 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from helpers.checks.report import FAIL, PASS, SKIP
 from kit.grade import rows as R
+from kit.grade import run_record as RR
 
-SYMBOL = {R.PASSED: "✓", R.NOT_GRADED_QUICK: "–"}
+# The files and folder of every output folder (a run's, a merge's, a Slurm grading's).
+GRADES_CSV = "grades.csv"
+SUMMARY_FILE = "summary.md"
+FEEDBACK_DIR = "feedback"
+
+SYMBOL = {R.PASSED: PASS, R.NOT_GRADED_QUICK: SKIP}
 # (exercise, check id) -> what the learner sees above the check; filled by the engine from the
 # solutions, so that feedback names a check as the learner knows it (rows keep the id).
 _TITLES: dict[tuple[str, str], str] = {}
@@ -70,9 +77,9 @@ def feedback_text(rows: list[R.Row]) -> str:
             if row.is_total:
                 continue
             if row.check == R.SUBMISSION_CHECK:
-                out.append(f"- ✗ not graded ({row.status}): {row.message}")
+                out.append(f"- {FAIL} not graded ({row.status}): {row.message}")
                 continue
-            mark = SYMBOL.get(row.status, "✗")
+            mark = SYMBOL.get(row.status, FAIL)
             if row.status == R.PASSED:
                 detail = f" — {row.message}" if row.message else ""
             elif row.status == R.NOT_GRADED_QUICK:
@@ -91,17 +98,18 @@ def _sandbox_line(sandbox: object) -> str:
         return "Sandbox: on (one bubblewrap sandbox per submission)."
     if sandbox is False:
         return "Sandbox: **OFF** (--no-sandbox: learner code ran unisolated, as the grading user)."
-    return "Sandbox: mixed or not recorded (parts merged from different runs)." if sandbox == "mixed" else \
+    return "Sandbox: mixed or not recorded (parts merged from different runs)." if sandbox == RR.MIXED else \
         "Sandbox: not recorded."
 
 
 def _limits_line(limits: dict[str, object]) -> str:
     """The per-submission limits a run used, and what its mode could not enforce."""
     if "tasks" not in limits:
-        return f"Limits per submission: {limits.get('mode')}."
-    missing = limits.get("not_enforced") or []
-    return (f"Limits per submission ({limits.get('mode')}, {limits.get('source')}): tasks {limits.get('tasks')}, "
-            f"memory {limits.get('memory_mb')} MB, CPU {limits.get('cpus')} core(s), disk {limits.get('disk_mb')} MB "
+        return f"Limits per submission: {limits.get(RR.LIMITS_MODE)}."
+    missing = limits.get(RR.NOT_ENFORCED) or []
+    return (f"Limits per submission ({limits.get(RR.LIMITS_MODE)}, {limits.get('source')}): "
+            f"tasks {limits.get('tasks')}, memory {limits.get('memory_mb')} MB, CPU {limits.get('cpus')} core(s), "
+            f"disk {limits.get('disk_mb')} MB "
             f"and {limits.get('files')} files, {limits.get('open_files')} open files."
             + (f" **Not enforced**: {'; '.join(map(str, missing))}." if isinstance(missing, list) and missing else ""))
 
@@ -109,9 +117,9 @@ def _limits_line(limits: dict[str, object]) -> str:
 def summary_text(rows: list[R.Row], settings: dict[str, object]) -> str:
     """Per-exercise pass rates (per check) and the spread of submission statuses."""
     totals = [r for r in rows if r.is_total]
-    head = f"Mode: {settings.get('mode', '?')}. Submissions: {len(totals)}. {_sandbox_line(settings.get('sandbox'))}"
+    head = f"Mode: {settings.get(RR.MODE, '?')}. Submissions: {len(totals)}. {_sandbox_line(settings.get(RR.SANDBOX))}"
     lines = ["# Grading summary", "", head, ""]
-    limits = settings.get("limits")
+    limits = settings.get(RR.LIMITS)
     if isinstance(limits, dict):
         lines += [_limits_line(limits), ""]
     problems = [r for r in rows if r.check == R.SUBMISSION_CHECK]
@@ -150,10 +158,10 @@ def safe_name(learner: str) -> str:
 
 def write_reports(rows: list[R.Row], out: Path, settings: dict[str, object]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    R.write_csv(rows, out / "grades.csv")
+    R.write_csv(rows, out / GRADES_CSV)
     _write_titles(rows, out)
-    (out / "summary.md").write_text(summary_text(rows, settings), encoding="utf-8")
-    feedback = out / "feedback"
+    (out / SUMMARY_FILE).write_text(summary_text(rows, settings), encoding="utf-8")
+    feedback = out / FEEDBACK_DIR
     feedback.mkdir(exist_ok=True)
     for old in feedback.glob("*.md"):  # from an earlier run into the same folder
         old.unlink()

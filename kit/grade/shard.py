@@ -12,11 +12,10 @@ import re
 from pathlib import Path
 
 from kit.grade import rows as R
+from kit.grade import run_record as RR
 from kit.grade.discover import Submission
 from kit.grade.errors import GradeUsageError
-from kit.grade.report import read_titles, remember_titles
-
-RUN_FILE = "run.json"
+from kit.grade.report import GRADES_CSV, read_titles, remember_titles
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -61,13 +60,12 @@ def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
             untitled.append(str(folder))
         else:
             remember_titles(titles)
-        run_file = folder / RUN_FILE
-        if run_file.is_file():
-            run = json.loads(run_file.read_text())
-            modes.add(run.get("mode"))
-            sandboxes.append(run.get("sandbox"))
-            limits.append(run.get("limits"))
-        part = R.read_csv(folder / "grades.csv")
+        run = RR.read(folder)
+        if run is not None:
+            modes.add(run.get(RR.MODE))
+            sandboxes.append(run.get(RR.SANDBOX))
+            limits.append(run.get(RR.LIMITS))
+        part = R.read_csv(folder / GRADES_CSV)
         for sub in sorted({r.submission for r in part}):
             if sub in seen:
                 raise GradeUsageError(f"{sub} was graded in both {seen[sub]} and {folder}: merge each shard once")
@@ -75,16 +73,17 @@ def merge(out_dirs: list[Path]) -> tuple[list[R.Row], dict[str, object]]:
         rows.extend(part)
     if len(modes) > 1:
         raise GradeUsageError(f"cannot merge quick and full grading runs ({sorted(map(str, modes))})")
-    sandbox = sandboxes[0] if sandboxes and all(x is sandboxes[0] for x in sandboxes) else "mixed"
-    settings: dict[str, object] = {"mode": modes.pop() if modes else "unknown", "sandbox": sandbox,
-                                   "merged": [str(p) for p in out_dirs]}
+    sandbox = sandboxes[0] if sandboxes and all(x is sandboxes[0] for x in sandboxes) else RR.MIXED
+    settings: dict[str, object] = {RR.MODE: modes.pop() if modes else "unknown", RR.SANDBOX: sandbox,
+                                   RR.MERGED: [str(p) for p in out_dirs]}
     if limits and all(x == limits[0] for x in limits):
         if limits[0] is not None:
-            settings["limits"] = limits[0]
+            settings[RR.LIMITS] = limits[0]
     elif limits:
-        settings["limits"] = {"mode": "mixed (the parts ran with different limits: see each part's run.json)"}
+        settings[RR.LIMITS] = {RR.LIMITS_MODE: f"{RR.MIXED} (the parts ran with different limits: see each part's "
+                                               f"{RR.RUN_FILE})"}
     if untitled:
-        settings["untitled"] = untitled
+        settings[RR.UNTITLED] = untitled
     return sort_rows(rows), settings
 
 

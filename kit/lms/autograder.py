@@ -17,11 +17,24 @@ import sys
 import zipfile
 from pathlib import Path
 
+from kit.course import SOLUTIONS_DIR
 from kit.grade.errors import GradeUsageError
 from kit.grade.registry import default_solutions_dir, exercise_names, load_exercises
 from kit.lms.gradescope import VISIBILITIES
 
 CONFIG = "kit_autograder.json"
+# Keys of CONFIG: written here, read by kit.lms.gradescope_run on Gradescope.
+CONFIG_QUICK, CONFIG_VISIBILITY, CONFIG_POINTS, CONFIG_EXERCISES = "quick", "visibility", "points", "exercises"
+# Gradescope's layout (its specification), which kit.lms.autograder_harness lays out locally: the
+# zip's two scripts, and under AUTOGRADER_DIR the unpacked zip, the learner's files and the results.
+SETUP_SCRIPT = "setup.sh"
+RUN_SCRIPT = "run_autograder"
+AUTOGRADER_DIR = "/autograder"
+SOURCE_DIR = "source"
+SUBMISSION_DIR = "submission"
+RESULTS_DIR = "results"
+RESULTS_FILE = f"{RESULTS_DIR}/results.json"
+PYTHON_ENV = "KIT_AUTOGRADER_PYTHON"  # overrides run_autograder's interpreter
 REQUIREMENTS = "requirements-autograder.txt"
 VENV = "/autograder/venv"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -40,20 +53,20 @@ apt-get update
 apt-get install -y --no-install-recommends python3 python3-venv python3-pip bubblewrap
 python3 -m venv {VENV}
 {VENV}/bin/pip install --upgrade pip
-{VENV}/bin/pip install --extra-index-url {TORCH_CPU_INDEX} -r /autograder/source/{REQUIREMENTS}
+{VENV}/bin/pip install --extra-index-url {TORCH_CPU_INDEX} -r {AUTOGRADER_DIR}/{SOURCE_DIR}/{REQUIREMENTS}
 {VENV}/bin/python -m ipykernel install --sys-prefix --name python3
 """
 
 RUN_AUTOGRADER = f"""#!/usr/bin/env bash
-# Gradescope runs this for every submission (working directory /autograder). It grades the
-# notebook(s) in /autograder/submission with the kit and writes /autograder/results/results.json.
-# KIT_AUTOGRADER_PYTHON overrides the interpreter (a local test harness uses its own venv).
+# Gradescope runs this for every submission (working directory {AUTOGRADER_DIR}). It grades the
+# notebook(s) in {AUTOGRADER_DIR}/{SUBMISSION_DIR} with the kit and writes {AUTOGRADER_DIR}/{RESULTS_FILE}.
+# {PYTHON_ENV} overrides the interpreter (a local test harness uses its own venv).
 set -u
-PYTHON="${{KIT_AUTOGRADER_PYTHON:-{VENV}/bin/python}}"
-cd /autograder/source
-export PYTHONPATH=/autograder/source
-exec "$PYTHON" -m kit.lms.gradescope_run --config /autograder/source/{CONFIG} \\
-    --submission /autograder/submission --results /autograder/results/results.json
+PYTHON="${{{PYTHON_ENV}:-{VENV}/bin/python}}"
+cd {AUTOGRADER_DIR}/{SOURCE_DIR}
+export PYTHONPATH={AUTOGRADER_DIR}/{SOURCE_DIR}
+exec "$PYTHON" -m kit.lms.gradescope_run --config {AUTOGRADER_DIR}/{SOURCE_DIR}/{CONFIG} \\
+    --submission {AUTOGRADER_DIR}/{SUBMISSION_DIR} --results {AUTOGRADER_DIR}/{RESULTS_FILE}
 """
 
 
@@ -87,22 +100,23 @@ def build(out: Path, solutions: Path, exercises: list[str] | None, quick: bool, 
     """Write the autograder zip; returns its path."""
     loaded = load_exercises(solutions, exercises)
     root = Path(__file__).resolve().parents[2]  # the checkout: kit/, helpers/ and the requirements files
-    config = {"quick": quick, "visibility": visibility, "points": points, "exercises": sorted(loaded)}
+    config = {CONFIG_QUICK: quick, CONFIG_VISIBILITY: visibility, CONFIG_POINTS: points,
+              CONFIG_EXERCISES: sorted(loaded)}
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        _executable(archive, "setup.sh", SETUP_SH)
-        _executable(archive, "run_autograder", RUN_AUTOGRADER)
+        _executable(archive, SETUP_SCRIPT, SETUP_SH)
+        _executable(archive, RUN_SCRIPT, RUN_AUTOGRADER)
         archive.writestr(REQUIREMENTS, requirements(root))
         archive.writestr(CONFIG, json.dumps(config, indent=1) + "\n")
         for package in ("kit", "helpers"):
             _add_tree(archive, root / package, package)
         for name, exercise in sorted(loaded.items()):
-            archive.write(exercise.path, f"solutions/{name}.ipynb")
+            archive.write(exercise.path, f"{SOLUTIONS_DIR}/{name}.ipynb")
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kit gradescope-autograder",
-                                     description="Write the Gradescope autograder zip (setup.sh, run_autograder).")
+                                     description=f"Write the Gradescope autograder zip ({SETUP_SCRIPT}, {RUN_SCRIPT}).")
     parser.add_argument("--out", type=Path, default=Path("autograder.zip"))
     parser.add_argument("--solutions", type=Path, default=None)
     parser.add_argument("--exercise", action="append", default=None, help="grade only this exercise (repeatable)")

@@ -20,6 +20,16 @@ from typing import Any
 
 from kit.grade.errors import GradeUsageError
 from kit.grade.sandbox import bwrap_path
+from kit.lms.autograder import (
+    AUTOGRADER_DIR,
+    PYTHON_ENV,
+    RESULTS_DIR,
+    RESULTS_FILE,
+    RUN_SCRIPT,
+    SETUP_SCRIPT,
+    SOURCE_DIR,
+    SUBMISSION_DIR,
+)
 
 
 @dataclass(frozen=True)
@@ -34,15 +44,15 @@ def lay_out(zip_path: Path, submission: list[Path], root: Path) -> Path:
     """Build the local ``/autograder`` folder; returns it."""
     if root.exists():
         shutil.rmtree(root)
-    for name in ("source", "submission", "results"):
+    for name in (SOURCE_DIR, SUBMISSION_DIR, RESULTS_DIR):
         (root / name).mkdir(parents=True)
     with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(root / "source")  # the kit's own zip, built by kit.lms.autograder
-    for name in ("run_autograder", "setup.sh"):
-        (root / "source" / name).chmod(0o755)
-    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+        archive.extractall(root / SOURCE_DIR)  # the kit's own zip, built by kit.lms.autograder
+    for name in (RUN_SCRIPT, SETUP_SCRIPT):
+        (root / SOURCE_DIR / name).chmod(0o755)
+    shutil.copy2(root / SOURCE_DIR / RUN_SCRIPT, root / RUN_SCRIPT)
     for path in submission:
-        shutil.copy2(path, root / "submission" / path.name)
+        shutil.copy2(path, root / SUBMISSION_DIR / path.name)
     return root
 
 
@@ -64,14 +74,14 @@ def command(root: Path, python: str) -> list[str]:
     links = [arg for name in ("bin", "sbin", "lib", "lib64") if os.path.islink(f"/{name}")
              for arg in ("--symlink", os.readlink(f"/{name}"), f"/{name}")]
     return [bwrap, "--ro-bind", "/usr", "/usr", *links, "--ro-bind", "/etc", "/etc", *_python_binds(python),
-            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", str(root), "/autograder",
-            "--chdir", "/autograder", "--unshare-pid", "--die-with-parent", "--", "/autograder/run_autograder"]
+            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", str(root), AUTOGRADER_DIR,
+            "--chdir", AUTOGRADER_DIR, "--unshare-pid", "--die-with-parent", "--", f"{AUTOGRADER_DIR}/{RUN_SCRIPT}"]
 
 
 def run(root: Path, python: str = sys.executable, timeout: float = 3600.0) -> HarnessRun:
-    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "KIT_AUTOGRADER_PYTHON": python}
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", PYTHON_ENV: python}
     done = subprocess.run(command(root, python), env=env, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
-    path = root / "results" / "results.json"
+    path = root / RESULTS_FILE
     data = json.loads(path.read_text()) if path.is_file() else None
     return HarnessRun(data, done.returncode, done.stdout + done.stderr, root)

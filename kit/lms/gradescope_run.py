@@ -17,11 +17,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kit.course import SOLUTIONS_DIR
 from kit.grade import rows as R
+from kit.grade import run_record as RR
 from kit.grade import sandbox
 from kit.grade.errors import GradeUsageError
 from kit.grade.registry import load_exercises
+from kit.grade.report import GRADES_CSV
 from kit.grade.verdicts import check_titles
+from kit.lms.autograder import CONFIG_EXERCISES, CONFIG_POINTS, CONFIG_QUICK, CONFIG_VISIBILITY
 from kit.lms.outputs import scaled
 
 
@@ -52,7 +56,7 @@ def results(rows: list[R.Row], titles: dict[tuple[str, str], str], config: dict[
             seconds: float, note: str) -> dict[str, Any]:
     """results.json: per check a test (score, max_score, output, visibility), the total, the note."""
     total_max = sum(r.max_points for r in rows if r.is_total)
-    points = config.get("points")
+    points = config.get(CONFIG_POINTS)
     tests, earned = [], 0.0
     for row in rows:
         if row.is_total:
@@ -66,20 +70,20 @@ def results(rows: list[R.Row], titles: dict[tuple[str, str], str], config: dict[
                       "max_score": round(scaled(row.max_points, total_max, points), 4),
                       "status": "passed" if row.passed else "failed",
                       "output": output if row.status in (R.PASSED, R.FAILED) else f"{row.status}: {output}",
-                      "visibility": config["visibility"]})
+                      "visibility": config[CONFIG_VISIBILITY]})
     # The total from the unrounded scores: three checks of 100/3 make 100, not 99.9999.
     return {"score": round(earned, 4), "execution_time": round(seconds),
-            "output": note, "visibility": config["visibility"], "stdout_visibility": "hidden", "tests": tests}
+            "output": note, "visibility": config[CONFIG_VISIBILITY], "stdout_visibility": "hidden", "tests": tests}
 
 
 def _empty(config: dict[str, Any], message: str) -> dict[str, Any]:
-    return {"score": 0, "output": message, "visibility": config["visibility"], "stdout_visibility": "hidden",
+    return {"score": 0, "output": message, "visibility": config[CONFIG_VISIBILITY], "stdout_visibility": "hidden",
             "tests": []}
 
 
 def run(config_path: Path, submission: Path) -> dict[str, Any]:
     config = json.loads(config_path.read_text())
-    solutions = config_path.parent / "solutions"
+    solutions = config_path.parent / SOLUTIONS_DIR
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kit-gradescope-") as tmp:
         inbox, out = Path(tmp) / "in", Path(tmp) / "out"
@@ -88,17 +92,17 @@ def run(config_path: Path, submission: Path) -> dict[str, Any]:
         from kit.grade.__main__ import main as grade
 
         argv = [str(inbox), "--out", str(out), "--solutions", str(solutions), *_sandbox_flag()]
-        argv += ["--quick"] if config.get("quick") else []
-        for name in config.get("exercises", []):
+        argv += ["--quick"] if config.get(CONFIG_QUICK) else []
+        for name in config.get(CONFIG_EXERCISES, []):
             argv += ["--exercise", name]
         if grade(argv) != 0:
             return _empty(config, "The autograder could not run (see the autograder output).")
-        rows = R.read_csv(out / "grades.csv")
-        mode = json.loads((out / "run.json").read_text())
-    exercises = load_exercises(solutions, config.get("exercises") or None)
+        rows = R.read_csv(out / GRADES_CSV)
+        mode = json.loads((out / RR.RUN_FILE).read_text())
+    exercises = load_exercises(solutions, config.get(CONFIG_EXERCISES) or None)
     titles = {(name, check): title for name, ex in exercises.items() for check, title in check_titles(ex).items()}
-    sandboxed = "sandboxed" if mode.get("sandbox") else "unsandboxed (container only)"
-    note = f"Graded by the course kit in {mode.get('mode')} mode, {sandboxed}."
+    sandboxed = "sandboxed" if mode.get(RR.SANDBOX) else "unsandboxed (container only)"
+    note = f"Graded by the course kit in {mode.get(RR.MODE)} mode, {sandboxed}."
     return results(rows, titles, config, time.monotonic() - start, note)
 
 

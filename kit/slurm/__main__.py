@@ -21,6 +21,7 @@ from pathlib import Path
 
 from kit.grade.errors import GradeUsageError
 from kit.grade.registry import default_solutions_dir
+from kit.grade.report import FEEDBACK_DIR, GRADES_CSV, SUMMARY_FILE
 from kit.slurm import jobs
 from kit.slurm import plan as P
 from kit.slurm.kubernetes import indexed_job
@@ -45,8 +46,9 @@ def _submit_parser() -> argparse.ArgumentParser:
     parser.add_argument("--partition", default=None)
     parser.add_argument("--account", default=None)
     parser.add_argument("--time", default=None,
-                        help="time limit per shard, [D-]HH:MM:SS (default: twice the estimate + 10 min)")
-    parser.add_argument("--mem", default="8G", help="memory per shard task (default 8G: torch maps ~4.5 GB per kernel)")
+                        help=f"time limit per shard, [D-]HH:MM:SS (default: {P.TIME_RULE})")
+    parser.add_argument("--mem", default=P.DEFAULT_MEM,
+                        help=f"memory per shard task (default {P.DEFAULT_MEM}: torch maps ~4.5 GB per kernel)")
     parser.add_argument("--cpus-per-task", type=int, default=1, help="CPUs per shard; it grades that many at once")
     parser.add_argument("--max-running", type=int, default=None, metavar="K", help="at most K shards at once (%%K)")
     parser.add_argument("--sbatch-line", action="append", default=[], metavar="OPTION",
@@ -97,7 +99,7 @@ def _make_plan(args: argparse.Namespace, extra: list[str]) -> P.Plan:
     if (out / P.SLURM_DIR / P.PLAN_FILE).exists():
         raise GradeUsageError(f"{out} already holds a Slurm grading: `kit slurm resubmit {out}`, or another --out")
     shards, longest = P.split(inbox, solutions, only, args.shards, quick, args.target_minutes * 60, args.cpus_per_task)
-    options = P.JobOptions(args.partition, args.account, args.time or P.slurm_time(2 * longest + 600), args.mem,
+    options = P.JobOptions(args.partition, args.account, args.time or P.default_time(longest), args.mem,
                            args.cpus_per_task, args.max_running, args.sbatch_line)
     plan = P.Plan(str(out), str(inbox), len(shards), grade_args, sys.executable, options, shards, round(longest, 1))
     _write(plan)
@@ -130,7 +132,7 @@ def kubernetes_main(argv: list[str]) -> int:
     plan = _make_plan(args, extra)
     manifest = plan.script("kubernetes-job.yaml")
     manifest.write_text(indexed_job(plan, image=args.image, claim=args.claim, mount=args.mount))
-    print(f"kubectl apply -f {manifest}\nkubectl wait --for=condition=complete --timeout=24h job/kit-grade\n"
+    print(f"kubectl apply -f {manifest}\nkubectl wait --for=condition=complete --timeout=24h job/{P.JOB_NAME}\n"
           f"kit slurm merge {plan.out}")
     return 0
 
@@ -157,10 +159,10 @@ def _finish(plan: P.Plan, merge_job: str, poll: float) -> int:
     if report.is_file():
         print(report.read_text(), file=sys.stderr)
         return 1
-    if not (plan.root / "grades.csv").is_file():
-        print(f"the merge job ended without writing grades.csv: see {plan.log(None)}", file=sys.stderr)
+    if not (plan.root / GRADES_CSV).is_file():
+        print(f"the merge job ended without writing {GRADES_CSV}: see {plan.log(None)}", file=sys.stderr)
         return 1
-    print(f"graded: {plan.root}/grades.csv, summary.md, feedback/", file=sys.stderr)
+    print(f"graded: {plan.root}/{GRADES_CSV}, {SUMMARY_FILE}, {FEEDBACK_DIR}/", file=sys.stderr)
     return 0
 
 
@@ -172,7 +174,7 @@ def merge_main(argv: list[str]) -> int:
     if gaps:
         print(missing_text(plan, gaps), file=sys.stderr)
         return 1
-    print(f"merged {plan.count} shard(s): {plan.out}/grades.csv, summary.md, feedback/", file=sys.stderr)
+    print(f"merged {plan.count} shard(s): {plan.out}/{GRADES_CSV}, {SUMMARY_FILE}, {FEEDBACK_DIR}/", file=sys.stderr)
     return 0
 
 

@@ -12,26 +12,26 @@ from __future__ import annotations
 import json
 import shlex
 
-from kit.slurm.plan import Plan
+from kit.slurm.plan import DEFAULT_MEM, JOB_NAME, RUNNING_SUFFIX, Plan, part_name
 
 
 def _shard_command(plan: Plan) -> str:
     n, q = plan.count, shlex.quote
     grade = " ".join(q(a) for a in plan.grade_args)
     parts = q(str(plan.part(1).parent))
-    return (f"set -eu; shard=$((JOB_COMPLETION_INDEX + 1)); part={parts}/shard-$shard-of-{n}; "
-            f"work=$part.running-$HOSTNAME; rm -rf \"$work\"; "
+    return (f"set -eu; shard=$((JOB_COMPLETION_INDEX + 1)); part={parts}/{part_name('$shard', n)}; "
+            f"work=$part{RUNNING_SUFFIX}$HOSTNAME; rm -rf \"$work\"; "
             f"{q(plan.python)} -m kit grade {q(plan.submissions)} --out \"$work\" --shard \"$shard/{n}\" "
             f"--jobs {plan.options.cpus_per_task} {grade}; "
             "rm -rf \"$part.old\"; if [ -e \"$part\" ]; then mv \"$part\" \"$part.old\"; fi; "
             "mv \"$work\" \"$part\"; rm -rf \"$part.old\"")
 
 
-def indexed_job(plan: Plan, *, image: str, claim: str, mount: str, name: str = "kit-grade") -> str:
+def indexed_job(plan: Plan, *, image: str, claim: str, mount: str, name: str = JOB_NAME) -> str:
     """A batch/v1 Job manifest (completionMode: Indexed) grading ``plan``'s shards."""
     s = json.dumps
     parallelism = plan.options.max_running or plan.count
-    memory = plan.options.mem or "8G"
+    memory = plan.options.mem or DEFAULT_MEM
     lines = [
         "apiVersion: batch/v1",
         "kind: Job",

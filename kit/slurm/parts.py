@@ -3,14 +3,15 @@ class's reports, or else name exactly what is missing and why (never a silent pa
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from kit.grade import rows as R
-from kit.grade.report import write_reports
-from kit.grade.shard import RUN_FILE, merge
+from kit.grade import run_record as RR
+from kit.grade.errors import GradeUsageError
+from kit.grade.report import GRADES_CSV, write_reports
+from kit.grade.shard import merge
 from kit.slurm.jobs import task_state
 from kit.slurm.plan import MISSING_FILE, Plan, Shard
 
@@ -63,12 +64,15 @@ def _slurm_state(plan: Plan, shard: Shard) -> str | None:
 def _complete(plan: Plan, shard: Shard) -> str | None:
     """None if the shard's part is there and is the shard planned; else why not."""
     part = plan.part(shard.index)
-    if not (part / RUN_FILE).is_file() or not (part / "grades.csv").is_file():
+    if not (part / RR.RUN_FILE).is_file() or not (part / GRADES_CSV).is_file():
         return _why(plan, shard)
-    run = json.loads((part / RUN_FILE).read_text())
-    if run.get("shard") != f"{shard.index}/{plan.count}":
-        return f"its part is shard {run.get('shard')!r}, not {shard.index}/{plan.count}"
-    graded = {row.submission for row in R.read_csv(part / "grades.csv")}
+    try:
+        run = RR.read(part) or {}
+    except GradeUsageError as exc:
+        return f"its part is unreadable: {exc}"
+    if run.get(RR.SHARD) != f"{shard.index}/{plan.count}":
+        return f"its part is shard {run.get(RR.SHARD)!r}, not {shard.index}/{plan.count}"
+    graded = {row.submission for row in R.read_csv(part / GRADES_CSV)}
     if graded != set(shard.submissions):
         return (f"its part graded {len(graded)} submission(s), the plan has {len(shard.submissions)} "
                 "(the submissions folder changed since `kit slurm submit`?)")
@@ -86,7 +90,7 @@ def missing(plan: Plan) -> list[Missing]:
 
 def missing_text(plan: Plan, gaps: list[Missing]) -> str:
     lines = ["# Grading incomplete", "",
-             f"{len(gaps)} of {plan.count} shard(s) left no result, so no grades.csv was written.",
+             f"{len(gaps)} of {plan.count} shard(s) left no result, so no {GRADES_CSV} was written.",
              f"Resubmit only these shards and merge again with:  kit slurm resubmit {plan.out}", ""]
     for gap in gaps:
         lines += [f"## Shard {gap.shard.index}/{plan.count}", "", f"- why: {gap.reason}", f"- log: {gap.log}",
@@ -104,8 +108,8 @@ def merge_plan(plan: Plan) -> list[Missing]:
         report.write_text(missing_text(plan, gaps), encoding="utf-8")
         return gaps
     rows, settings = merge([plan.part(shard.index) for shard in plan.shards])
-    settings["shards"] = plan.count
+    settings[RR.SHARDS] = plan.count
     write_reports(rows, plan.root, settings)
-    (plan.root / RUN_FILE).write_text(json.dumps(settings, indent=1) + "\n")
+    RR.write(plan.root, settings)
     report.unlink(missing_ok=True)
     return []

@@ -22,6 +22,14 @@ PLAN_FILE = "plan.json"
 MISSING_FILE = "MISSING.md"
 SHARDS_SCRIPT = "shards.sbatch"
 MERGE_SCRIPT = "merge.sbatch"
+JOB_NAME = "kit-grade"  # the shards' Slurm job name and Kubernetes Job name
+RUNNING_SUFFIX = ".running-"  # a part being written: <part>.running-<job or pod>, renamed to <part> when complete
+DEFAULT_MEM = "8G"  # per shard task, when --mem is not given
+# A shard's default time limit: TIME_FACTOR times its estimate plus TIME_SLACK_SECONDS.
+TIME_FACTOR = 2
+TIME_SLACK_SECONDS = 600
+TIME_RULE = (f"{'twice' if TIME_FACTOR == 2 else f'{TIME_FACTOR} times'} the estimate + "
+             f"{TIME_SLACK_SECONDS // 60} min")  # as the help text states it
 # A submission whose solution has no recorded time (kernel start, loading, checks) costs about this.
 FLOOR_SECONDS = 30.0
 
@@ -66,15 +74,30 @@ class Plan:
         return Path(self.out)
 
     def part(self, index: int) -> Path:
-        return self.root / PARTS_DIR / f"shard-{index}-of-{self.count}"
+        return self.root / PARTS_DIR / part_name(index, self.count)
 
     def log(self, index: int | None) -> Path:
         """A shard's log (every attempt appends to it); None: the merge job's."""
-        name = "merge.log" if index is None else f"shard-{index}.log"
+        name = "merge.log" if index is None else log_name(index)
         return self.root / SLURM_DIR / "logs" / name
 
     def script(self, name: str) -> Path:
         return self.root / SLURM_DIR / name
+
+
+def part_name(index: int | str, count: int) -> str:
+    """A shard's part folder; ``index`` may be a shell expression such as ``"$shard"``."""
+    return f"shard-{index}-of-{count}"
+
+
+def log_name(index: int | str) -> str:
+    """A shard's log file; ``index`` may be a Slurm filename pattern such as ``"%a"``."""
+    return f"shard-{index}.log"
+
+
+def default_time(seconds: float) -> str:
+    """The time limit of a shard estimated to take ``seconds``, as Slurm writes it."""
+    return slurm_time(TIME_FACTOR * seconds + TIME_SLACK_SECONDS)
 
 
 def save(plan: Plan) -> Path:

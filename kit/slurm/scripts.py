@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import shlex
 
-from kit.slurm.plan import MERGE_SCRIPT, SHARDS_SCRIPT, JobOptions, Plan
+from kit.grade.report import FEEDBACK_DIR, GRADES_CSV, SUMMARY_FILE
+from kit.slurm.plan import (
+    JOB_NAME,
+    MERGE_SCRIPT,
+    MISSING_FILE,
+    RUNNING_SUFFIX,
+    SHARDS_SCRIPT,
+    JobOptions,
+    Plan,
+    log_name,
+    part_name,
+)
 
 # The merge reads grades.csv files and writes reports: small and short whatever the class size.
 MERGE_TIME = "00:15:00"
@@ -45,9 +56,9 @@ def shards_script(plan: Plan) -> str:
         "# Written by `kit slurm submit`; submit again by hand with",
         f"#   sbatch {plan.script(SHARDS_SCRIPT)}",
         f"# or only some shards with  sbatch --array=2,4 {plan.script(SHARDS_SCRIPT)}",
-        "#SBATCH --job-name=kit-grade",
+        f"#SBATCH --job-name={JOB_NAME}",
         f"#SBATCH --array={array_spec(list(range(1, n + 1)), plan.options.max_running)}",
-        f"#SBATCH --output={plan.log(0).parent}/shard-%a.log",
+        f"#SBATCH --output={plan.log(0).parent}/{log_name('%a')}",
         "#SBATCH --open-mode=append",
         "#SBATCH --requeue",
         *_option_lines(plan.options, time=plan.options.time, mem=plan.options.mem, cpus=plan.options.cpus_per_task),
@@ -55,8 +66,8 @@ def shards_script(plan: Plan) -> str:
     body = f"""
 set -euo pipefail
 shard=$SLURM_ARRAY_TASK_ID
-part={parts}/shard-$shard-of-{n}
-work=$part.running-$SLURM_JOB_ID
+part={parts}/{part_name("$shard", n)}
+work=$part{RUNNING_SUFFIX}$SLURM_JOB_ID
 echo "== shard $shard/{n}: job ${{SLURM_ARRAY_JOB_ID}}_$shard on $(hostname), $(date -u +%FT%TZ)," \\
      "restart ${{SLURM_RESTART_COUNT:-0}}"
 rm -rf "$work"
@@ -76,9 +87,9 @@ echo "== shard $shard/{n} done: $part, $(date -u +%FT%TZ)"
 def merge_script(plan: Plan) -> str:
     head = [
         "#!/bin/bash",
-        f"# Merge the {plan.count} shard outputs into {plan.out} (grades.csv, summary.md, feedback/).",
+        f"# Merge the {plan.count} shard outputs into {plan.out} ({GRADES_CSV}, {SUMMARY_FILE}, {FEEDBACK_DIR}/).",
         "# Submitted after the shards with --dependency=afterany:<shards job id>: it starts once every",
-        "# shard has ended, however it ended, and reports the shards that left no result (MISSING.md,",
+        f"# shard has ended, however it ended, and reports the shards that left no result ({MISSING_FILE},",
         "# exit 1) instead of waiting for them forever. By hand:",
         f"#   sbatch --dependency=afterany:<shards job id> {plan.script(MERGE_SCRIPT)}",
         "#SBATCH --job-name=kit-merge",
