@@ -21,10 +21,16 @@ import re
 import textwrap
 from pathlib import Path
 
-DATA = Path(__file__).with_name("hint_data") / "hints.json"
+DATA_IN_PACKAGE = "hint_data/hints.json"  # the hint data file, relative to the helpers package
+DATA_IN_COURSE = f"{__package__}/{DATA_IN_PACKAGE}"  # the same file, relative to a course checkout's root
+DATA = Path(__file__).parent / DATA_IN_PACKAGE
+BLANKS_KEY = "blanks"  # the data file's key of the levels by blank key
 METADATA_KEY = "hints"  # cell.metadata["kit"]["hints"]: the levels between the first hint and the answer
-_BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?::[ \t]*(?P<hint>.*?))?[ \t]*$")
-_END = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
+# The solution markers around a blank's answer in a solution cell (the starter generator reads them too).
+BEGIN_MARKER = "### BEGIN SOLUTION"
+END_MARKER = "### END SOLUTION"
+BEGIN = re.compile(rf"^(?P<indent>[ \t]*){re.escape(BEGIN_MARKER)}(?::[ \t]*(?P<hint>.*?))?[ \t]*$")
+END = re.compile(rf"^[ \t]*{re.escape(END_MARKER)}[ \t]*$")
 
 _shown: dict[str, int] = {}  # key -> last level shown in this kernel
 
@@ -42,10 +48,10 @@ def solution_regions(source: str) -> list[tuple[str, str]]:
     hint: str | None = None
     body: list[str] = []
     for line in source.splitlines():
-        begin = _BEGIN.match(line)
+        begin = BEGIN.match(line)
         if begin:
             hint, body = (begin.group("hint") or "").strip(), []
-        elif _END.match(line) and hint is not None:
+        elif END.match(line) and hint is not None:
             regions.append((hint, textwrap.dedent("\n".join(body)).strip("\n")))
             hint = None
         elif hint is not None:
@@ -64,7 +70,7 @@ def decode_level(text: str) -> str:
 def load_levels(path: Path = DATA) -> dict[str, list[str]]:
     """The decoded levels by blank key."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {key: [decode_level(t) for t in texts] for key, texts in data["blanks"].items()}
+    return {key: [decode_level(t) for t in texts] for key, texts in data[BLANKS_KEY].items()}
 
 
 def hint(key: str | None = None, *, level: int | None = None) -> None:

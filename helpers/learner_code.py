@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import types
 
+from helpers.checks.report import FAIL  # the line reads like a failed criterion of the check cell below
+
 
 class MissingReturn(TypeError):
     """Learner code returned ``None`` where a helper needed a value."""
@@ -19,7 +21,7 @@ class MissingReturn(TypeError):
         super().__init__(f"{what} returned None instead of {needed}: is its return line missing?")
 
     def line(self) -> str:
-        return f"✗ {self}"
+        return f"{FAIL} {self}"
 
     def _render_traceback_(self) -> list[str]:  # IPython shows this instead of a traceback
         return [self.line()]

@@ -50,10 +50,11 @@ from helpers.schedule_families import (
     FAMILIES,
     WARMUP_FAMILIES,
     ScheduleConfig,
+    check_common,
     closed_form_curve,
     closed_form_values,
 )
-from helpers.schedules import INTERVALS, LRCurve, record_lr
+from helpers.schedules import LRCurve, record_lr
 from helpers.settings import BASE_LR, COURSE_EPOCHS
 from helpers.theme import PLOT_FOREGROUND, plot_style, stylesheet, tone_class
 from helpers.validate import require_at_least, require_int, require_number, require_whole
@@ -150,12 +151,7 @@ def _check_arguments(*, family: str, interval: str, total_epochs: object, steps_
                      warmup_epochs: object, step_size: object, epoch: object, compare: object,
                      **numbers: object) -> None:
     """Misuse of :func:`lr_explorer` is an error saying which argument and what it should be."""
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {tuple(FAMILIES)}, got {family!r}")
-    if interval not in INTERVALS:
-        raise ValueError(f"interval must be 'epoch' or 'step', got {interval!r}")
-    for name, value in (("total_epochs", total_epochs), ("steps_per_epoch", steps_per_epoch)):
-        require_whole(name, value, 1, what="a whole number of at least 1")
+    check_common(family, interval, total_epochs, steps_per_epoch)
     for name, value in (("warmup_epochs", warmup_epochs), ("step_size", step_size)):
         require_int(name, value)
     require_at_least("warmup_epochs", warmup_epochs, 0, what="0 or more")  # type: ignore[arg-type]

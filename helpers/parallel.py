@@ -28,11 +28,29 @@ from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any, TypeVar
 
 WORKERS_ENV = "KIT_WORKERS"
+SLURM_JOB_ENV = "SLURM_JOB_ID"  # set in every Slurm job: batch script, srun task, interactive allocation
 
 T = TypeVar("T")
 Send = Callable[[Any], None]
 Job = Callable[[Send], T]
 _announced: set[str] = set()
+
+
+def in_slurm_job() -> bool:
+    """Whether this process runs inside a Slurm job (its other SLURM_* variables are then a grant)."""
+    return SLURM_JOB_ENV in os.environ
+
+
+def slurm_number(*names: str) -> int | None:
+    """The first of the Slurm job variables ``names`` that holds a positive whole number; None
+    outside a Slurm job (a stray variable is no grant) or when none does (malformed values are ignored)."""
+    if not in_slurm_job():
+        return None
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value.isdecimal() and int(value) >= 1:  # isdecimal: exactly the digits int() reads
+            return int(value)
+    return None
 
 
 def _slurm_cpus() -> int | None:
@@ -43,13 +61,7 @@ def _slurm_cpus() -> int | None:
     is read from the job's variables: ``SLURM_CPUS_PER_TASK`` (``-c``), else the job's CPUs on
     this node (``SLURM_CPUS_ON_NODE``). Malformed values are ignored (the mask still applies).
     """
-    if "SLURM_JOB_ID" not in os.environ:
-        return None
-    for name in ("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE"):
-        value = os.environ.get(name, "").strip()
-        if value.isdigit() and int(value) >= 1:
-            return int(value)
-    return None
+    return slurm_number("SLURM_CPUS_PER_TASK", "SLURM_CPUS_ON_NODE")
 
 
 def usable_cpus() -> int:
@@ -289,7 +301,7 @@ def _run_forked(
                     status = _exit_status(pid)
                     raise RuntimeError(
                         f"the worker process training {labels[index]} stopped with {status} before "
-                        "finishing (out of memory?); run it again, or set KIT_WORKERS=1 to train "
+                        f"finishing (out of memory?); run it again, or set {WORKERS_ENV}=1 to train "
                         "one configuration at a time"
                     ) from None
                 kind = message[0]

@@ -87,17 +87,23 @@ class ScheduleConfig:
         return self.warmup_epochs * self.units_per_epoch if self.family in WARMUP_FAMILIES else 0
 
 
+def check_common(family: object, interval: object, total_epochs: object, steps_per_epoch: object) -> None:
+    """A known family and interval, and lengths of at least 1 (numpy whole numbers too): checked
+    alike for a :class:`ScheduleConfig` and for the arguments of :func:`helpers.lr_explorer.lr_explorer`."""
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {tuple(FAMILIES)}, got {family!r}")
+    if interval not in INTERVALS:
+        per_epoch, per_batch = INTERVALS
+        raise ValueError(f"interval must be {per_epoch!r} (step once per epoch) or {per_batch!r} (once per batch), "
+                         f"got {interval!r}")
+    for name, value in (("total_epochs", total_epochs), ("steps_per_epoch", steps_per_epoch)):
+        if not is_int(value, numpy=True) or value < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
 def _check_common(c: ScheduleConfig) -> None:
     """Family, interval, lengths and numbers: what every family needs."""
-    if c.family not in FAMILIES:
-        raise ValueError(f"family must be one of {tuple(FAMILIES)}, got {c.family!r}")
-    if c.interval not in INTERVALS:
-        raise ValueError(f"interval must be 'epoch' (step once per epoch) or 'step' (once per batch), got "
-                         f"{c.interval!r}")
-    for name in ("total_epochs", "steps_per_epoch"):
-        value = getattr(c, name)
-        if not is_int(value, numpy=True) or value < 1:
-            raise ValueError(f"{name.replace('_', ' ')} must be a whole number of at least 1, got {value!r}")
+    check_common(c.family, c.interval, c.total_epochs, c.steps_per_epoch)
     for name in ("base_lr", "warmup_start_lr", "eta_min", "gamma"):
         value = getattr(c, name)
         if not is_number(value, numpy=True) or not math.isfinite(value):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import helpers
+from helpers.hints import DATA_IN_COURSE
 
 SOLUTIONS_DIR = "solutions"  # executed notebooks with outputs: the source of everything else
 STARTERS_DIR = "notebooks"  # generated from the solutions by `kit assign`
@@ -35,7 +36,7 @@ class Course:
     @property
     def hint_data(self) -> Path:
         """The hint levels file the course's ``helpers.hints`` reads."""
-        return self.root / "helpers" / "hint_data" / "hints.json"
+        return self.root / DATA_IN_COURSE
 
 
 def helpers_dir() -> Path:

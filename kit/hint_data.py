@@ -16,8 +16,9 @@ import re
 import sys
 from pathlib import Path
 
-from helpers.hints import DATA, METADATA_KEY, blank_key, encode_level, solution_regions
+from helpers.hints import BLANKS_KEY, DATA, METADATA_KEY, blank_key, encode_level, solution_regions
 from kit.course import Course, course
+from kit.notebooks import AS_VERSION, KIT_METADATA, kit_metadata
 
 # {NAME} or {NAME:spec}: an upper-case name, as the constants in helpers.settings / helpers.data are spelled.
 _PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)(?::([^{}]*))?\}")
@@ -51,11 +52,11 @@ def build_levels(solutions_dir: Path) -> dict[str, list[str]]:
     levels: dict[str, list[str]] = {}
     facts = course_facts()
     for path in sorted(solutions_dir.glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.read(path, as_version=AS_VERSION)
         for cell in nb.cells:
             if cell.cell_type != "code":
                 continue
-            authored = cell.get("metadata", {}).get("kit", {}).get(METADATA_KEY)
+            authored = kit_metadata(cell).get(METADATA_KEY)
             if authored is None:
                 continue
             where = f"{path.name} cell {cell.get('id')}"
@@ -63,7 +64,7 @@ def build_levels(solutions_dir: Path) -> dict[str, list[str]]:
             if len(regions) != 1:
                 raise ValueError(f"{where}: hints need exactly one marked region, found {len(regions)}")
             if not (isinstance(authored, list) and all(isinstance(t, str) and t.strip() for t in authored)):
-                raise ValueError(f"{where}: metadata.kit.hints must be a list of non-empty strings")
+                raise ValueError(f"{where}: metadata.{KIT_METADATA}.{METADATA_KEY} must be a list of non-empty strings")
             first, answer = regions[0]
             levels[blank_key(cell.id)] = [first, *(fill_facts(t, facts, where) for t in authored), answer]
     return levels
@@ -74,7 +75,7 @@ def write_data(levels: dict[str, list[str]], path: Path = DATA) -> str:
     data = {
         "about": "Hint levels for helpers.hints.hint(); base64 only keeps them from being read at a glance "
         "(not a secret). Built from solutions/ by: kit assign",
-        "blanks": {key: [encode_level(t) for t in texts] for key, texts in sorted(levels.items())},
+        BLANKS_KEY: {key: [encode_level(t) for t in texts] for key, texts in sorted(levels.items())},
     }
     return json.dumps(data, indent=1, ensure_ascii=True) + "\n"
 

@@ -114,9 +114,10 @@ def setup_cell_source(at: Published | None = None) -> str:
     ``helpers`` is importable (a local ``make lab``), the ``if`` is false and nothing happens.
     """
     from helpers.cloud import KIT_DIR, STUDIO_ENV_VAR
+    from kit.notebooks import SKIP, marker_line
 
     at = at or home()
-    return f'''# NBVAL_SKIP
+    return f'''{marker_line(SKIP)}
 # Colab or Lightning Studio: fetch the course kit and install what this runtime lacks.
 # On your own machine (`make lab`) the kit is installed already and this cell does nothing.
 import importlib.util, os, subprocess, sys

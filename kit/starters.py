@@ -22,6 +22,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from helpers.hints import BEGIN_MARKER
 from kit import hint_data, notebooks
 from kit.course import course
 from kit.transforms import starter as transforms
@@ -98,9 +99,9 @@ def generate(root: str | os.PathLike | None = None, names: list[str] | None = No
         text = notebooks.dumps(starter.notebook)
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         shown = f"{STARTERS_DIR}/{path.name}"
-        summary = f"{starter.blanks} blank(s), {starter.dropped_cells} hidden-check cell(s) dropped"
+        summary = f"{starter.blanks} blank(s), {starter.dropped_cells} {HIDDEN_TAG} cell(s) dropped"
         if starter.blanks == 0:
-            summary += " — warning: no ### BEGIN SOLUTION region"
+            summary += f" — warning: no {BEGIN_MARKER} region"
         if current == text:
             print(f"up to date  {shown} ({summary})")
             continue

@@ -269,7 +269,7 @@ def test_a_broken_learner_factory_is_reported_and_the_reference_still_shown() ->
 def test_misuse_raises_a_specific_error() -> None:
     with pytest.raises(ValueError, match="family must be one of"):
         lr_explorer("warmup", steps_per_epoch=SPE)
-    with pytest.raises(ValueError, match="interval must be 'epoch' or 'step'"):
+    with pytest.raises(ValueError, match=r"interval must be 'epoch' \(step once per epoch\) or 'step' \(once per"):
         lr_explorer(interval="batch", steps_per_epoch=SPE)
     with pytest.raises(TypeError, match=r"compare must be a scheduler factory .* got int"):
         lr_explorer(compare=3, steps_per_epoch=SPE)  # type: ignore[arg-type]  # the wrong type is the point

@@ -16,22 +16,25 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from helpers.hints import BEGIN, BEGIN_MARKER, END, END_MARKER, blank_key
 from helpers.hints import METADATA_KEY as HINTS_KEY
-from helpers.hints import blank_key
 from kit.course import SOLUTIONS_DIR, STARTERS_DIR
 from kit.execute import TIMING_KEY
 from kit.grade.limits.budget import PEAKS_KEY
 from kit.grade.registry import HIDDEN_CHECK_TAG
 from kit.launch import BADGE_CELL_ID, badge_markdown  # defined once, beside the code that writes that cell
+from kit.notebooks import KIT_METADATA, kit_metadata
 
 HIDDEN_TAG = HIDDEN_CHECK_TAG
 DEFAULT_HINT = "Write this part yourself: the markdown above says what it should do."
 # Notebook metadata that belongs to the executed solution only: the widget state of its outputs
 # and the cell times ``kit execute`` recorded (the grader reads them from the solution).
 SOLUTION_ONLY_METADATA = ("widgets", TIMING_KEY, PEAKS_KEY)
+# Keys of a notebook's kit metadata (``metadata.kit``) that set_role writes and the grader reads.
+EXERCISE_KEY = "exercise"  # the exercise's name (default: the file stem)
+ROLE_KEY = "role"
+STARTER_ROLE = "starter"  # the role of a generated starter: never an input of the generator
 
-_BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?::[ \t]*(?P<hint>.*?))?[ \t]*$")
-_END = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
 # Anything that looks like a marker but is not exactly one (typos would otherwise leak solutions).
 _MARKER_LIKE = re.compile(r"^[ \t]*#.*\b(BEGIN|END)[ _]SOLUTION", re.IGNORECASE)
 
@@ -78,12 +81,12 @@ def blank_source(source: str, where: str = "cell", hint_key: str | None = None) 
     indent = hint = ""
     for number, line in enumerate(source.splitlines(keepends=True), start=1):
         text = line.rstrip("\r\n")
-        begin, end = _BEGIN.match(text), _END.match(text)
+        begin, end = BEGIN.match(text), END.match(text)
         if begin:
             if open_line is not None:
                 raise StarterError(
                     f"{where}: line {number} opens a solution region inside the one opened on line "
-                    f"{open_line} (nested BEGIN SOLUTION; close the first with ### END SOLUTION)"
+                    f"{open_line} (nested BEGIN SOLUTION; close the first with {END_MARKER})"
                 )
             open_line = number
             indent = begin.group("indent")
@@ -93,7 +96,7 @@ def blank_source(source: str, where: str = "cell", hint_key: str | None = None) 
         elif end:
             if open_line is None:
                 raise StarterError(
-                    f"{where}: line {number} has ### END SOLUTION without a ### BEGIN SOLUTION before it"
+                    f"{where}: line {number} has {END_MARKER} without a {BEGIN_MARKER} before it"
                 )
             newline = line[len(text) :]
             out.append(f"{indent}# YOUR CODE HERE\n")
@@ -103,13 +106,13 @@ def blank_source(source: str, where: str = "cell", hint_key: str | None = None) 
         elif _MARKER_LIKE.match(text):
             raise StarterError(
                 f"{where}: line {number} looks like a solution marker but is not one: {text.strip()!r} "
-                "(write exactly '### BEGIN SOLUTION: <hint>' or '### END SOLUTION')"
+                f"(write exactly '{BEGIN_MARKER}: <hint>' or '{END_MARKER}')"
             )
         elif open_line is None:
             out.append(line)
     if open_line is not None:
         raise StarterError(
-            f"{where}: the solution region opened on line {open_line} is never closed (### END SOLUTION)"
+            f"{where}: the solution region opened on line {open_line} is never closed ({END_MARKER})"
         )
     return "".join(out), blanks
 
@@ -129,11 +132,6 @@ def _tags(cell: NotebookNode) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
 
-def _kit_meta(cell: NotebookNode) -> dict:
-    meta = cell.get("metadata", {}).get("kit", {})
-    return meta if isinstance(meta, dict) else {}
-
-
 # --------------------------------------------------------------------------- transforms
 
 
@@ -141,8 +139,8 @@ def require_solution(nb: NotebookNode, ctx: StarterContext) -> None:
     """Refuse a starter as input, and a notebook whose cells lack unique ids (the grader maps
     starter and solution cells by id); record each cell's position for later messages."""
     where = f"{SOLUTIONS_DIR}/{ctx.name}"
-    if nb.metadata.get("kit", {}).get("role") == "starter":
-        raise StarterError(f"{where}: metadata kit.role is 'starter'; generate from a solution")
+    if kit_metadata(nb).get(ROLE_KEY) == STARTER_ROLE:
+        raise StarterError(f"{where}: metadata {KIT_METADATA}.{ROLE_KEY} is '{STARTER_ROLE}'; generate from a solution")
     for index, cell in enumerate(nb.cells):
         cell_id = cell.get("id")
         if not cell_id:
@@ -165,7 +163,7 @@ def clear_solutions(nb: NotebookNode, ctx: StarterContext) -> None:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        hint_key = blank_key(cell.get("id", "")) if HINTS_KEY in _kit_meta(cell) else None
+        hint_key = blank_key(cell.get("id", "")) if HINTS_KEY in kit_metadata(cell) else None
         where = ctx.where(cell)
         cell.source, count = blank_source(cell.source, where, hint_key)
         check_python(cell.source, where)
@@ -175,14 +173,14 @@ def clear_solutions(nb: NotebookNode, ctx: StarterContext) -> None:
 def strip_hint_levels(nb: NotebookNode, ctx: StarterContext) -> None:
     """Drop the authored hint levels (``metadata.kit.hints``): they live in the hint data."""
     for cell in nb.cells:
-        meta = _kit_meta(cell)
+        meta = kit_metadata(cell)
         if cell.cell_type != "code" or HINTS_KEY not in meta:
             continue
         rest = {k: v for k, v in meta.items() if k != HINTS_KEY}
         if rest:
-            cell.metadata["kit"] = rest
+            cell.metadata[KIT_METADATA] = rest
         else:
-            del cell.metadata["kit"]
+            del cell.metadata[KIT_METADATA]
 
 
 def clear_outputs(nb: NotebookNode, ctx: StarterContext) -> None:
@@ -202,8 +200,9 @@ def set_badges(nb: NotebookNode, ctx: StarterContext) -> None:
 
 def set_role(nb: NotebookNode, ctx: StarterContext) -> None:
     """``metadata.kit``: the exercise name (kept, or the file stem) and ``role: starter``."""
-    kit = nb.metadata.get("kit", {})
-    nb.metadata["kit"] = {**kit, "exercise": kit.get("exercise", Path(ctx.name).stem), "role": "starter"}
+    kit = kit_metadata(nb)
+    exercise = kit.get(EXERCISE_KEY, Path(ctx.name).stem)
+    nb.metadata[KIT_METADATA] = {**kit, EXERCISE_KEY: exercise, ROLE_KEY: STARTER_ROLE}
 
 
 def strip_solution_metadata(nb: NotebookNode, ctx: StarterContext) -> None:

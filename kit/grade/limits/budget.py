@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 
-from helpers.parallel import usable_cpus
+from helpers.parallel import slurm_number, usable_cpus
 
 PEAKS_KEY = "kit_peaks"  # notebook metadata written by kit.execute
 MARGIN = 4  # a default is this many times the largest solution's peak
@@ -68,15 +68,10 @@ def memory_share_mb(jobs: int, total_mb: int | None = None) -> int:
 def slurm_memory_mb() -> int | None:
     """The memory a Slurm job granted on this node (``--mem``, or ``--mem-per-cpu`` times its CPUs), in
     MB; None outside a job or where the job asked for none. The node's memory belongs to other jobs too."""
-    if "SLURM_JOB_ID" not in os.environ:
-        return None
-    per_node = os.environ.get("SLURM_MEM_PER_NODE", "").strip()
-    if per_node.isdigit() and int(per_node) > 0:
-        return int(per_node)
-    per_cpu = os.environ.get("SLURM_MEM_PER_CPU", "").strip()
-    if per_cpu.isdigit() and int(per_cpu) > 0:
-        return int(per_cpu) * usable_cpus()
-    return None
+    if (per_node := slurm_number("SLURM_MEM_PER_NODE")) is not None:
+        return per_node
+    per_cpu = slurm_number("SLURM_MEM_PER_CPU")
+    return None if per_cpu is None else per_cpu * usable_cpus()
 
 
 def derived(peaks: Iterable[Mapping[str, float]], jobs: int, memory_total_mb: int | None = None) -> Budget:

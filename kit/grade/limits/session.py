@@ -18,8 +18,10 @@ from kit.grade.limits.rlimits import Rlimits
 from kit.grade.limits.systemd import SystemdScope
 from kit.grade.limits.usage import Usage
 
-MODE_ENV = "KIT_GRADE_LIMITS"  # force a mode: cgroup-v2, cgroup-v1, systemd-scope or rlimit
-MODES = ("cgroup-v2", "cgroup-v1", "systemd-scope", "rlimit")
+MODE_ENV = "KIT_GRADE_LIMITS"  # force a mode: one of MODES
+# The modes in the order they are tried; each backend's ``name`` is its mode's name.
+_BACKENDS = (CgroupV2, CgroupV1, SystemdScope, Rlimits)
+MODES = tuple(backend.name for backend in _BACKENDS)
 
 
 class Group(Protocol):
@@ -39,7 +41,7 @@ class Backend(Protocol):
 
 
 def backends() -> dict[str, Backend]:
-    return {"cgroup-v2": CgroupV2(), "cgroup-v1": CgroupV1(), "systemd-scope": SystemdScope(), "rlimit": Rlimits()}
+    return {backend.name: backend() for backend in _BACKENDS}
 
 
 def choose(forced: str | None) -> tuple[Backend, list[str]]:
@@ -60,7 +62,7 @@ def choose(forced: str | None) -> tuple[Backend, list[str]]:
         if not why:
             return known[name], skipped
         skipped.append(f"{name}: {why}")
-    raise AssertionError("the rlimit mode is always available")
+    raise AssertionError(f"the {Rlimits.name} mode is always available")
 
 
 @dataclass
@@ -76,7 +78,7 @@ class Session:
 
     def unenforced(self) -> list[str]:
         missing = list(self.backend.unenforced())
-        if not self.privileged and self.backend.name != "rlimit":
+        if not self.privileged and self.backend.name != Rlimits.name:
             missing.append("disk bytes and files in the work folder and $HOME (per-file size only; /tmp is a "
                            "capped tmpfs): mounting needs root")
         return missing
