@@ -23,7 +23,7 @@ rounds: one training's time moves by 10 % and more between identical runs on thi
 single run cannot tell a 15 % difference from noise.
 
 Notebook 01 trains the same model twice, stepped per epoch and per optimizer step; its line
-``per-step / per-epoch training`` is the per-step target of issue 13 measured in a kernel.
+``per-step / per-epoch training`` is the per-step cost (per-step time over per-epoch time) measured in a kernel.
 
 This is a benchmark, not a test: on a shared machine the figures move with the load, which is
 why it is printed beside them.

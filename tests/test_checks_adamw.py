@@ -210,7 +210,7 @@ def test_unfilled_blank_is_reported_not_raised(capsys: pytest.CaptureFixture[str
             f"lr=self.learning_rate")
     ]
     assert check_optimizer(model) is None  # type: ignore[func-returns-value]  # it prints, returns nothing
-    assert "✗ the blank in" in capsys.readouterr().out  # issue 15 wording
+    assert "✗ the blank in" in capsys.readouterr().out  # the blank's own wording
 
 
 def test_constructor_without_weight_decay_is_reported() -> None:

@@ -1,4 +1,4 @@
-"""Ex2's sweep judged from the runs' weights (issue 11): a forged sweep table gains nothing.
+"""Ex2's sweep judged from the runs' weights: a forged sweep table gains nothing.
 
 One real 2-epoch sweep (4 weight decays, trained in worker processes as the notebook does) is
 shared by the module; each attack is built from it the way a learner would, then goes through

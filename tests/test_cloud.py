@@ -20,7 +20,7 @@ import pytest
 from helpers import cloud
 from kit.launch import REF, REPO_URL, setup_cell_source
 
-# What a fresh Colab runtime has (per the issue): torch, torchvision, matplotlib, ipywidgets,
+# What a fresh Colab runtime has: torch, torchvision, matplotlib, ipywidgets,
 # scikit-learn, pandas, and a setuptools that still ships pkg_resources.
 COLAB_HAS = {"google", "google.colab", "torch", "torchvision", "matplotlib", "ipywidgets", "sklearn", "pandas",
              "pkg_resources"}

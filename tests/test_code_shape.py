@@ -1,6 +1,8 @@
 """Two rules of the project's guide that a reviewer would otherwise check by eye.
 
 * No function in ``helpers/`` or ``kit/`` is longer than 60 lines.
+* Code says why, not where a change came from: no comment or string in the project's Python refers
+  to an issue of the tracker (its number, or "the issue").
 * A course number has one home (``helpers/settings.py``, or ``helpers/data.py`` for the data
   set's facts) and is imported everywhere else. The matching is narrow on purpose: a number counts
   as a course number only where its surroundings say so (``100`` as an ``epochs`` argument, ``0.1``
@@ -189,3 +191,35 @@ def test_the_literal_rule_knows_the_settings_it_guards() -> None:
     numbers = {name for name, value in settings.facts().items()
                if isinstance(value, (int, float)) and not isinstance(value, bool)}
     assert numbers <= {fact.home.split(".", 1)[1] for fact in FACTS}
+
+
+# "issue 15", "issues 3 and 4", "issue #2", "(per the issue)", "the issue's picture"
+ISSUE_REFERENCE = re.compile(r"\bissues?\s+#?\d|\b(?:the|this|per the)\s+issue\b", re.IGNORECASE)
+CODE_FOLDERS = ("helpers", "kit", "tests", "benchmarks", "tools")
+
+
+def issue_references(text: str) -> list[str]:
+    return [f"line {n}: {line.strip()}" for n, line in enumerate(text.splitlines(), start=1)
+            if ISSUE_REFERENCE.search(line)]
+
+
+def test_no_code_refers_to_a_tracker_issue() -> None:
+    paths = [path for folder in CODE_FOLDERS for path in sorted((ROOT / folder).rglob("*.py"))
+             if path != Path(__file__).resolve()]  # this file quotes such references as the rule's cases
+    found = [f"{path.relative_to(ROOT).as_posix()} {hit}"
+             for path in paths for hit in issue_references(path.read_text("utf-8"))]
+    assert found == []
+
+
+@pytest.mark.parametrize(("line", "flagged"), [
+    ("# --- issue 15 item 3: the explorer ---", True),
+    ('"""Hints in levels (Issue 14 item 1): ..."""', True),
+    ("# see issue #2", True),
+    ("# What a fresh runtime has (per the issue): torch", True),
+    ('"""The issue\'s picture: 45,000 steps."""', True),
+    ("# a learner's issue with the blank is named in its hint", False),
+    ("issues = find_problems(nb)", False),
+    ("# two issues remain when 3 epochs are given", False),
+])
+def test_the_issue_rule_catches_references_not_the_word(line: str, flagged: bool) -> None:
+    assert bool(issue_references(line)) is flagged

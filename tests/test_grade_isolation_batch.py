@@ -185,7 +185,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory):
         "a15-hidden": (_with_double(copy.deepcopy(good), "return abs(2 * x)"), (P, F, P, P, P)),
         "a18-starter": (copy.deepcopy(starter), STARTER), "a20-good": (good, GOOD),
     }
-    # Judged from evidence at probe warmup lengths drawn for this run (issue 11).
+    # Judged from evidence at probe warmup lengths drawn for this run.
     lambdas = {
         "a16-lambda-good": (lambda_submission(lambda_solution), (P,)),
         "a17-lambda-hard-coded": (lambda_submission(lambda_solution, LAMBDA_HARD_CODED), (F,)),

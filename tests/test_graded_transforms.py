@@ -1,5 +1,5 @@
 """kit.transforms.graded: each graded-copy transform on its own, the composition, and two
-matching cases where a learner's cell used to be dropped.
+matching cases where a learner's cell could be dropped or taken for a check.
 
 The exercise is built in memory (its check cells carry hand-written "saved" outputs), so no
 kernel runs here; tests/test_grade_units.py covers the same API on an executed toy solution.
@@ -112,8 +112,8 @@ def test_a_second_copy_of_a_check_is_dropped_other_repeats_renamed(exercise: Exe
 def test_a_learner_cell_between_a_check_and_the_hidden_check_is_kept(
     exercise: Exercise, learner: nbformat.NotebookNode, cell_id: str | None
 ) -> None:
-    """Reported bug: the cell was dropped. With the hidden check's own id (the learner cannot
-    know it, but a collision or a copied cell can give it) it used to be replaced by the check."""
+    """The learner's cell is kept, also when it carries the hidden check's own id (the learner cannot
+    know it, but a collision or a copied cell can give it): it is never replaced by the check."""
     graded = build_graded_copy(_insert_after(learner, "check-f", _mine(cell_id)), exercise)
     sources = ["".join(c.source) for c in graded.notebook.cells]
     assert sum("print('mine')" in s for s in sources) == 1
@@ -125,8 +125,8 @@ def test_a_learner_cell_between_a_check_and_the_hidden_check_is_kept(
 def test_position_never_turns_a_learner_cell_into_a_check(exercise: Exercise,
                                                           learner: nbformat.NotebookNode) -> None:
     """Every id regenerated, the last cell deleted and one added after ``check-f``: the notebook
-    keeps the starter's shape, and matching by position used to give the learner's ``g`` the id
-    of ``check-g``, so it was replaced by the check (and reported as an edited check)."""
+    keeps the starter's shape, so matching by position would give the learner's ``g`` the id of
+    ``check-g`` and replace it by the check (reported as an edited check): matching must not."""
     nb = copy.deepcopy(learner)
     nb.cells = [c for c in nb.cells if c.id != "summary"]
     nb = _insert_after(nb, "check-f", _mine())

@@ -1,4 +1,4 @@
-"""Hints in levels (issue 15 item 1): the first hint names what to compute without code, the
+"""Hints in levels: the first hint names what to compute without code, the
 stronger levels and the answer come from ``hint(key)``, and none of them is in the starter's text.
 
 A first hint *leaks* when it repeats a run of the solution's code: three consecutive code tokens of
@@ -81,7 +81,7 @@ def _blanks(repo: Path) -> list[tuple[str, str, str, str, set[str]]]:
     return rows
 
 
-# --- the detector itself, on hints of the kind the issue found (and variations of them) -------------------
+# --- the detector itself, on hints that give the answer away (and variations of them) -------------------
 
 BAD = [
     ("return the factor min((epoch + 1) / WARMUP_EPOCHS, 1.0)", "return min((epoch + 1) / warmup_epochs, 1.0)"),
@@ -182,7 +182,7 @@ def test_stronger_hints_are_not_in_the_starter_text(repo: Path) -> None:
         assert all("hints" not in c.get("metadata", {}).get("kit", {}) for c in starter.cells)
 
 
-# --- hints are built from the constants they describe (issue 14 item 3) ----------------------------------
+# --- hints are built from the constants they describe ---------------------------------------------------
 
 
 def test_a_hint_follows_the_constant_it_names(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,14 +35,14 @@ def test_one_decision_says_whether_a_slurm_grant_applies(no_slurm: pytest.Monkey
 
 @pytest.mark.parametrize("value", ["", "0", "-2", "1.5", "4G", " ", "\u00b9", "\u00b2\u00b3"])
 def test_a_malformed_slurm_number_is_ignored_not_a_crash(no_slurm: pytest.MonkeyPatch, value: str) -> None:
-    # "¹" passes str.isdigit but int() refuses it: it used to raise ValueError in both readers.
+    # "¹" passes str.isdigit but int() refuses it: a reader testing isdigit would raise ValueError.
     no_slurm.setenv(parallel.SLURM_JOB_ENV, "42")
     no_slurm.setenv("SLURM_CPUS_PER_TASK", value)
     no_slurm.setenv("SLURM_MEM_PER_NODE", value)
     assert parallel.slurm_number("SLURM_CPUS_PER_TASK") is None
     assert parallel._slurm_cpus() is None and budget.slurm_memory_mb() is None
     no_slurm.setenv("SLURM_CPUS_ON_NODE", " 3 ")
-    assert parallel._slurm_cpus() == 3  # the next variable is read, as before
+    assert parallel._slurm_cpus() == 3  # the next variable is read
 
 
 def test_the_course_and_the_kernel_name_the_same_hint_data_file() -> None:

@@ -1,4 +1,4 @@
-"""What the self-checks say to a learner (issue 15 items 4 and 6), end to end through the public
+"""What the self-checks say to a learner, end to end through the public
 checks' ``evaluate``: the actual mistake is named, a forgotten ``return`` is a ✗ line, and the
 printed text is plain (no Markdown backticks)."""
 

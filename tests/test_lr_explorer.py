@@ -296,7 +296,7 @@ def test_displays_as_the_widget(explorer: LRExplorer) -> None:
     assert isinstance(explorer.last_curve, LRCurve)
 
 
-# --- issue 15 item 3: the explorer explains the per-step mistake, follows the learner's sliders -------
+# --- the explorer explains the per-step mistake, follows the learner's sliders ------------------------
 
 
 def bolts_factory(optimizer: torch.optim.Optimizer, length: int) -> LinearWarmupCosineAnnealingLR:
@@ -338,7 +338,7 @@ def test_per_step_with_lengths_in_epochs_is_explained_and_drawn_readably() -> No
 
 
 def test_the_course_case_at_450_steps_per_epoch() -> None:
-    """The issue's picture: Exercise 1's scheduler over 100 epochs stepped per batch (45,000 steps)."""
+    """The course's own case: Exercise 1's scheduler over 100 epochs stepped per batch (45,000 steps)."""
     explorer = lr_explorer(warmup_epochs=25, total_epochs=100, interval="step", compare=epoch_counted,
                            compare_label="make_warmup_scheduler")
     assert explorer.mismatch and "the first 100 of 45,000 steps" in explorer.message

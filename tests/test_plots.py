@@ -105,7 +105,7 @@ def test_plot_lr_curves_bad_input() -> None:
         plot_lr_curves({"raw": [0.1, 0.2]}, show=False)  # type: ignore[dict-item]  # the wrong type is the point
 
 
-# --- issue 15 item 4: a forgotten return in learner code is one ✗ line, not a traceback -------------------
+# --- a forgotten return in learner code is one ✗ line, not a traceback ---------------------------------
 
 
 def make_warmup_scheduler(optimizer, num_epochs):

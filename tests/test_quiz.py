@@ -220,7 +220,7 @@ def test_the_starter_does_not_contain_the_key(repo: Path) -> None:
     assert 'answers[\\"q1\\"] = \\"B\\"' in solution  # the key lives in the solution's blank
 
 
-# --- issue 15: the key in the solution, option lengths, honest wording, learner-code failures ---------
+# --- the key in the solution, option lengths, honest wording, learner-code failures ------------------
 
 
 def _solution_key(repo: Path) -> dict[str, object]:
