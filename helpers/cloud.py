@@ -30,6 +30,8 @@ REF = "main"
 STUDIO_ENV_VAR = "LIGHTNING_CLOUD_SPACE_ID"
 # Where the setup cell clones the kit on Colab, relative to the notebook's folder.
 KIT_DIR = "lr-warmup-weight-decay-kit"
+# The learner runtime's packages and their versions, at the course's root (the one source of versions).
+REQUIREMENTS_FILE = "requirements.txt"
 
 # Module the notebooks import -> its distribution name in requirements.txt, whose version spec is
 # used. torch and torchvision are absent on purpose: cloud runtimes ship a build that fits their
@@ -84,7 +86,7 @@ def _distribution(line: str) -> str:
 
 def requirement_specs(kit_dir: str | os.PathLike[str]) -> dict[str, str]:
     """Distribution name -> its line in the kit's requirements.txt (the one source of versions)."""
-    path = Path(kit_dir) / "requirements.txt"
+    path = Path(kit_dir) / REQUIREMENTS_FILE
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} not found: prepare_runtime needs the course repository checked out "
@@ -111,7 +113,7 @@ def missing_requirements(kit_dir: str | os.PathLike[str], importable: FindSpec |
         if module_available(module, importable):
             continue
         if distribution not in specs:
-            raise ValueError(f"requirements.txt has no line for {distribution!r} (needed for `import {module}`)")
+            raise ValueError(f"{REQUIREMENTS_FILE} has no line for {distribution!r} (needed for `import {module}`)")
         missing.append(specs[distribution])
     return missing
 

@@ -11,6 +11,10 @@ from helpers.hints import DATA_IN_COURSE
 
 SOLUTIONS_DIR = "solutions"  # executed notebooks with outputs: the source of everything else
 STARTERS_DIR = "notebooks"  # generated from the solutions by `kit assign`
+# Beside helpers.cloud.REQUIREMENTS_FILE (the learner runtime's): the developers' list, which adds the grader's and the
+# tests' packages to it (`-r`), and the lock pinning both at the versions the solutions were executed with.
+DEV_REQUIREMENTS_FILE = "requirements-dev.txt"
+LOCK_FILE = "constraints.txt"
 
 ENV_VAR = "KIT_COURSE"
 

@@ -17,6 +17,10 @@ from nbformat import NotebookNode
 
 AS_VERSION = 4
 KIT_METADATA = "kit"  # the kit's own key in notebook and cell metadata (as nbgrader's is "nbgrader")
+# Keys inside it. A notebook's: its exercise's name (a starter keeps the solution's, else the file stem)
+# and its role (a generated starter is never an input of the generator); a check cell's: its points.
+EXERCISE_KEY, ROLE_KEY, POINTS_KEY = "exercise", "role", "points"
+STARTER_ROLE = "starter"
 # nbval's cell markers: a comment line ``# NAME`` in a cell, an instruction to the test runner, not code.
 CHECK_OUTPUT, IGNORE_OUTPUT = "NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT"
 SKIP, RAISES_EXCEPTION = "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION"

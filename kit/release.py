@@ -29,13 +29,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.cloud import REQUIREMENTS_FILE
 from helpers.quiz import ABOUT_KEY, ANSWER_HASH_KEY, QUESTIONS_KEY
 from kit import launch, notebooks
-from kit.course import SOLUTIONS_DIR, STARTERS_DIR, Course, course, helpers_dir
+from kit.course import (
+    DEV_REQUIREMENTS_FILE,
+    LOCK_FILE,
+    SOLUTIONS_DIR,
+    STARTERS_DIR,
+    Course,
+    course,
+    helpers_dir,
+)
 from kit.starters import StarterError, make_starter
 
 # Top-level files copied as they are (when the course has them).
-COPIED_FILES = ("README.md", "requirements.txt", "requirements-dev.txt", "constraints.txt", "environment.yml",
+COPIED_FILES = ("README.md", REQUIREMENTS_FILE, DEV_REQUIREMENTS_FILE, LOCK_FILE, "environment.yml",
                 "Makefile", ".gitignore", "LICENSE", "tools/ensure_venv.sh")
 # Never copied from helpers/: caches and training logs (helpers.training.LOG_DIR is added where they are copied).
 _IGNORED = ("__pycache__", "*.pyc", ".ipynb_checkpoints", "lightning_logs")

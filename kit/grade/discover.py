@@ -17,7 +17,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from kit.grade import rows as R
-from kit.notebooks import AS_VERSION, kit_metadata
+from kit.notebooks import AS_VERSION, EXERCISE_KEY, kit_metadata
 
 MAX_BYTES = 200 * 2**20  # larger files are not read at all (saved outputs are never needed)
 
@@ -95,7 +95,7 @@ def read_notebook(path: Path) -> tuple[NotebookNode | None, tuple[str, str] | No
 
 
 def _metadata_exercise(nb: NotebookNode | None) -> str:
-    name = kit_metadata(nb).get("exercise") if nb is not None else None
+    name = kit_metadata(nb).get(EXERCISE_KEY) if nb is not None else None
     return name if isinstance(name, str) else ""
 
 

@@ -14,7 +14,7 @@ from nbformat import NotebookNode
 
 from kit.course import course
 from kit.grade.errors import GradeUsageError
-from kit.notebooks import AS_VERSION, is_nbval_marker, kit_metadata
+from kit.notebooks import AS_VERSION, KIT_METADATA, POINTS_KEY, is_nbval_marker, kit_metadata
 
 CHECK_TAG = "check"
 HIDDEN_CHECK_TAG = "hidden-check"  # instructor-only: dropped from starters, inserted back in grading
@@ -94,9 +94,10 @@ def load_exercise(path: Path) -> Exercise:
                 f"solution {path}: check cell {cell['id']!r} has no saved printed output; execute the "
                 f"solution first (kit execute {path.name}) - a check must print its ✓ lines"
             )
-        points = kit_metadata(cell).get("points", 1)
+        points = kit_metadata(cell).get(POINTS_KEY, 1)
         if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
-            raise GradeUsageError(f"solution {path}: cell {cell['id']!r} has invalid kit.points {points!r}")
+            raise GradeUsageError(f"solution {path}: cell {cell['id']!r} has invalid {KIT_METADATA}.{POINTS_KEY} "
+                                  f"{points!r}")
         checks.append(Check(
             id=cell["id"],
             position=position,

@@ -42,7 +42,7 @@ from kit.grade.limits.session import session
 from kit.grade.limits.slots import PREFIX
 from kit.grade.limits.usage import LimitHit, Usage
 from kit.grade.messages import clip
-from kit.notebooks import kit_metadata
+from kit.notebooks import EXERCISE_KEY, kit_metadata
 
 TOKEN_VAR = "KIT_GRADE_TOKEN"
 NOTEBOOK_NAME = "submission.ipynb"
@@ -411,7 +411,7 @@ def run_graded_copy(graded: GradedCopy, limits: Limits, quick: bool = False,
     else:
         layout = sandbox.Layout(Path(tempfile.mkdtemp(prefix=PREFIX)))
     token = uuid.uuid4().hex
-    label = progress.run_started(progress.reference(kit_metadata(graded.notebook).get("exercise", "")))
+    label = progress.run_started(progress.reference(kit_metadata(graded.notebook).get(EXERCISE_KEY, "")))
     start = time.monotonic()
     try:
         sanitize = _stage(layout, graded, limits, masks or {})

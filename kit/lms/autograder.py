@@ -17,7 +17,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from kit.course import SOLUTIONS_DIR
+from helpers.cloud import REQUIREMENTS_FILE
+from kit.course import DEV_REQUIREMENTS_FILE, SOLUTIONS_DIR
 from kit.grade.errors import GradeUsageError
 from kit.grade.registry import default_solutions_dir, exercise_names, load_exercises
 from kit.lms.gradescope import VISIBILITIES
@@ -38,7 +39,7 @@ PYTHON_ENV = "KIT_AUTOGRADER_PYTHON"  # overrides run_autograder's interpreter
 REQUIREMENTS = "requirements-autograder.txt"
 VENV = "/autograder/venv"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-# Development-only lines of requirements-dev.txt: not needed to grade.
+# Development-only lines of DEV_REQUIREMENTS_FILE: not needed to grade.
 _DEV_ONLY = ("playwright", "ruff", "mypy", "pytest-xdist")
 
 SETUP_SH = f"""#!/usr/bin/env bash
@@ -73,7 +74,7 @@ exec "$PYTHON" -m kit.lms.gradescope_run --config {AUTOGRADER_DIR}/{SOURCE_DIR}/
 def requirements(root: Path) -> str:
     """The learner runtime's requirements plus what the grader needs from the dev list."""
     lines = []
-    for name in ("requirements.txt", "requirements-dev.txt"):
+    for name in (REQUIREMENTS_FILE, DEV_REQUIREMENTS_FILE):
         for line in (root / name).read_text().splitlines():
             text = line.strip()
             if text and not text.startswith(("#", "-r")) and not text.startswith(_DEV_ONLY):

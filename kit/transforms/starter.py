@@ -23,17 +23,13 @@ from kit.execute import TIMING_KEY
 from kit.grade.limits.budget import PEAKS_KEY
 from kit.grade.registry import HIDDEN_CHECK_TAG
 from kit.launch import BADGE_CELL_ID, badge_markdown  # defined once, beside the code that writes that cell
-from kit.notebooks import KIT_METADATA, kit_metadata
+from kit.notebooks import EXERCISE_KEY, KIT_METADATA, ROLE_KEY, STARTER_ROLE, kit_metadata
 
 HIDDEN_TAG = HIDDEN_CHECK_TAG
 DEFAULT_HINT = "Write this part yourself: the markdown above says what it should do."
 # Notebook metadata that belongs to the executed solution only: the widget state of its outputs
 # and the cell times ``kit execute`` recorded (the grader reads them from the solution).
 SOLUTION_ONLY_METADATA = ("widgets", TIMING_KEY, PEAKS_KEY)
-# Keys of a notebook's kit metadata (``metadata.kit``) that set_role writes and the grader reads.
-EXERCISE_KEY = "exercise"  # the exercise's name (default: the file stem)
-ROLE_KEY = "role"
-STARTER_ROLE = "starter"  # the role of a generated starter: never an input of the generator
 
 # Anything that looks like a marker but is not exactly one (typos would otherwise leak solutions).
 _MARKER_LIKE = re.compile(r"^[ \t]*#.*\b(BEGIN|END)[ _]SOLUTION", re.IGNORECASE)
