@@ -28,8 +28,7 @@ DEFAULT_MEM = "8G"  # per shard task, when --mem is not given
 # A shard's default time limit: TIME_FACTOR times its estimate plus TIME_SLACK_SECONDS.
 TIME_FACTOR = 2
 TIME_SLACK_SECONDS = 600
-TIME_RULE = (f"{'twice' if TIME_FACTOR == 2 else f'{TIME_FACTOR} times'} the estimate + "
-             f"{TIME_SLACK_SECONDS // 60} min")  # as the help text states it
+TIME_RULE = f"{TIME_FACTOR} x the estimate + {TIME_SLACK_SECONDS // 60} min"  # as the help text states it
 # A submission whose solution has no recorded time (kernel start, loading, checks) costs about this.
 FLOOR_SECONDS = 30.0
 
