@@ -13,6 +13,8 @@ import os
 
 # Training length of every full run (a grader's quick mode lowers it: helpers.training.course_epochs).
 COURSE_EPOCHS = 100
+# The folder training logs go to by default, relative to the working directory (beside the notebook).
+LOG_DIR = "logs"
 # The environment variable through which a grader's quick mode shortens every training.
 QUICK_EPOCHS_ENV = "KIT_QUICK_EPOCHS"
 # The seed the course's trainings start from (initial weights, batch order).

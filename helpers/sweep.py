@@ -24,7 +24,8 @@ from torch import nn
 
 from helpers.parallel import run_jobs, worker_plan
 from helpers.progress import EpochReporter, RunsProgress
-from helpers.training import COURSE_SEED, LOG_DIR, RunResult, _fail_early_on_blank, announce_log_dir, fit_and_test
+from helpers.settings import LOG_DIR
+from helpers.training import COURSE_SEED, RunResult, _fail_early_on_blank, announce_log_dir, fit_and_test
 
 SWEEP_COLUMNS = ("val_acc", "test_acc", "train_acc", "gap", "epochs", "seconds")
 

@@ -29,10 +29,15 @@ from helpers.metrics import METRICS_FILE
 from helpers.models import PyTorchMLP
 from helpers.progress import EpochProgress, _in_notebook
 from helpers.quiet import no_srun_hint, quiet_lightning_logs
-from helpers.settings import BASE_LR, COURSE_EPOCHS, COURSE_SEED, quick_epochs  # the first three re-exported here
+from helpers.settings import (  # the first three re-exported here
+    BASE_LR,
+    COURSE_EPOCHS,
+    COURSE_SEED,
+    LOG_DIR,
+    quick_epochs,
+)
 
 TRAINING_LOG_ENV = "KIT_TRAINING_LOG"  # benchmarks: a JSON-lines file every training appends to
-LOG_DIR = "logs"  # the default folder of training logs, relative to the working directory (beside the notebook)
 
 
 def course_epochs(default: int = COURSE_EPOCHS) -> int:

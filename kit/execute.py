@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     if quick is not None:
         print(
-            f"note: {QUICK_EPOCHS_ENV}={os.environ[QUICK_EPOCHS_ENV]} is set, so training cells use "
+            f"note: {QUICK_EPOCHS_ENV}={quick} is set, so training cells use "
             "fewer epochs; unset it before executing solutions to commit.",
             file=sys.stderr,
         )

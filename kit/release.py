@@ -31,6 +31,7 @@ from pathlib import Path
 
 from helpers.cloud import REQUIREMENTS_FILE
 from helpers.quiz import ABOUT_KEY, ANSWER_HASH_KEY, QUESTIONS_KEY
+from helpers.settings import LOG_DIR
 from kit import launch, notebooks
 from kit.course import (
     DEV_REQUIREMENTS_FILE,
@@ -46,8 +47,8 @@ from kit.starters import StarterError, make_starter
 # Top-level files copied as they are (when the course has them).
 COPIED_FILES = ("README.md", REQUIREMENTS_FILE, DEV_REQUIREMENTS_FILE, LOCK_FILE, "environment.yml",
                 "Makefile", ".gitignore", "LICENSE", "tools/ensure_venv.sh")
-# Never copied from helpers/: caches and training logs (helpers.training.LOG_DIR is added where they are copied).
-_IGNORED = ("__pycache__", "*.pyc", ".ipynb_checkpoints", "lightning_logs")
+# Never copied from helpers/: caches and training logs.
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "lightning_logs", LOG_DIR)
 WITHHELD_ANSWER = ("The answer is not part of this copy of the course: your instructor grades this "
                    "exercise. Use the hints above and the check cell's messages.")
 
@@ -196,9 +197,7 @@ def _stage(where: Course, stage: Path, repo_url: str | None, ref: str | None, se
     at = published_at(repo_url, ref)
     for rel, text in starters(where, at).items():
         _write(stage, rel, text, release)
-    from helpers.training import LOG_DIR  # imports torch, as the quiz masks below do: not at `kit release --help`
-
-    shutil.copytree(where.root / "helpers", stage / "helpers", ignore=shutil.ignore_patterns(*_IGNORED, LOG_DIR))
+    shutil.copytree(where.root / "helpers", stage / "helpers", ignore=_IGNORED)
     release.files += sorted(str(p.relative_to(stage)) for p in (stage / "helpers").rglob("*") if p.is_file())
     for rel in COPIED_FILES:
         if (where.root / rel).is_file():

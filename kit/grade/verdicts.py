@@ -256,7 +256,7 @@ def hint_masks() -> dict[str, bytes]:
     path = hints.DATA
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        data["blanks"] = {key: list(levels)[:1] for key, levels in data["blanks"].items()}
+        data[hints.BLANKS_KEY] = {key: list(levels)[:1] for key, levels in data[hints.BLANKS_KEY].items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
     return {kit_path(path): (json.dumps(data, indent=1) + "\n").encode()}

@@ -98,7 +98,7 @@ def run(config_path: Path, submission: Path) -> dict[str, Any]:
         if grade(argv) != 0:
             return _empty(config, "The autograder could not run (see the autograder output).")
         rows = R.read_csv(out / GRADES_CSV)
-        mode = json.loads((out / RR.RUN_FILE).read_text())
+        mode = RR.read(out) or {}
     exercises = load_exercises(solutions, config.get(CONFIG_EXERCISES) or None)
     titles = {(name, check): title for name, ex in exercises.items() for check, title in check_titles(ex).items()}
     sandboxed = "sandboxed" if mode.get(RR.SANDBOX) else "unsandboxed (container only)"
