@@ -74,6 +74,14 @@ def test_a_changed_hint_and_a_missing_test_are_reported(tmp_path: Path, capsys: 
     assert "=== t::a" in out and "only before: t::gone" in out and "only after: t::new" in out
 
 
+def test_the_order_of_a_tests_reports_is_not_compared(tmp_path: Path) -> None:
+    before = _write(tmp_path / "b", "x.jsonl", [{"test": "t::a", "reports": ["A", "B", "B"]}])
+    after = _write(tmp_path / "a", "x.jsonl", [{"test": "t::a", "reports": ["B", "A", "B"]}])
+    assert cr.compare(cr.read_log(before), cr.read_log(after)).same
+    fewer = _write(tmp_path / "f", "x.jsonl", [{"test": "t::a", "reports": ["B", "A", "A"]}])
+    assert not cr.compare(cr.read_log(before), cr.read_log(fewer)).same
+
+
 def test_an_extra_report_in_a_test_is_a_difference(tmp_path: Path) -> None:
     before = _write(tmp_path / "b", "x.jsonl", [{"test": "t::a", "reports": ["A"]}])
     after = _write(tmp_path / "a", "x.jsonl", [{"test": "t::a", "reports": ["A", "B"]}])

@@ -62,11 +62,13 @@ def read_log(folder: Path) -> dict[str, list[str]]:
 
 
 def compare(before: dict[str, list[str]], after: dict[str, list[str]]) -> Comparison:
+    """Each test's reports as a multiset: their order is not compared, since the grader judges a
+    class's notebooks in parallel and so returns their reports in the order the notebooks finish."""
     both = sorted(before.keys() & after.keys())
     differing = {}
     for test in both:
-        if before[test] != after[test]:
-            old, new = ("\n\n".join(side[test]).splitlines() for side in (before, after))
+        if sorted(before[test]) != sorted(after[test]):
+            old, new = ("\n\n".join(sorted(side[test])).splitlines() for side in (before, after))
             differing[test] = "\n".join(difflib.unified_diff(old, new, "before", "after", lineterm=""))
     return Comparison(len(both), sum(len(before[t]) for t in both), differing,
                       sorted(before.keys() - after.keys()), sorted(after.keys() - before.keys()))
