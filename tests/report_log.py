@@ -79,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         for check in _all_checks():
             _wrap(check)
-        verdicts.secrets = _FixedDraws  # type: ignore[assignment]
+        pytest.MonkeyPatch().setattr(verdicts, "secrets", _FixedDraws)  # for the whole session
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -3,8 +3,11 @@
 Each log is a folder of ``*.jsonl`` files written by the tests with ``KIT_REPORT_LOG`` set (see
 tests/report_log.py): one line per test, its id and the text of every report its checks returned.
 
-    KIT_REPORT_LOG=/tmp/before python -m pytest tests -n 2      # on the base commit
-    KIT_REPORT_LOG=/tmp/after  python -m pytest tests -n 2      # on the change
+    KIT_REPORT_LOG=/tmp/before python -m pytest tests -n 2 --dist loadscope   # on the base commit
+    KIT_REPORT_LOG=/tmp/after  python -m pytest tests -n 2 --dist loadscope   # on the change
+
+(the same options for both: a module-scoped fixture's reports are logged under the test that first
+uses it, which depends on how the tests are spread over workers)
     python tools/compare_reports.py /tmp/before /tmp/after
 
 Prints how many tests and reports were compared, then a diff for each test whose reports differ
