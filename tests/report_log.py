@@ -3,9 +3,9 @@
 With ``KIT_REPORT_LOG=DIR`` set, each check's ``judge`` (and so its ``evaluate`` and the grader's
 verdicts, judged in-process) is wrapped; after each test, the text of every report it returned
 (title, each criterion's mark, name and hint) is appended to ``DIR/<worker>.jsonl`` under the test's
-id. ``tools/compare_reports.py BEFORE AFTER`` then lists every test whose reports differ: run the
-tests once on the base commit and once on the change, and a refactor of the checks that should not
-change what learners read is shown to, test by test. Without the variable nothing is wrapped.
+id. Run the tests once on the base commit and once on the change: ``tools/compare_reports.py BEFORE
+AFTER`` then shows, test by test, every report a refactor of the checks changed. Without the
+variable nothing is wrapped or patched.
 
 Reports made in other processes (graded kernels, ``kit`` run as a command) are not recorded.
 """
