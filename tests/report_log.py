@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,8 +27,9 @@ if TYPE_CHECKING:  # imported when the log is on: conftest imports this module f
     from helpers.checks.report import CheckReport
 
 LOG_ENV = "KIT_REPORT_LOG"
-# A test's temporary folder differs from run to run; a hint naming a file in it must not.
-_TMP = re.compile(r"/tmp/pytest-of-[^/\s]+/pytest-\d+/(popen-gw\d+/)?")
+# A test's temporary folder differs from run to run (pytest numbers its base folder under the system's
+# temporary folder, xdist adds the worker); a hint naming a file in it must not.
+_TMP = re.compile(re.escape(tempfile.gettempdir()) + r"/pytest-of-[^/\s]+/pytest-\d+/(popen-gw\d+/)?")
 
 _returned: list[CheckReport] = []
 _wrapped: set[int] = set()  # ids of the checks whose judge is wrapped

@@ -70,9 +70,10 @@ def compare(before: dict[str, list[str]], after: dict[str, list[str]]) -> Compar
     both = sorted(before.keys() & after.keys())
     differing = {}
     for test in both:
-        if sorted(before[test]) != sorted(after[test]):
-            old, new = ("\n\n".join(sorted(side[test])).splitlines() for side in (before, after))
-            differing[test] = "\n".join(difflib.unified_diff(old, new, "before", "after", lineterm=""))
+        old, new = sorted(before[test]), sorted(after[test])
+        if old != new:
+            old_lines, new_lines = "\n\n".join(old).splitlines(), "\n\n".join(new).splitlines()
+            differing[test] = "\n".join(difflib.unified_diff(old_lines, new_lines, "before", "after", lineterm=""))
     return Comparison(len(both), sum(len(before[t]) for t in both), differing,
                       sorted(before.keys() - after.keys()), sorted(after.keys() - before.keys()))
 
